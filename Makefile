@@ -1,0 +1,68 @@
+# autograd_lite: `make lab` opens the course, `make test` runs the tests.
+# Both set everything up on first use; all you need is Python 3.10+ and make.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+JUPYTER := $(CURDIR)/$(VENV)/bin/jupyter
+STAMP  := $(VENV)/.installed
+EXTRAS := course,test,dev
+
+# Jupyter refuses to start as root unless told to (containers, Binder-like boxes).
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.DEFAULT_GOAL := help
+.PHONY: help install lab test test-deep notebooks bench clean
+
+help: ## List the targets
+	@echo "Usage: make <target>"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-11s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv and install the package with all extras (reruns only when pyproject.toml changes)
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "autograd_lite needs Python 3.10 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; \
+		  echo "Run with PYTHON=/path/to/python3.X." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[$(EXTRAS)]'
+	@touch $@
+
+lab: install ## Open the course in JupyterLab
+	$(JUPYTER) lab $(ALLOW_ROOT) notebooks/
+
+test: install ## Run the unit tests, then check that every notebook's outputs still match
+	$(PYTEST) -q tests
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+		echo "$(PYTEST) -q --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg"; \
+		$(PYTEST) -q --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg; \
+	else \
+		echo "No notebooks/*.ipynb yet: skipping the notebook check."; \
+	fi
+
+test-deep: install ## Run every test, including the slow ones (AUTOGRAD_LITE_DEEP=1)
+	AUTOGRAD_LITE_DEEP=1 $(PYTEST) -q -m "slow or not slow" tests
+
+notebooks: install ## Re-execute every notebook top to bottom in a fresh kernel, in place
+	@set -e; cd notebooks; for nb in *.ipynb; do \
+		[ -e "$$nb" ] || { echo "No notebooks/*.ipynb to run."; break; }; \
+		echo "executing notebooks/$$nb"; \
+		$(JUPYTER) nbconvert --to notebook --execute --inplace "$$nb"; \
+	done
+
+bench: install ## Run the benchmarks (benchmarks/run.py)
+	@if [ -f benchmarks/run.py ]; then \
+		echo "$(PY) benchmarks/run.py"; $(PY) benchmarks/run.py; \
+	else \
+		echo "No benchmarks/run.py yet."; \
+	fi
+
+clean: ## Remove .venv, caches and build artefacts
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .ruff_cache
+	find . -path ./.git -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
