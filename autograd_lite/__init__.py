@@ -1,0 +1,93 @@
+"""autograd_lite: reverse- and forward-mode automatic differentiation on numpy, with PyTorch's names.
+
+    import autograd_lite as torch
+
+    x = torch.ones(5)
+    w = torch.randn(5, 3, requires_grad=True)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(torch.matmul(x, w), torch.zeros(3))
+    loss.backward()
+    w.grad
+
+Where to read what:
+    tensor.py      the Tensor and its factories
+    function.py    the op contract (forward / vjp / jvp) and graph nodes
+    ops.py         every op, with its derivative rules
+    engine.py      the backward pass
+    grad_mode.py   no_grad, enable_grad, set_grad_enabled
+    autograd/      backward, grad, gradcheck, forward_ad, functional, anomaly detection
+    func.py        torch.func-style transforms: grad, vjp, jvp, jacrev, jacfwd, hessian
+    nn/, optim/    layers, losses and optimizers
+    viz.py         pictures of the graph
+"""
+from . import dtypes
+from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int8, int16,  # noqa: A004
+                     int32, int64, long, set_default_dtype, short, uint8)
+from .dtypes import int as int  # noqa: A004, PLC0414
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .printing import set_printoptions
+from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                     ones, ones_like, tensor, zeros, zeros_like)
+from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
+                     randn_like, randperm, seed)
+from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, flatten, log, matmul, max, mean, min, mm,  # noqa: A004
+                  mul, neg, permute, pow, relu, reshape, sigmoid, sin, sqrt, squeeze, stack, sub, sum, t, tanh,
+                  transpose, unsqueeze, where)
+from . import autograd, nn  # noqa: E402
+
+clip = clamp
+concat = concatenate = cat
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.numel()
+
+
+def softmax(input, dim, dtype=None):  # noqa: A002
+    return nn.functional.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):  # noqa: A002
+    return nn.functional.log_softmax(input, dim, dtype=dtype)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return a.allclose(b, rtol, atol, equal_nan)
+
+
+def equal(a, b):
+    return a.equal(b)
+
+
+def square(x):
+    return x.square()
+
+
+def reciprocal(x):
+    return x.reciprocal()
+
+
+def outer(a, b):
+    return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+def clone(x):
+    return x.clone()
+
+
+def detach(x):
+    return x.detach()
+
+
+def isfinite(x):
+    return x.isfinite()
+
+
+def isnan(x):
+    return x.isnan()
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,128 @@
+"""`autograd_lite.autograd`: backward, grad, gradcheck, forward-mode AD and anomaly detection.
+
+`backward(tensors)` accumulates gradients into the leaves' `.grad`; `grad(outputs, inputs)` returns
+them instead and touches no `.grad`. Both check their arguments before anything runs, and the engine
+changes no state unless the whole pass succeeds.
+"""
+import numpy as np
+
+from .. import grad_mode
+from ..engine import run_backward
+from ..function import Node
+from ..tensor import Tensor, _edge, _wrap
+from . import forward_ad  # noqa: F401
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _size(shape):
+    return f"autograd_lite.Size({list(shape)})"
+
+
+def _roots(outputs, grad_outputs):
+    """Check outputs and their gradients; return (nodes, gradients) to start the engine from."""
+    grad_outputs = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs" if not grad_outputs else
+                           f"Mismatch in length: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    nodes, grads = [], []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"outputs must be Tensors, but element {i} is {type(out).__name__}")
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind != "f":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
+            g = _wrap(np.ones(out._data.shape, out._data.dtype))
+        else:
+            if not isinstance(g, Tensor):
+                g = _wrap(np.asarray(g, dtype=out._data.dtype))
+            if g.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g.shape)} and output[{i}] has a shape "
+                    f"of {_size(out.shape)}."
+                )
+            if g._data.dtype != out._data.dtype:
+                g = g.to(out.dtype)
+        nodes.append(_edge(out))
+        grads.append(g)
+    return nodes, grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute the gradient of `tensors` and accumulate it into the `.grad` of the leaves (or of `inputs`).
+
+    grad_tensors: the vector v of the vector-Jacobian product vᵀJ, one per tensor, **with the shape of the
+    tensor** (an output), needed whenever an output is not a scalar.
+    retain_graph: keep the saved values so backward can run through this graph again (default: create_graph).
+    create_graph: record the backward pass itself, so the gradients can be differentiated again.
+    """
+    tensors = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    nodes, grads = _roots(tensors, grad_tensors)
+    if inputs is None:
+        run_backward(nodes, grads, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    targets = {}
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        targets[_edge(t)] = t
+    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=targets)
+    from ..engine import accumulate_grad
+
+    with grad_mode.set_grad_enabled(create_graph):
+        for node, g in captured.items():
+            accumulate_grad(targets[node], g, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned as a tuple; no `.grad` is changed."""
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError("grad(): inputs must be Tensors")
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    nodes, grads = _roots(outputs, grad_outputs)
+    edges = [_edge(t) for t in inputs]
+    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=set(edges), accumulate=False)
+    result = []
+    for i, (t, edge) in enumerate(zip(inputs, edges)):
+        g = captured.get(edge)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
+                    "allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = _wrap(np.zeros(t._data.shape, t._data.dtype))
+        elif not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "forward_ad", "functional", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled", "Node", "GradcheckError"]

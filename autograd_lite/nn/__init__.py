@@ -1,0 +1,2 @@
+"""`autograd_lite.nn`: layers, losses and parameters with PyTorch's names."""
+from . import functional  # noqa: F401

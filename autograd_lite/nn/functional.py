@@ -1,0 +1,145 @@
+"""`autograd_lite.nn.functional`: activations and losses with PyTorch's signatures.
+
+Each loss is one op in `ops.py` (so its `grad_fn` carries PyTorch's name, such as
+`BinaryCrossEntropyWithLogitsBackward0`) and is computed stably: log-sum-exp for softmax, and
+`max(-z, 0) + log(1 + exp(-|z|))` for the logistic loss, so large |z| never overflows.
+"""
+import warnings
+
+from .. import ops
+from ..tensor import Tensor, _number_or_tensor
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _size(t):
+    return f"autograd_lite.Size({list(t.shape)})"
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                                     reduction="mean", pos_weight=None):
+    """Logistic loss of logits `input` against targets in [0, 1]: sigmoid and BCE fused, stable."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
+    return ops.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Cross-entropy of probabilities `input` (in [0, 1]) against targets; logs are clamped at -100."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({_size(target)}) that is different to the input size ({_size(input)}) is "
+            "deprecated. Please ensure they have the same size."
+        )
+    return ops.BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """Mean squared error."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({_size(target)}) that is different to the input size ({_size(input)}). This will "
+            "likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            stacklevel=2,
+        )
+    return ops.MseLoss.apply(input, _number_or_tensor(target, input), reduction=reduction)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of class indices `target` under log-probabilities `input` of shape (N, C) or (C,)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"Expected 1 or 2 dimensions for nll_loss input (got {input.ndim})")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    w = weight._data if isinstance(weight, Tensor) else weight
+    return ops.NllLoss.apply(input, target._data, w, ignore_index=ignore_index, reduction=reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+                  reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy: `nll_loss(log_softmax(input, 1), target)` for class indices, or
+    `-(target * log_softmax(input, 1)).sum(1)` reduced, for class probabilities."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = log_softmax(input, class_dim)
+    if target.is_floating_point():
+        if label_smoothing:
+            n_classes = input.shape[class_dim]
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        terms = -(target * logp) if weight is None else -(target * logp * weight)
+        return ops._reduce(terms.sum(class_dim), reduction)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing:
+        smooth = -logp.mean(class_dim)
+        loss = (1 - label_smoothing) * loss + label_smoothing * ops._reduce(smooth, reduction)
+    return loss
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+        warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=2)
+    x = input if dtype is None else input.to(dtype)
+    return ops.Softmax.apply(x, dim=_wrap_dim(dim, x))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+        warnings.warn("Implicit dimension choice for log_softmax has been deprecated. Change the call to include "
+                      "dim=X as an argument.", stacklevel=2)
+    x = input if dtype is None else input.to(dtype)
+    return ops.LogSoftmax.apply(x, dim=_wrap_dim(dim, x))
+
+
+def _wrap_dim(dim, x):
+    from ..tensor import _dim
+
+    return _dim(dim, x.ndim)
+
+
+def relu(input, inplace=False):  # noqa: A002
+    return input.clamp_(min=0) if inplace else ops.Relu.apply(input)
+
+
+def sigmoid(input):  # noqa: A002
+    return ops.Sigmoid.apply(input)
+
+
+def tanh(input):  # noqa: A002
+    return ops.Tanh.apply(input)
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """y = x Wᵀ + b, recorded as PyTorch records it (`AddmmBackward0` for a batch of vectors with bias)."""
+    if input.shape[-1] != weight.shape[-1]:
+        rows = int(input.numel() // input.shape[-1]) if input.ndim > 1 else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+            f"{weight.shape[1]}x{weight.shape[0]})"
+        )
+    if input.ndim == 2 and bias is not None:
+        return ops.Addmm.apply(bias, input, ops.t(weight))
+    out = ops.matmul(input, ops.t(weight))
+    return out + bias if bias is not None else out

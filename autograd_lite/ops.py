@@ -1,0 +1,1877 @@
+r"""Every differentiable operation, one class each: forward computation, reverse rule (VJP) and forward
+rule (JVP) side by side, as in PyTorch's `derivatives.yaml`.
+
+Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`grad`), $\bar x$ what the
+rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
+The rules use tensor operations (not raw numpy), so they are recorded when `create_graph=True` and
+can be differentiated again. Where a factor is piecewise constant (a mask, a sign), it is built from
+the saved values with numpy and enters as a constant, which is its exact derivative almost everywhere.
+
+The functions after the classes (`add`, `matmul`, `sum`, ...) choose the op (and PyTorch's node name)
+for the arguments, check shapes with PyTorch's error messages, and are what `Tensor` methods call.
+"""
+import builtins
+import numbers
+
+import numpy as np
+
+from . import grad_mode
+from .engine import sum_to
+from .dtypes import get_default_dtype, to_numpy_dtype
+from .function import Op
+from .tensor import Tensor, _dim, _number_or_tensor, _wrap
+
+
+def _const(array):
+    """A constant tensor (no graph) around a numpy array: masks, signs, index patterns."""
+    return _wrap(np.asarray(array))
+
+
+def _is_scalar(x):
+    return not isinstance(x, Tensor)
+
+
+# =====================================================================================================
+# Elementwise arithmetic
+# =====================================================================================================
+class Add(Op):
+    r"""$z=x+y$.   VJP: $\bar x=\bar z,\ \bar y=\bar z$.   JVP: $\dot z=\dot x+\dot y$."""
+    name = "Add"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return grad, grad
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return x_t + y_t
+
+
+class Sub(Op):
+    r"""$z=x-y$.   VJP: $\bar x=\bar z,\ \bar y=-\bar z$.   JVP: $\dot z=\dot x-\dot y$."""
+    name = "Sub"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return x_t - y_t
+
+
+class Rsub(Op):
+    r"""$z=c-x$ (a number minus a tensor).   VJP: $\bar x=-\bar z$.   JVP: $\dot z=\dot c-\dot x$."""
+    name = "Rsub"
+    overload = 1
+
+    @staticmethod
+    def forward(ctx, x, c):
+        return c - x
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return -grad, (grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, c_t):
+        return c_t - x_t
+
+
+class Mul(Op):
+    r"""$z=xy$.   VJP: $\bar x=\bar z\,y,\ \bar y=\bar z\,x$.   JVP: $\dot z=\dot x\,y+x\,\dot y$."""
+    name = "Mul"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return x_t * y + x * y_t
+
+
+class Div(Op):
+    r"""$z=x/y$.   VJP: $\bar x=\bar z/y,\ \bar y=-\bar z\,x/y^2$.   JVP: $\dot z=(\dot x-z\,\dot y)/y$."""
+    name = "Div"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x / y
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad / y if need_x else None), (-grad * x / (y * y) if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return (x_t - x / y * y_t) / y
+
+
+class Neg(Op):
+    r"""$z=-x$.   VJP: $\bar x=-\bar z$.   JVP: $\dot z=-\dot x$."""
+    name = "Neg"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (-grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return -x_t
+
+
+class Reciprocal(Op):
+    r"""$z=1/x$.   VJP: $\bar x=-\bar z\,z^2$.   JVP: $\dot z=-\dot x\,z^2$."""
+    name = "Reciprocal"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.reciprocal(x.astype(np.result_type(x, np.float32)) if x.dtype.kind != "f" else x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        z = ctx.output
+        return (-grad * z * z,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        z = ctx.output
+        return -x_t * z * z
+
+
+class Pow(Op):
+    r"""$z=x^p$ for a number $p$.   VJP: $\bar x=\bar z\,p\,x^{p-1}$.   JVP: $\dot z=\dot x\,p\,x^{p-1}$."""
+    name = "Pow"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.exponent = exponent
+        return np.power(x, exponent) if x.dtype.kind == "f" or exponent >= 0 else np.power(x.astype(np.float32), exponent)
+
+    @staticmethod
+    def _derivative(ctx):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 0:
+            return 0.0 * x
+        return p * x ** (p - 1) if p != 1 else 1.0
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * Pow._derivative(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * Pow._derivative(ctx)
+
+
+class PowTensor(Op):
+    r"""$z=x^y$ for tensors.   VJP: $\bar x=\bar z\,y\,x^{y-1},\ \bar y=\bar z\,z\ln x$.
+    JVP: $\dot z=\dot x\,y\,x^{y-1}+\dot y\,z\ln x$.   ($z\ln x$ is taken as 0 where $x=0$, $y\ge0$, as PyTorch.)"""
+    name = "Pow"
+    overload = 1
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.power(x, y)
+
+    @staticmethod
+    def _dy(ctx):
+        x, y = ctx.saved_tensors
+        safe = _const((x._data == 0) & (np.asarray(y._data if isinstance(y, Tensor) else y) >= 0))
+        return where(safe, 0.0, ctx.output * log(where(safe, 1.0, x)))
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = grad * y * x ** (y - 1) if need_x else None
+        gy = grad * PowTensor._dy(ctx) if need_y else None
+        return gx, gy
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return x_t * y * x ** (y - 1) + y_t * PowTensor._dy(ctx)
+
+
+class RPow(Op):
+    r"""$z=c^x$ for a number $c$.   VJP: $\bar x=\bar z\,z\ln c$.   JVP: $\dot z=\dot x\,z\ln c$."""
+    name = "Pow"
+    overload = 2
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, base):
+        ctx.log_base = float(np.log(base)) if base > 0 else float("nan") if base < 0 else float("-inf")
+        return np.power(base, x if x.dtype.kind == "f" else x.astype(np.float32))
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * ctx.output * ctx.log_base,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * ctx.output * ctx.log_base
+
+
+# =====================================================================================================
+# Elementwise functions
+# =====================================================================================================
+class Exp(Op):
+    r"""$z=e^x$.   VJP: $\bar x=\bar z\,z$.   JVP: $\dot z=\dot x\,z$."""
+    name = "Exp"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * ctx.output,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * ctx.output
+
+
+class Log(Op):
+    r"""$z=\ln x$.   VJP: $\bar x=\bar z/x$.   JVP: $\dot z=\dot x/x$."""
+    name = "Log"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / x,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t / x
+
+
+class Sqrt(Op):
+    r"""$z=\sqrt x$.   VJP: $\bar x=\bar z/(2z)$.   JVP: $\dot z=\dot x/(2z)$."""
+    name = "Sqrt"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad / (2 * ctx.output),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t / (2 * ctx.output)
+
+
+class Abs(Op):
+    r"""$z=|x|$.   VJP: $\bar x=\bar z\,\mathrm{sign}(x)$.   JVP: $\dot z=\dot x\,\mathrm{sign}(x)$ (0 at 0)."""
+    name = "Abs"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.abs(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * _const(np.sign(x._data)),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t * _const(np.sign(x._data))
+
+
+class Tanh(Op):
+    r"""$z=\tanh x$.   VJP: $\bar x=\bar z\,(1-z^2)$.   JVP: $\dot z=\dot x\,(1-z^2)$."""
+    name = "Tanh"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        z = ctx.output  # reuse the output instead of recomputing tanh
+        return (grad * (1 - z * z),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        z = ctx.output
+        return x_t * (1 - z * z)
+
+
+def _sigmoid(x):
+    """Numerically stable logistic function (no overflow warning for large |x|)."""
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+class Sigmoid(Op):
+    r"""$z=\sigma(x)=1/(1+e^{-x})$.   VJP: $\bar x=\bar z\,z(1-z)$.   JVP: $\dot z=\dot x\,z(1-z)$."""
+    name = "Sigmoid"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return _sigmoid(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        z = ctx.output
+        return (grad * z * (1 - z),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        z = ctx.output
+        return x_t * z * (1 - z)
+
+
+class Relu(Op):
+    r"""$z=\max(x,0)$.   VJP: $\bar x=\bar z\,[z>0]$.   JVP: $\dot z=\dot x\,[z>0]$."""
+    name = "Relu"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * _const(ctx.output._data > 0),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * _const(ctx.output._data > 0)
+
+
+class Sin(Op):
+    r"""$z=\sin x$.   VJP: $\bar x=\bar z\cos x$.   JVP: $\dot z=\dot x\cos x$."""
+    name = "Sin"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * cos(x),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t * cos(x)
+
+
+class Cos(Op):
+    r"""$z=\cos x$.   VJP: $\bar x=-\bar z\sin x$.   JVP: $\dot z=-\dot x\sin x$."""
+    name = "Cos"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (-grad * sin(x),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return -x_t * sin(x)
+
+
+class Clamp(Op):
+    r"""$z=\min(\max(x,a),b)$.   VJP: $\bar x=\bar z\,[a\le x\le b]$.   JVP: $\dot z=\dot x\,[a\le x\le b]$."""
+    name = "Clamp"
+    overload = 1
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, min, max):  # noqa: A002
+        ctx.min, ctx.max = min, max
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def _mask(ctx):
+        (x,) = ctx.saved_tensors
+        keep = np.ones(x._data.shape, bool)
+        if ctx.min is not None:
+            keep &= x._data >= ctx.min
+        if ctx.max is not None:
+            keep &= x._data <= ctx.max
+        return _const(keep)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * Clamp._mask(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * Clamp._mask(ctx)
+
+
+class Where(Op):
+    r"""$z=c\,?\,x:y$.   VJP: $\bar x=[c]\,\bar z,\ \bar y=[\lnot c]\,\bar z$.   JVP: $\dot z=c\,?\,\dot x:\dot y$."""
+    name = "Where"
+
+    @staticmethod
+    def forward(ctx, x, y, condition):
+        ctx.condition = condition
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        c = _const(ctx.condition)
+        need_x, need_y = ctx.needs_input_grad
+        return (where(c, grad, 0.0) if need_x else None), (where(c, 0.0, grad) if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return where(_const(ctx.condition), x_t, y_t)
+
+
+class ToCopy(Op):
+    r"""$z=x$ converted to another dtype.   VJP: $\bar x=\bar z$ (in $x$'s dtype).   JVP: $\dot z=\dot x$."""
+    name = "ToCopy"
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)  # the engine casts it back to x's dtype
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t.to(ctx.dtype) if isinstance(x_t, Tensor) else x_t
+
+
+class Clone(Op):
+    r"""$z=x$ (a copy).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    name = "Clone"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t
+
+
+class Alias(Op):
+    r"""$z=x$ (same memory; what `make_dual` returns).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    name = "Alias"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t
+
+
+class Fill(Op):
+    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$.   JVP: $\dot z=0$."""
+    name = "Fill"
+    overload = 2
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return np.full_like(x, value)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (None,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return 0.0 * x_t
+
+
+class Zero(Fill):
+    r"""$z=0$ everywhere (`zero_`): PyTorch's `ZeroBackward0`."""
+    name = "Zero"
+    overload = 0
+
+
+class Copy(Op):
+    r"""$z=s$ broadcast to $x$'s shape and dtype (`x.copy_(s)`).   VJP: $\bar x=0,\ \bar s=\bar z$.
+    JVP: $\dot z=\dot s$."""
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        return np.broadcast_to(np.asarray(src, dtype=x.dtype), x.shape).copy()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return None, grad
+
+    @staticmethod
+    def jvp(ctx, x_t, s_t):
+        return s_t + 0.0 * x_t
+
+
+# =====================================================================================================
+# Linear algebra
+# =====================================================================================================
+class Mm(Op):
+    r"""$Z=XY$ (matrices).   VJP: $\bar X=\bar Z Y^\top,\ \bar Y=X^\top\bar Z$.   JVP: $\dot Z=\dot XY+X\dot Y$."""
+    name = "Mm"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x @ y
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (mm(grad, t(y)) if need_x else None), (mm(t(x), grad) if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return mm(x_t, y) + mm(x, y_t)
+
+
+class Mv(Op):
+    r"""$z=Av$ (matrix times vector).   VJP: $\bar A=\bar z v^\top,\ \bar v=A^\top\bar z$.   JVP: $\dot z=\dot Av+A\dot v$."""
+    name = "Mv"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, v):
+        return a @ v
+
+    @staticmethod
+    def vjp(ctx, grad):
+        a, v = ctx.saved_tensors
+        need_a, need_v = ctx.needs_input_grad
+        return (unsqueeze(grad, 1) * v if need_a else None), (Mv.apply(t(a), grad) if need_v else None)
+
+    @staticmethod
+    def jvp(ctx, a_t, v_t):
+        a, v = ctx.saved_tensors
+        return Mv.apply(a_t, v) + Mv.apply(a, v_t)
+
+
+class Dot(Op):
+    r"""$z=x\cdot y$ (vectors).   VJP: $\bar x=\bar z\,y,\ \bar y=\bar z\,x$.   JVP: $\dot z=\dot x\cdot y+x\cdot\dot y$."""
+    name = "Dot"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.dot(x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return Dot.apply(x_t, y) + Dot.apply(x, y_t)
+
+
+class Bmm(Op):
+    r"""$Z_b=X_bY_b$ (batched, broadcasting over batch dims).   VJP: $\bar X=\bar Z Y^\top,\ \bar Y=X^\top\bar Z$
+    (summed over broadcast batch dims by the engine).   JVP: $\dot Z=\dot XY+X\dot Y$."""
+    name = "Bmm"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.matmul(x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (Bmm.apply(grad, y.mT) if need_x else None), (Bmm.apply(x.mT, grad) if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return Bmm.apply(x_t, y) + Bmm.apply(x, y_t)
+
+
+class Addmm(Op):
+    r"""$Z=b+XW$ (`F.linear` with bias).   VJP: $\bar b=\bar Z,\ \bar X=\bar ZW^\top,\ \bar W=X^\top\bar Z$.
+    JVP: $\dot Z=\dot b+\dot XW+X\dot W$."""
+    name = "Addmm"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, b, x, w):
+        return x @ w + b
+
+    @staticmethod
+    def vjp(ctx, grad):
+        b, x, w = ctx.saved_tensors
+        need_b, need_x, need_w = ctx.needs_input_grad
+        return (grad if need_b else None), (mm(grad, t(w)) if need_x else None), (mm(t(x), grad) if need_w else None)
+
+    @staticmethod
+    def jvp(ctx, b_t, x_t, w_t):
+        b, x, w = ctx.saved_tensors
+        return b_t + mm(x_t, w) + mm(x, w_t)
+
+
+# =====================================================================================================
+# Shape operations (results are views of the input where numpy can make them)
+# =====================================================================================================
+class T(Op):
+    r"""$Z=X^\top$ (`t()`, 2-D or less).   VJP: $\bar X=\bar Z^\top$.   JVP: $\dot Z=\dot X^\top$."""
+    name = "T"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.T
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (t(grad),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return t(x_t)
+
+
+class Transpose(Op):
+    r"""Swap two dims.   VJP: swap them back.   JVP: swap the tangent's."""
+    name = "Transpose"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return np.swapaxes(x, dim0, dim1)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (transpose(grad, *ctx.dims),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return transpose(x_t, *ctx.dims)
+
+
+class Permute(Op):
+    r"""Reorder dims.   VJP: the inverse permutation.   JVP: the same permutation of the tangent."""
+    name = "Permute"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (permute(grad, tuple(np.argsort(ctx.dims).tolist())),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return permute(x_t, ctx.dims)
+
+
+class View(Op):
+    r"""Same values, new shape.   VJP: reshape back.   JVP: reshape the tangent."""
+    name = "View"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape, ctx.shape = x.shape, shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (reshape(grad, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return reshape(x_t, ctx.shape)
+
+
+class UnsafeView(View):
+    r"""`reshape` of a non-contiguous tensor: a copy with a new shape (PyTorch's `UnsafeViewBackward0`)."""
+    name = "UnsafeView"
+    is_view = False
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape, ctx.shape = x.shape, shape
+        return np.reshape(x, shape).copy()
+
+
+class Unsqueeze(Op):
+    r"""Insert a dim of size 1.   VJP: squeeze it.   JVP: unsqueeze the tangent."""
+    name = "Unsqueeze"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.expand_dims(x, dim)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (reshape(grad, _squeezed_shape(grad.shape, (ctx.dim,))),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return unsqueeze(x_t, ctx.dim)
+
+
+class Squeeze(Op):
+    r"""Remove dims of size 1 (all of them).   VJP: reshape back.   JVP: squeeze the tangent."""
+    name = "Squeeze"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.input_shape = x.shape
+        ctx.dims = dims
+        return np.squeeze(x, dims)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (reshape(grad, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return reshape(x_t, _squeezed_shape(ctx.input_shape, ctx.dims))
+
+
+class SqueezeDim(Squeeze):
+    r"""`squeeze(dim)`: remove one dim of size 1 (PyTorch's `SqueezeBackward1`)."""
+    overload = 1
+
+
+class SqueezeInplace(Squeeze):
+    r"""The squeeze that `matmul(vector, matrix)` applies to its result (PyTorch's `SqueezeBackward4`)."""
+    overload = 4
+
+
+def _squeezed_shape(shape, dims):
+    if dims is None:
+        return tuple(s for s in shape if s != 1)
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+class Expand(Op):
+    r"""Broadcast to a larger shape (no copy).   VJP: $\bar x=$ `sum_to`$(\bar z)$.   JVP: expand the tangent."""
+    name = "Expand"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        ctx.shape = shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (sum_to(grad, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return expand(x_t, ctx.shape)
+
+
+# =====================================================================================================
+# Reductions
+# =====================================================================================================
+def _grad_to_input(grad, ctx):
+    """Put back the reduced dims (size 1) so `grad` broadcasts against the input."""
+    if ctx.dim is not None and not ctx.keepdim:
+        grad = reshape(grad, ctx.kept_shape)
+    return expand(grad, ctx.input_shape) if grad.shape != ctx.input_shape else grad
+
+
+def _reduction_setup(ctx, x, dim, keepdim):
+    ctx.input_shape = x.shape
+    ctx.dim, ctx.keepdim = dim, keepdim
+    if dim is not None:
+        ctx.kept_shape = tuple(1 if i in dim else s for i, s in enumerate(x.shape))
+
+
+class Sum(Op):
+    r"""$z=\sum_{i\in\text{dims}} x_i$.   VJP: $\bar x=\bar z$ broadcast back.   JVP: $\dot z=\sum\dot x$."""
+    name = "Sum"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        _reduction_setup(ctx, x, dim, keepdim)
+        if dtype is None and x.dtype.kind in "bi":
+            dtype = np.int64
+        return np.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (_grad_to_input(grad, ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return sum(x_t, ctx.dim, ctx.keepdim)
+
+
+class SumDim(Sum):
+    r"""`sum(dim)`: PyTorch's `SumBackward1`."""
+    overload = 1
+
+
+class Mean(Op):
+    r"""$z=\frac1n\sum x_i$.   VJP: $\bar x=\bar z/n$ broadcast back.   JVP: $\dot z=\frac1n\sum\dot x$."""
+    name = "Mean"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        if x.dtype.kind != "f" and dtype is None:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+                f"dtype. Got: {_type_name(x)}"
+            )
+        _reduction_setup(ctx, x, dim, keepdim)
+        ctx.count = int(np.prod([x.shape[d] for d in dim])) if dim is not None else x.size
+        return np.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (_grad_to_input(grad, ctx) / ctx.count,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return mean(x_t, ctx.dim, ctx.keepdim)
+
+
+class MeanDim(Mean):
+    r"""`mean(dim)`: PyTorch's `MeanBackward1`."""
+    overload = 1
+
+
+def _type_name(x):
+    return {"f": "Float", "i": "Long", "b": "Bool"}.get(x.dtype.kind, str(x.dtype))
+
+
+class Amax(Op):
+    r"""$z=\max_i x_i$ over all elements.   VJP: $\bar z$ shared equally among the maximal elements.
+    JVP: the mean of $\dot x$ over the maximal elements.   (`min` is the same op on $-x$.)"""
+    name = "Max"
+    overload = 1
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, largest):
+        ctx.largest = largest
+        if x.size == 0:
+            raise RuntimeError(
+                f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return np.max(x) if largest else np.min(x)
+
+    @staticmethod
+    def _weights(ctx):
+        (x,) = ctx.saved_tensors
+        mask = x._data == ctx.output._data
+        return _const(mask / mask.sum())
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * Amax._weights(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return sum(x_t * Amax._weights(ctx))
+
+
+class Min(Amax):
+    r"""`min()` of all elements: PyTorch's `MinBackward1`."""
+    name = "Min"
+    overload = 1
+
+
+class MaxDim(Op):
+    r"""$z_j=x_{i_j j}$ with $i_j=\arg\max$ along a dim.   VJP: $\bar z$ placed at the chosen indices.
+    JVP: $\dot z$ = the tangent at the chosen indices."""
+    name = "Max"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, indices):
+        ctx.dim, ctx.keepdim, ctx.input_shape = dim, keepdim, x.shape
+        ctx.indices = np.expand_dims(indices, dim)
+        out = np.take_along_axis(x, ctx.indices, dim)
+        return out if keepdim else np.squeeze(out, dim)
+
+    @staticmethod
+    def _onehot(ctx):
+        onehot = np.zeros(ctx.input_shape, bool)
+        np.put_along_axis(onehot, ctx.indices, True, ctx.dim)
+        return _const(onehot)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        if not ctx.keepdim:
+            grad = unsqueeze(grad, ctx.dim)
+        return (grad * MaxDim._onehot(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return sum(x_t * MaxDim._onehot(ctx), ctx.dim, ctx.keepdim)
+
+
+class MinDim(MaxDim):
+    r"""`min(dim)`: PyTorch's `MinBackward0`."""
+    name = "Min"
+
+
+# =====================================================================================================
+# Joining and indexing
+# =====================================================================================================
+class Cat(Op):
+    r"""Concatenate along a dim.   VJP: split $\bar z$ into the inputs' pieces.   JVP: concatenate the tangents."""
+    name = "Cat"
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        grads, start = [], 0
+        for size in ctx.sizes:
+            index = [slice(None)] * grad.ndim
+            index[ctx.dim] = slice(start, start + size)
+            grads.append(grad[tuple(index)])
+            start += size
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        return cat(tangents, ctx.dim)
+
+
+class Stack(Op):
+    r"""Stack along a new dim.   VJP: $\bar x_i=\bar z$ selected at $i$.   JVP: stack the tangents."""
+    name = "Stack"
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        n = grad.shape[ctx.dim]
+        index = [slice(None)] * grad.ndim
+        grads = []
+        for i in range(n):
+            index[ctx.dim] = i
+            grads.append(grad[tuple(index)])
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        return stack(tangents, ctx.dim)
+
+
+class Index(Op):
+    r"""$z=x[\text{idx}]$ with integer arrays or masks.   VJP: $\bar x=$ zeros with $\bar z$ added at idx
+    (repeated indices accumulate).   JVP: $\dot z=\dot x[\text{idx}]$."""
+    name = "Index"
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index, ctx.input_shape = index, x.shape
+        return x[index]
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (IndexAdd.apply(grad, index=ctx.index, shape=ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return Index.apply(x_t, index=ctx.index)
+
+
+class Select(Index):
+    r"""`x[i]` with an integer (a view): PyTorch's `SelectBackward0`."""
+    name = "Select"
+    is_view = True
+
+
+class Slice(Index):
+    r"""`x[a:b]` and other basic indexing (a view): PyTorch's `SliceBackward0`."""
+    name = "Slice"
+    is_view = True
+
+
+class IndexAdd(Op):
+    r"""$z=$ zeros of a shape with $g$ added at idx (the reverse of `Index`).   VJP: $\bar g=\bar z[\text{idx}]$.
+    JVP: $\dot z$ = zeros with $\dot g$ added at idx."""
+    name = "IndexPut"
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index, ctx.shape = index, shape
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, index, g)
+        return out
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (Index.apply(grad, index=ctx.index),)
+
+    @staticmethod
+    def jvp(ctx, g_t):
+        return IndexAdd.apply(g_t, index=ctx.index, shape=ctx.shape)
+
+
+class SetItem(Op):
+    r"""$z=x$ with $z[\text{idx}]=v$ (`x[idx] = v`).   VJP: $\bar x=\bar z$ zeroed at idx, $\bar v=\bar z[\text{idx}]$.
+    JVP: $\dot z=\dot x$ with $\dot z[\text{idx}]=\dot v$."""
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        ctx.index = index
+        out = x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def _mask(ctx, like):
+        keep = np.ones(like.shape, bool)
+        keep[ctx.index] = False
+        return _const(keep)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        need_x, need_v = ctx.needs_input_grad
+        return (grad * SetItem._mask(ctx, grad) if need_x else None), (Index.apply(grad, index=ctx.index) if need_v else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, v_t):
+        return SetItem.apply(x_t, v_t, index=ctx.index)
+
+
+# =====================================================================================================
+# Neural-network functions and losses (used by nn.functional)
+# =====================================================================================================
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _softplus_neg(z):
+    """$\\log(1+e^{-z})$, stable for large |z|, written with ops so it can be differentiated again."""
+    return relu(-z) + log(1 + exp(-abs(z)))
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    r"""$\ell=w\,[(1-y)z+(1+(p-1)y)\log(1+e^{-z})]$, reduced.   VJP: $\bar z=\bar\ell\,w\,[(1+(p-1)y)\sigma(z)-py]$,
+    $\bar y=\bar\ell\,w\,[(p-1)\log(1+e^{-z})-z]$.   JVP: $\dot\ell=$ the same factors times $\dot z$, $\dot y$.
+    ($p$ is `pos_weight`, 1 by default; the log term is computed as $\max(-z,0)+\log(1+e^{-|z|})$.)"""
+    name = "BinaryCrossEntropyWithLogits"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, z, y, weight, pos_weight, reduction):
+        ctx.reduction = reduction
+        softplus = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))
+        if pos_weight is None:
+            loss = (1 - y) * z + softplus
+        else:
+            loss = (1 - y) * z + (1 + (pos_weight - 1) * y) * softplus
+        if weight is not None:
+            loss = loss * weight
+        if reduction == "none":
+            return loss
+        return np.mean(loss) if reduction == "mean" else np.sum(loss)
+
+    @staticmethod
+    def _factors(ctx):
+        """d(loss_i)/dz_i and d(loss_i)/dy_i, elementwise."""
+        z, y, w, p = ctx.saved_tensors
+        if p is None:
+            dz, dy = sigmoid(z) - y, -z
+        else:
+            dz = (1 + (p - 1) * y) * sigmoid(z) - p * y
+            dy = (p - 1) * _softplus_neg(z) - z
+        if w is not None:
+            dz, dy = dz * w, dy * w
+        return z, dz, dy
+
+    @staticmethod
+    def _spread(ctx, grad, z):
+        if ctx.reduction == "mean":
+            return grad / z.numel()
+        return grad  # "sum" broadcasts the scalar, "none" is already elementwise
+
+    @staticmethod
+    def vjp(ctx, grad):
+        z, dz, dy = BinaryCrossEntropyWithLogits._factors(ctx)
+        g = BinaryCrossEntropyWithLogits._spread(ctx, grad, z)
+        need_z, need_y = ctx.needs_input_grad[:2]
+        return (g * dz if need_z else None), (g * dy if need_y else None), None, None
+
+    @staticmethod
+    def jvp(ctx, z_t, y_t, w_t, p_t):
+        z, dz, dy = BinaryCrossEntropyWithLogits._factors(ctx)
+        return _reduce(dz * z_t + dy * y_t, ctx.reduction)
+
+
+class BinaryCrossEntropy(Op):
+    r"""$\ell=-w\,[y\log x+(1-y)\log(1-x)]$ (logs clamped at $-100$), reduced.
+    VJP: $\bar x=\bar\ell\,w\,(x-y)/\max(x(1-x),10^{-12})$, $\bar y=\bar\ell\,w\,[\log(1-x)-\log x]$.
+    JVP: the same factors times $\dot x$, $\dot y$."""
+    name = "BinaryCrossEntropy"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction):
+        if np.any((x < 0) | (x > 1)):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        ctx.reduction = reduction
+        with np.errstate(divide="ignore"):
+            loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+        if weight is not None:
+            loss = loss * weight
+        if reduction == "none":
+            return loss
+        return np.mean(loss) if reduction == "mean" else np.sum(loss)
+
+    @staticmethod
+    def _factors(ctx):
+        x, y, w = ctx.saved_tensors
+        dx = (x - y) / clamp(x * (1 - x), 1e-12, None)
+        dy = clamp(log(1 - x), -100, None) - clamp(log(x), -100, None)
+        if w is not None:
+            dx, dy = dx * w, dy * w
+        return x, dx, dy
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, dx, dy = BinaryCrossEntropy._factors(ctx)
+        g = grad / x.numel() if ctx.reduction == "mean" else grad
+        need_x, need_y = ctx.needs_input_grad[:2]
+        return (g * dx if need_x else None), (g * dy if need_y else None), None
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t, w_t):
+        x, dx, dy = BinaryCrossEntropy._factors(ctx)
+        return _reduce(dx * x_t + dy * y_t, ctx.reduction)
+
+
+class MseLoss(Op):
+    r"""$\ell=(x-y)^2$, reduced.   VJP: $\bar x=2\bar\ell(x-y),\ \bar y=-2\bar\ell(x-y)$ (divided by $n$ for the mean).
+    JVP: $\dot\ell=2(x-y)(\dot x-\dot y)$, reduced."""
+    name = "MseLoss"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.reduction = reduction
+        loss = (x - y) ** 2
+        if reduction == "none":
+            return loss
+        return np.mean(loss) if reduction == "mean" else np.sum(loss)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        x, y = ctx.saved_tensors
+        diff = x - y
+        g = 2 * grad * diff
+        if ctx.reduction == "mean":
+            g = g / diff.numel()
+        need_x, need_y = ctx.needs_input_grad
+        return (g if need_x else None), (-g if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        x, y = ctx.saved_tensors
+        return _reduce(2 * (x - y) * (x_t - y_t), ctx.reduction)
+
+
+def _logsumexp(x, dim):
+    m = np.max(x, axis=dim, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    return m + np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True))
+
+
+class LogSoftmax(Op):
+    r"""$z=x-\log\sum_j e^{x_j}$ along a dim.   VJP: $\bar x=\bar z-e^{z}\sum_j\bar z_j$.
+    JVP: $\dot z=\dot x-\sum_j e^{z_j}\dot x_j$."""
+    name = "LogSoftmax"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return x - _logsumexp(x, dim)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        p = exp(ctx.output)
+        return (grad - p * sum(grad, ctx.dim, True),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        p = exp(ctx.output)
+        return x_t - sum(p * x_t, ctx.dim, True)
+
+
+class Softmax(Op):
+    r"""$z=e^{x}/\sum_j e^{x_j}$ along a dim.   VJP: $\bar x=z\,(\bar z-\sum_j\bar z_jz_j)$.
+    JVP: $\dot z=z\,(\dot x-\sum_j z_j\dot x_j)$."""
+    name = "Softmax"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        return e / np.sum(e, axis=dim, keepdims=True)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        z = ctx.output
+        return (z * (grad - sum(grad * z, ctx.dim, True)),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        z = ctx.output
+        return z * (x_t - sum(z * x_t, ctx.dim, True))
+
+
+class NllLoss(Op):
+    r"""$\ell=-\sum_i w_{t_i}x_{i,t_i}/\sum_i w_{t_i}$ (mean; `sum` drops the denominator, `none` the sum).
+    Linear in $x$: $\ell=-\langle M,x\rangle$ for a constant matrix $M$ built from the targets.
+    VJP: $\bar x=-\bar\ell M$.   JVP: $\dot\ell=-\langle M,\dot x\rangle$."""
+    name = "NllLoss"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        ctx.reduction = reduction
+        squeeze_batch = x.ndim == 1
+        if squeeze_batch:
+            x, target = x[None], np.asarray(target)[None]
+        n, c = x.shape
+        if target.shape != (n,):
+            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0] if target.ndim else 0}).")
+        valid = target != ignore_index
+        safe = np.where(valid, target, 0)
+        if np.any((safe < 0) | (safe >= c)):
+            raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= c)][0])} is out of bounds.")
+        w = (weight[safe] if weight is not None else np.ones(n, x.dtype)) * valid
+        m = np.zeros((n, c), x.dtype)
+        m[np.arange(n), safe] = w
+        if reduction == "mean":
+            m = m / w.sum()
+        ctx.m = m[0] if squeeze_batch else m
+        per_sample = -(x * m).sum(1)
+        if reduction == "none":
+            return per_sample[0] if squeeze_batch else per_sample
+        return per_sample.sum()
+
+    @staticmethod
+    def _apply_m(ctx, v):
+        out = -(v * _const(ctx.m))
+        if ctx.reduction == "none":
+            return sum(out, -1) if out.ndim > 1 else sum(out)
+        return sum(out)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        m = _const(ctx.m)
+        if ctx.reduction == "none" and ctx.m.ndim == 2:
+            grad = unsqueeze(grad, 1)
+        return -grad * m, None, None
+
+    @staticmethod
+    def jvp(ctx, x_t, target_t, w_t):
+        return NllLoss._apply_m(ctx, x_t)
+
+
+# =====================================================================================================
+# The functions that Tensor methods and the public namespace call
+# =====================================================================================================
+def add(x, y, *, alpha=1):
+    if alpha != 1:
+        y = y * alpha
+    return Add.apply(x, _number_or_tensor(y, x))
+
+
+def sub(x, y, *, alpha=1):
+    if alpha != 1:
+        y = y * alpha
+    return Sub.apply(x, _number_or_tensor(y, x))
+
+
+def mul(x, y):
+    return Mul.apply(x, _number_or_tensor(y, x))
+
+
+def div(x, y):
+    y = _number_or_tensor(y, x)
+    if isinstance(x, Tensor) and x._data.dtype.kind in "iub" and (_is_scalar(y) or y._data.dtype.kind in "iub"):
+        x = x.to(get_default_dtype())  # true division of integers gives floats, as in PyTorch
+    return Div.apply(x, y)
+
+
+def pow(x, exponent):  # noqa: A001
+    if not isinstance(x, Tensor):
+        return RPow.apply(exponent, base=x)
+    exponent = _number_or_tensor(exponent, x)
+    if isinstance(exponent, Tensor):
+        return PowTensor.apply(x, exponent)
+    return Pow.apply(x, exponent=exponent)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(x)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
+    return Clamp.apply(x, min=min, max=max)
+
+
+def where(condition, x, y):
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_type_name(cond)}")
+    like = x if isinstance(x, Tensor) else y
+    x, y = _number_or_tensor(x, like), _number_or_tensor(y, like)
+    return Where.apply(x, y, condition=cond)
+
+
+def _shape_str(shape):
+    return "x".join(str(s) for s in shape)
+
+
+def mm(x, y):
+    if x.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if y.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(x.shape)} and {_shape_str(y.shape)})")
+    _check_same_dtype(x, y)
+    return Mm.apply(x, y)
+
+
+def dot(x, y):
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] to have the same number "
+            f"of elements, but got {x.shape[0]} and {y.shape[0]} elements respectively"
+        )
+    _check_same_dtype(x, y, "dot : expected both vectors to have same dtype, but found {} and {}")
+    return Dot.apply(x, y)
+
+
+_DTYPE_WORD = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool", "float16": "Half"}
+
+
+def _check_same_dtype(x, y, message="expected m1 and m2 to have the same dtype, but got: {} != {}"):
+    if x._data.dtype != y._data.dtype:
+        a, b = (str(x.dtype).split(".")[-1], str(y.dtype).split(".")[-1])
+        if "{}" in message and "m1" in message:
+            a, b = {"float32": "float", "float64": "double"}.get(a, a), {"float32": "float", "float64": "double"}.get(b, b)
+        else:
+            a, b = _DTYPE_WORD.get(a, a), _DTYPE_WORD.get(b, b)
+        raise RuntimeError(message.format(a, b))
+
+
+def matmul(x, y):
+    """`x @ y` with PyTorch's rules for 1-D and batched operands, and PyTorch's graph node names."""
+    if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+        raise TypeError("matmul(): argument 'other' must be Tensor")
+    if x.ndim == 0 or y.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and {y.ndim}D")
+    if x.ndim == 1 and y.ndim == 1:
+        return dot(x, y)
+    if x.ndim == 2 and y.ndim == 1:
+        if x.shape[1] != y.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({_shape_str(x.shape)}), vec ({y.shape[0]})")
+        _check_same_dtype(x, y)
+        return Mv.apply(x, y)
+    if x.ndim == 1 and y.ndim == 2:
+        if x.shape[0] != y.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{x.shape[0]} and {_shape_str(y.shape)})")
+        return SqueezeInplace.apply(mm(unsqueeze(x, 0), y), dims=(0,))
+    if x.ndim == 2 and y.ndim == 2:
+        return mm(x, y)
+    if y.ndim == 2 and x.shape[-1] == y.shape[0]:
+        # a batch of matrices times one matrix is one big matrix product: fold the batch into the rows
+        rows = reshape(x, (-1, x.shape[-1]))
+        return UnsafeView.apply(mm(rows, y), shape=tuple(x.shape[:-1]) + (y.shape[1],))
+    # batched: vectors become matrices, batch dims broadcast
+    xm = unsqueeze(x, 0) if x.ndim == 1 else x
+    ym = unsqueeze(y, -1) if y.ndim == 1 else y
+    if xm.shape[-1] != ym.shape[-2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(xm, ym)}, {xm.shape[-1]}] "
+            f"but got: [{_batch(ym, xm)}, {ym.shape[-2]}]."
+        )
+    try:
+        np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({xm.shape[0]}) must match the size of tensor b ({ym.shape[0]}) at non-singleton "
+            "dimension 0"
+        ) from None
+    _check_same_dtype(xm, ym)
+    out = Bmm.apply(xm, ym)
+    if x.ndim == 1:
+        out = SqueezeDim.apply(out, dims=(out.ndim - 2,))
+    if y.ndim == 1:
+        out = SqueezeDim.apply(out, dims=(out.ndim - 1,))
+    return out
+
+
+def _batch(a, b):
+    return int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))) if a.ndim > 2 or b.ndim > 2 else 1
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return T.apply(x)
+
+
+def transpose(x, dim0, dim1):
+    n = x.ndim
+    return Transpose.apply(x, dim0=_dim(dim0, n), dim1=_dim(dim1, n))
+
+
+def permute(x, dims):
+    n = x.ndim
+    dims = tuple(_dim(d, n) for d in dims)
+    if len(dims) != n:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired "
+            f"ordering of dimensions i.e. input.dim() = {n} is not equal to len(dims) = {len(dims)}"
+        )
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, dims=dims)
+
+
+def _infer_shape(shape, numel):
+    shape = [int(s) for s in shape]
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = int(np.prod([s for s in shape if s != -1])) if shape else 1
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+        shape[shape.index(-1)] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def view(x, shape):
+    shape = _infer_shape(shape, x.numel())
+    if not x._data.flags.c_contiguous and x.ndim > 1 and x.numel() > 1:
+        try:
+            x._data.view().shape = shape  # numpy raises when no view of this shape exists
+        except AttributeError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+                "two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+    return View.apply(x, shape=shape)
+
+
+def reshape(x, shape):
+    shape = _infer_shape(shape, x.numel())
+    if x._data.flags.c_contiguous or x.numel() <= 1:
+        return View.apply(x, shape=shape)
+    return UnsafeView.apply(x, shape=shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return x
+    shape = x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :]
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim):
+    return Unsqueeze.apply(x, dim=_dim(dim, x.ndim + 1))
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return Squeeze.apply(x, dims=None)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(_dim(d, x.ndim) for d in dims) if x.ndim else ()
+    dims = tuple(d for d in dims if x.shape[d] == 1)
+    return SqueezeDim.apply(x, dims=dims)
+
+
+def expand(x, shape):
+    shape = tuple(shape)
+    if len(shape) < x.ndim:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(shape)}): the number of sizes provided "
+            f"({len(shape)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})"
+        )
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
+    for i in range(x.ndim):
+        if x.shape[i] != 1 and x.shape[i] != full[i + lead]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({full[i + lead]}) must match the existing size ({x.shape[i]}) at "
+                f"non-singleton dimension {i + lead}.  Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}"
+            )
+    return Expand.apply(x, shape=full)
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    return tuple(sorted(_dim(d, ndim) for d in dims))
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    dims = _dims(dim, x.ndim)
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    if dims is None:
+        return Sum.apply(x, dim=None, keepdim=False, dtype=np_dtype)
+    return SumDim.apply(x, dim=dims, keepdim=keepdim, dtype=np_dtype)
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    dims = _dims(dim, x.ndim)
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    if dims is None:
+        return Mean.apply(x, dim=None, keepdim=False, dtype=np_dtype)
+    return MeanDim.apply(x, dim=dims, keepdim=keepdim, dtype=np_dtype)
+
+
+class _ReturnTypes(tuple):
+    """`values, indices = x.max(dim)`, printed as PyTorch's `torch.return_types.max(...)`."""
+
+    _name = "max"
+
+    def __new__(cls, values, indices, name):
+        self = super().__new__(cls, (values, indices))
+        self._name = name
+        return self
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"autograd_lite.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+def _max_or_min(x, dim, keepdim, largest):
+    if isinstance(dim, Tensor):  # torch.max(a, b): elementwise maximum
+        other = dim
+        return where(x >= other if largest else x <= other, x, other)
+    if dim is None:
+        return (Amax if largest else Min).apply(x, largest=largest)
+    d = _dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
+    indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
+    values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
+    idx = np.expand_dims(indices, d) if keepdim else indices
+    return _ReturnTypes(values, _wrap(np.asarray(idx, dtype=np.int64)), "max" if largest else "min")
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(x, dim, keepdim, True)
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(x, dim, keepdim, False)
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return _wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
+    return _wrap(np.asarray(np.argmax(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim), dtype=np.int64))
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        return _wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
+    return _wrap(np.asarray(np.argmin(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim), dtype=np.int64))
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    first = tensors[0]
+    d = _dim(dim, first.ndim)
+    for i, other in enumerate(tensors[1:], 1):
+        if other.ndim != first.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {first.ndim} and {other.ndim}"
+            )
+        for k in range(first.ndim):
+            if k != d and other.shape[k] != first.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {first.shape[k]} but got size "
+                    f"{other.shape[k]} for tensor number {i} in the list."
+                )
+    return Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, other in enumerate(tensors[1:], 1):
+        if other.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 and "
+                f"{list(other.shape)} at entry {i}"
+            )
+    return Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
+
+
+def _normalize_index(index):
+    """Tensors in an index become numpy arrays; says whether the index is basic (a view)."""
+    items = index if isinstance(index, tuple) else (index,)
+    out, basic = [], True
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item._data
+        if isinstance(item, (list, np.ndarray)):
+            item = np.asarray(item)
+            if item.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if item.ndim == 0 and item.dtype.kind in "iu":
+                item = int(item)
+            else:
+                basic = False
+        out.append(item)
+    return (tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]), basic
+
+
+def getitem(x, index):
+    index, basic = _normalize_index(index)
+    try:
+        x._data[index]  # let numpy validate, then raise PyTorch's message
+    except IndexError as e:
+        msg = str(e)
+        if "out of bounds" in msg and isinstance(index, (int, np.integer)):
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {x.shape[0] if x.ndim else 0}") from None
+        raise IndexError(msg) from None
+    if not basic:
+        return Index.apply(x, index=index)
+    if isinstance(index, (int, np.integer)):
+        return Select.apply(x, index=index)
+    if index is None:
+        return unsqueeze(x, 0)
+    return Slice.apply(x, index=index)
+
+
+def setitem(x, index, value):
+    index, _ = _normalize_index(index)
+    value = _number_or_tensor(value, x)
+    inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value)
+
+
+def copy_from(x, src):
+    src = _number_or_tensor(src, x)
+    np.broadcast_shapes(x.shape, src.shape if isinstance(src, Tensor) else ())
+    return Copy.apply(x, src)
+
+
+def fill(x, value):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
+            )
+        return copy_from(x, value)
+    return (Zero if value == 0 else Fill).apply(x, value=value)
+
+
+def inplace(x, op, other):
+    """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
+
+    When recording, the op is applied to a copy of `x`'s old values (which is what backward needs) and
+    `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
+    saved the old values can tell that they are gone.
+    """
+    record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+    if record and x.grad_fn is None and x._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if record and x._base is not None:
+        raise RuntimeError(
+            "autograd_lite does not record in-place operations on views (results of view, reshape, transpose, "
+            "indexing, ...) that take part in autograd; use the out-of-place operation instead, e.g. `y = y + 1`."
+        )
+    if record:
+        old = _wrap(x._data.copy())
+        old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, x._tangent
+        result = op(old, other)
+    else:
+        result = op(x, other)
+    new = result._data
+    if new.shape != x._data.shape:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape {list(new.shape)}")
+    if new.dtype != x._data.dtype and not np.can_cast(new.dtype, x._data.dtype, "same_kind"):
+        raise RuntimeError(f"result type {_type_name(new)} can't be cast to the desired output type {_type_name(x._data)}")
+    if not x._data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
+    np.copyto(x._data, new, casting="unsafe")
+    x._vc[0] += 1
+    if record:
+        x.grad_fn = result.grad_fn
+        x._requires_grad = result._requires_grad
+    if result._tangent is not None:
+        x._tangent = result._tangent
+    return x

@@ -1,0 +1,90 @@
+"""Random numbers: one numpy Generator, seeded like PyTorch's default generator.
+
+`manual_seed(0)` makes every later `randn`/`rand` reproducible. The values differ from PyTorch's (a
+different algorithm), which is why the course prints shapes and checks rather than random values.
+"""
+import numpy as np
+
+from . import dtypes
+from .tensor import _new, _shape
+
+_DEFAULT_SEED = 67280421310721  # PyTorch's initial seed: runs are reproducible even without manual_seed
+
+
+class Generator:
+    """Holds the random state (a `numpy.random.Generator`)."""
+
+    def __init__(self, device="cpu"):
+        self._seed = _DEFAULT_SEED
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def __repr__(self):
+        return f"<autograd_lite.Generator object at {id(self):#x}>"
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator; returns it, as `torch.manual_seed` does."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    s = int(np.random.SeedSequence().entropy % (2**63))
+    default_generator.manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def _rng(generator):
+    return (generator or default_generator).rng
+
+
+def _float(dtype):
+    return dtypes.to_numpy_dtype(dtype) if dtype is not None else dtypes.get_default_dtype().np
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    return _new(_rng(generator).standard_normal(_shape(size)).astype(_float(dtype)), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    return _new(_rng(generator).random(_shape(size)).astype(_float(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    arr = _rng(generator).integers(low, high, size=_shape((size,)))
+    return _new(arr.astype(dtypes.to_numpy_dtype(dtype) if dtype is not None else np.int64), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    arr = _rng(generator).permutation(n)
+    return _new(arr.astype(dtypes.to_numpy_dtype(dtype) if dtype is not None else np.int64), requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def normal(mean, std, size, *, generator=None, dtype=None, requires_grad=False):
+    return _new((mean + std * _rng(generator).standard_normal(_shape((size,)))).astype(_float(dtype)), requires_grad)

@@ -1,0 +1,846 @@
+"""The Tensor: a numpy array plus what autograd needs to know about it.
+
+A tensor holds its values (`_data`, a numpy array) and four pieces of autograd state:
+
+* `requires_grad` — should operations on it be recorded?
+* `grad_fn` — the node of the op that made it (`None` for leaves: tensors the user created).
+* `grad` — for leaves that require grad, where `backward()` accumulates the gradient.
+* `_vc` — a version counter, bumped by every in-place change. Nodes remember the version of what they
+  saved, so a backward that would use a value modified since raises instead of returning a wrong
+  gradient. Tensors sharing memory (`detach()`, views) share the counter.
+
+Arithmetic and methods call the ops in `ops.py`; there is no logic about derivatives in this file.
+"""
+import numbers
+import weakref
+
+import numpy as np
+
+from . import dtypes, grad_mode
+from .function import AccumulateGrad, _RemovableHandle, forward_ad_state
+from .printing import tensor_repr
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as `autograd_lite.Size([2, 3])`, like `torch.Size`."""
+
+    def __repr__(self):
+        return f"autograd_lite.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "_base", "_accumulator", "_hooks",
+                 "_retains_grad", "_tangent", "__weakref__")
+
+    __array_ufunc__ = None  # numpy defers to us: `np_array * tensor` calls Tensor.__rmul__
+
+    def __init__(self, data=None, *, requires_grad=False, dtype=None):
+        """`Tensor(data)` as in PyTorch's legacy constructor: float32 data, as `tensor(data)` otherwise."""
+        arr = _to_array(data if data is not None else [], dtype if dtype is not None else dtypes.get_default_dtype())
+        _init(self, arr, None)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- autograd state ---------------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording operations on this leaf. Returns the tensor itself."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf "
+                "Tensor by mistake, make sure you access the leaf Tensor instead.",
+                UserWarning, stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            if value.dtype is not self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor with grad_dtype "
+                    f"'{self.dtype.name}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype)."
+                )
+        self._grad = value
+
+    def retain_grad(self):
+        """Keep `.grad` for this non-leaf tensor too (a no-op on leaves, which keep it anyway)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self._retains_grad:
+            self._retains_grad = True
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """`hook(grad)` is called with this tensor's gradient during backward; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            node = self.grad_fn
+            if node._pre_hooks is None:
+                node._pre_hooks = []
+            node._pre_hooks.append(hook)
+            return _RemovableHandle(node._pre_hooks, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see `autograd.backward`)."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """The same values (shared memory, shared version counter), cut from the graph."""
+        return _wrap(self._data, self._vc)
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """The values as a tensor outside autograd: changes through it are not tracked (prefer detach())."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    # -- metadata ---------------------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_floating_point_(self):
+        return self._data.dtype.kind == "f"
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    # -- conversion -------------------------------------------------------------------------------------
+    def numpy(self, *, force=False):
+        """The values as a numpy array sharing memory with the tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def __float__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return float(self._data.item())
+
+    def __int__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return int(self._data.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            which = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {which} is ambiguous")
+        return bool(self._data)
+
+    def to(self, dtype=None, *args, **kwargs):
+        """`t.to(float64)`; devices other than 'cpu' are not available."""
+        if isinstance(dtype, str) or (dtype is None and "device" in kwargs):
+            device = dtype if isinstance(dtype, str) else kwargs["device"]
+            if str(device) != "cpu":
+                raise RuntimeError(f"autograd_lite runs on the CPU only; got device '{device}'")
+            dtype = args[0] if args else kwargs.get("dtype")
+            if dtype is None:
+                return self
+        if dtype is None:
+            dtype = kwargs.get("dtype")
+        if dtype is None or dtypes.to_numpy_dtype(dtype) == self._data.dtype:
+            return self
+        return _ops.ToCopy.apply(self, dtype=dtypes.to_numpy_dtype(dtype))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            from .function import _legacy_type
+
+            return _legacy_type(self._data)
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def contiguous(self, memory_format=None):
+        return self
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def cpu(self):
+        return self
+
+    # -- printing ---------------------------------------------------------------------------------------
+    def __repr__(self, *, tensor_contents=None):
+        default = (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool)
+        name = self.grad_fn.name() if self.grad_fn is not None else None
+        tangent = None
+        if self._tangent is not None:
+            tangent = repr(self._tangent)
+        return tensor_repr(self._data, self.dtype, default, name, self._requires_grad, tangent,
+                           prefix=type(self)._repr_prefix)
+
+    _repr_prefix = "tensor("
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:  # f"{loss:.3f}" and f"{loss}" format the number, as PyTorch does
+            return self._data.item().__format__(spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic (each line calls one op; derivatives live in ops.py) --------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(_operand(other, self), self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.Rsub.apply(self, _number_or_tensor(other, self))
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(self, other)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.mul(_ops.Reciprocal.apply(self), _number_or_tensor(other, self))
+
+    def __neg__(self):
+        return _ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops.pow(_number_or_tensor(base, self), self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, _operand(other, self))
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(_operand(other, self), self)
+
+    def __abs__(self):
+        return _ops.Abs.apply(self)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # comparisons give bool tensors and are not differentiable
+    def __eq__(self, other):
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, self, other)
+
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __and__(self, other):
+        return _compare(np.logical_and if self._data.dtype == np.bool_ else np.bitwise_and, self, other)
+
+    def __or__(self, other):
+        return _compare(np.logical_or if self._data.dtype == np.bool_ else np.bitwise_or, self, other)
+
+    def __invert__(self):
+        return _wrap(~self._data)
+
+    def logical_not(self):
+        return _wrap(np.logical_not(self._data))
+
+    def isfinite(self):
+        return _wrap(np.isfinite(self._data))
+
+    def isnan(self):
+        return _wrap(np.isnan(self._data))
+
+    def equal(self, other):
+        return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(np.allclose(self._data, _operand(other, self)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    # -- named methods ----------------------------------------------------------------------------------
+    def add(self, other, *, alpha=1):
+        return _ops.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ops.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other):
+        return _ops.div(self, other)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def neg(self):
+        return _ops.Neg.apply(self)
+
+    def reciprocal(self):
+        return _ops.Reciprocal.apply(self)
+
+    def square(self):
+        return _ops.pow(self, 2)
+
+    def matmul(self, other):
+        return _ops.matmul(self, _operand(other, self))
+
+    def mm(self, other):
+        return _ops.mm(self, other)
+
+    def dot(self, other):
+        return _ops.dot(self, other)
+
+    def exp(self):
+        return _ops.Exp.apply(self)
+
+    def log(self):
+        return _ops.Log.apply(self)
+
+    def sqrt(self):
+        return _ops.Sqrt.apply(self)
+
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def tanh(self):
+        return _ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return _ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return _ops.Relu.apply(self)
+
+    def sin(self):
+        return _ops.Sin.apply(self)
+
+    def cos(self):
+        return _ops.Cos.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 (PyTorch's names)
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):  # noqa: A002
+        return _ops.clamp(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        return _ops.clamp(self, None, max)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return _ops.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return _ops.mean(self, dim, keepdim, dtype)
+
+    def max(self, dim=None, keepdim=False):
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _ops.min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _ops.argmin(self, dim, keepdim)
+
+    def softmax(self, dim):
+        return _ops.Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim):
+        return _ops.LogSoftmax.apply(self, dim=dim)
+
+    def t(self):
+        return _ops.t(self)
+
+    @property
+    def T(self):
+        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _ops.transpose(self, -2, -1)
+
+    def transpose(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return _ops.permute(self, _varargs(dims))
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, _varargs(shape))
+
+    def view(self, *shape):
+        return _ops.view(self, _varargs(shape))
+
+    def view_as(self, other):
+        return _ops.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        return _ops.expand(self, _varargs(sizes))
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem(self, index, value)
+
+    def clone(self):
+        return _ops.Clone.apply(self)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    # -- in-place (each records the out-of-place op, then writes the result into this tensor) ----------
+    def add_(self, other, *, alpha=1):
+        return _ops.inplace(self, _ops.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _ops.inplace(self, _ops.sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return _ops.inplace(self, _ops.mul, other)
+
+    def div_(self, other):
+        return _ops.inplace(self, _ops.div, other)
+
+    def copy_(self, src):
+        return _ops.inplace(self, _ops.copy_from, src)
+
+    def fill_(self, value):
+        return _ops.inplace(self, _ops.fill, value)
+
+    def zero_(self):
+        return _ops.inplace(self, _ops.fill, 0)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return _ops.inplace(self, lambda x, _: _ops.clamp(x, min, max), None)
+
+    def new_zeros(self, *size, dtype=None):
+        return zeros(*size, dtype=dtype if dtype is not None else self.dtype)
+
+    def new_ones(self, *size, dtype=None):
+        return ones(*size, dtype=dtype if dtype is not None else self.dtype)
+
+    def new_tensor(self, data, dtype=None):
+        return tensor(data, dtype=dtype if dtype is not None else self.dtype)
+
+
+# ---------------------------------------------------------------------------------------------------
+# construction helpers used by every op (kept tiny: they run once per op result)
+# ---------------------------------------------------------------------------------------------------
+def _init(t, arr, vc):
+    t._data = arr
+    t._requires_grad = False
+    t._grad = None
+    t.grad_fn = None
+    t._vc = vc if vc is not None else [0]
+    t._base = None
+    t._accumulator = None
+    t._hooks = None
+    t._retains_grad = False
+    t._tangent = None
+
+
+def _wrap(arr, vc=None):
+    """A tensor around an existing array (no copy). `vc` shares a version counter (views, detach)."""
+    t = Tensor.__new__(Tensor)
+    _init(t, arr, vc)
+    return t
+
+
+def _edge(t):
+    """Where a gradient for tensor `t` should go: its grad_fn, its AccumulateGrad node, or nowhere."""
+    if t.grad_fn is not None:
+        return t.grad_fn
+    if not t._requires_grad:
+        return None
+    acc = t._accumulator() if t._accumulator is not None else None
+    if acc is None:  # one AccumulateGrad per leaf while any graph uses it (held weakly by the tensor)
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return acc
+
+
+_F64 = np.dtype(np.float64)
+
+
+def _fix_dtype(out, inputs):
+    """numpy promotes int tensors and int-by-int division to float64; PyTorch gives the default dtype."""
+    if out.dtype == _F64 and dtypes._default_float is not dtypes.float64:
+        for a in inputs:
+            if isinstance(a, Tensor) and a._data.dtype == _F64:
+                return out
+            if isinstance(a, np.ndarray) and a.dtype == _F64:
+                return out
+        return out.astype(dtypes._default_float.np)
+    return out
+
+
+def _dim(dim, ndim):
+    """Wrap a negative dim; PyTorch's IndexError when out of range."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def _varargs(args):
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+
+
+def _number_or_tensor(value, like):
+    """Python numbers stay numbers (so float32 tensors stay float32); everything else becomes a tensor."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, numbers.Number)):
+        return value.item() if isinstance(value, np.generic) else value
+    return tensor(value) if not isinstance(value, np.ndarray) else _wrap(value)
+
+
+_operand = _number_or_tensor
+
+
+def _compare(ufunc, a, b):
+    b = b._data if isinstance(b, Tensor) else _operand(b, a)
+    if isinstance(b, Tensor):
+        b = b._data
+    return _wrap(np.asarray(ufunc(a._data, b)))
+
+
+def _to_array(data, dtype=None):
+    """Data as a new numpy array with PyTorch's default dtypes (Python floats become float32)."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return np.array(data, dtype=dtypes.to_numpy_dtype(dtype))
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data)
+        dtypes.from_numpy_dtype(arr.dtype)  # raises for unsupported types
+        return arr
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _nested_numpy(data)
+    arr = np.array(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(dtypes._default_float.np)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype == object or arr.dtype.kind in "UO":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return arr
+
+
+def _flat(data):
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            yield item
+
+
+def _nested_numpy(data):
+    if isinstance(data, Tensor):
+        if data._data.size != 1 and data._data.ndim != 0:
+            return data._data.tolist()
+        return data._data.item()
+    if isinstance(data, (list, tuple)):
+        return [_nested_numpy(x) for x in data]
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------
+# factories
+# ---------------------------------------------------------------------------------------------------
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of `data` (float data becomes float32, integers int64)."""
+    t = _wrap(_to_array(data, dtype))
+    if requires_grad:
+        if t._data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._requires_grad = True
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like `tensor`, but shares memory with a numpy array (or tensor) when the dtype already matches."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_numpy_dtype(dtype) == data.dtype):
+        dtypes.from_numpy_dtype(data.dtype)
+        return _wrap(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a numpy array (keeps its dtype)."""
+    dtypes.from_numpy_dtype(array.dtype)
+    return _wrap(array)
+
+
+def _shape(size):
+    size = _varargs(size)
+    for s in size:
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers as size, but got an element of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return size
+
+
+def _new(arr, requires_grad):
+    t = _wrap(arr)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._requires_grad = True
+    return t
+
+
+def _float(dtype):
+    return dtypes.to_numpy_dtype(dtype) if dtype is not None else dtypes._default_float.np
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _new(np.zeros(_shape(size), _float(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _new(np.ones(_shape(size), _float(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = dtypes.bool if isinstance(fill_value, bool) else (
+            dtypes.int64 if isinstance(fill_value, numbers.Integral) else None)
+    return _new(np.full(_shape((size,)), fill_value, _float(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return _new(np.zeros(input._data.shape, dtypes.to_numpy_dtype(dtype) if dtype else input._data.dtype), requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return _new(np.ones(input._data.shape, dtypes.to_numpy_dtype(dtype) if dtype else input._data.dtype), requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    arr = np.full(input._data.shape, fill_value, dtypes.to_numpy_dtype(dtype) if dtype else input._data.dtype)
+    return _new(arr, requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Integers give int64 and any float gives the default float dtype, as in PyTorch."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+    return _new(np.arange(start, end, step, dtype=np.float64).astype(dtypes.to_numpy_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _new(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+
+
+from . import ops as _ops  # noqa: E402  (ops import Tensor from this module)

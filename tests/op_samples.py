@@ -1,0 +1,137 @@
+"""The table of op samples that the rule tests run over: add an op, add a sample here (no test code).
+
+Each sample: a name, a function of tensors, and the inputs as (shape, domain) — the domain keeps
+inputs away from kinks and singularities (|x| > 0.1 for abs, x > 0.2 for log, ...), where finite
+differences are meaningless.
+"""
+import numpy as np
+
+import autograd_lite as ag
+import autograd_lite.nn.functional as F
+
+REAL, POS, UNIT, AWAY = "real", "pos", "unit", "away"  # any value; > 0.2; in (0.05, 0.95); |x| > 0.2
+
+
+_W3 = ag.tensor([0.5, 2.0, 1.5], dtype=ag.float64)  # class / pos weights: constants, not differentiated
+
+
+def _idx(*a):
+    return ag.tensor(np.array(a))
+
+
+SAMPLES = [
+    # name, fn, [(shape, domain), ...]
+    ("add", lambda x, y: x + y, [((2, 3), REAL), ((2, 3), REAL)]),
+    ("add_broadcast", lambda x, y: x + y, [((2, 3), REAL), ((3,), REAL)]),
+    ("add_broadcast_both", lambda x, y: x + y, [((2, 1), REAL), ((1, 3), REAL)]),
+    ("add_scalar", lambda x: x + 1.5, [((3,), REAL)]),
+    ("radd_scalar", lambda x: 2.0 + x, [((3,), REAL)]),
+    ("sub", lambda x, y: x - y, [((4, 1, 3), REAL), ((2, 1), REAL)]),
+    ("rsub", lambda x: 1.0 - x, [((2, 2), REAL)]),
+    ("mul", lambda x, y: x * y, [((2, 3), REAL), ((2, 3), REAL)]),
+    ("mul_broadcast", lambda x, y: x * y, [((4, 1, 3), REAL), ((2, 1), REAL)]),
+    ("mul_0d", lambda x, y: x * y, [((2, 3), REAL), ((), REAL)]),
+    ("div", lambda x, y: x / y, [((2, 3), REAL), ((2, 3), AWAY)]),
+    ("div_broadcast", lambda x, y: x / y, [((3,), REAL), ((2, 1), AWAY)]),
+    ("rdiv", lambda x: 2.0 / x, [((3,), AWAY)]),
+    ("neg", lambda x: -x, [((2, 3), REAL)]),
+    ("reciprocal", lambda x: x.reciprocal(), [((3,), AWAY)]),
+    ("pow_scalar", lambda x: x**3, [((2, 3), REAL)]),
+    ("pow_fraction", lambda x: x**2.5, [((4,), POS)]),
+    ("pow_tensor", lambda x, y: x**y, [((2, 3), POS), ((2, 3), REAL)]),
+    ("pow_tensor_broadcast", lambda x, y: x**y, [((2, 3), POS), ((3,), REAL)]),
+    ("rpow", lambda x: 2.0**x, [((3,), REAL)]),
+    ("exp", lambda x: x.exp(), [((2, 3), REAL)]),
+    ("log", lambda x: x.log(), [((2, 3), POS)]),
+    ("sqrt", lambda x: x.sqrt(), [((2, 3), POS)]),
+    ("abs", lambda x: x.abs(), [((2, 3), AWAY)]),
+    ("tanh", lambda x: x.tanh(), [((2, 3), REAL)]),
+    ("sigmoid", lambda x: x.sigmoid(), [((2, 3), REAL)]),
+    ("relu", lambda x: x.relu(), [((2, 3), AWAY)]),
+    ("sin", lambda x: x.sin(), [((5,), REAL)]),
+    ("cos", lambda x: x.cos(), [((5,), REAL)]),
+    ("clamp", lambda x: x.clamp(-0.5, 0.5), [((2, 3), AWAY)]),
+    ("clamp_min", lambda x: x.clamp(min=0.0), [((2, 3), AWAY)]),
+    ("where", lambda x, y: ag.where(x > 0, x, y), [((2, 3), AWAY), ((2, 3), REAL)]),
+    ("where_broadcast", lambda x, y: ag.where(x > 0, x * 2, y), [((2, 3), AWAY), ((3,), REAL)]),
+    ("clone", lambda x: x.clone(), [((2, 3), REAL)]),
+    ("mm", lambda x, y: x @ y, [((2, 3), REAL), ((3, 4), REAL)]),
+    ("mv", lambda a, v: a @ v, [((2, 3), REAL), ((3,), REAL)]),
+    ("dot", lambda x, y: ag.matmul(x, y), [((3,), REAL), ((3,), REAL)]),
+    ("vec_mat", lambda x, w: ag.matmul(x, w), [((5,), REAL), ((5, 3), REAL)]),
+    ("batched_mat", lambda x, y: x @ y, [((2, 2, 3), REAL), ((3, 4), REAL)]),
+    ("batched_batched", lambda x, y: x @ y, [((2, 2, 3), REAL), ((2, 3, 4), REAL)]),
+    ("batched_broadcast", lambda x, y: x @ y, [((2, 1, 2, 3), REAL), ((3, 3, 2), REAL)]),
+    ("batched_vec", lambda x, y: x @ y, [((2, 2, 3), REAL), ((3,), REAL)]),
+    ("vec_batched", lambda x, y: x @ y, [((3,), REAL), ((2, 3, 4), REAL)]),
+    ("linear_bias", lambda x, w, b: F.linear(x, w, b), [((4, 3), REAL), ((2, 3), REAL), ((2,), REAL)]),
+    ("linear_nobias_1d", lambda x, w: F.linear(x, w), [((3,), REAL), ((2, 3), REAL)]),
+    ("t", lambda x: x.t(), [((2, 3), REAL)]),
+    ("T", lambda x: x.T, [((2, 3, 4), REAL)]),
+    ("transpose", lambda x: x.transpose(0, 2), [((2, 3, 4), REAL)]),
+    ("permute", lambda x: x.permute(2, 0, 1), [((2, 3, 4), REAL)]),
+    ("reshape", lambda x: x.reshape(3, -1), [((2, 3, 2), REAL)]),
+    ("reshape_noncontiguous", lambda x: x.t().reshape(-1), [((2, 3), REAL)]),
+    ("view", lambda x: x.view(6), [((2, 3), REAL)]),
+    ("flatten", lambda x: x.flatten(1), [((2, 3, 2), REAL)]),
+    ("unsqueeze", lambda x: x.unsqueeze(1), [((2, 3), REAL)]),
+    ("squeeze", lambda x: x.squeeze(), [((2, 1, 3, 1), REAL)]),
+    ("squeeze_dim", lambda x: x.squeeze(1), [((2, 1, 3), REAL)]),
+    ("expand", lambda x: x.expand(4, 2, 3), [((2, 1), REAL)]),
+    ("sum", lambda x: x.sum(), [((2, 3), REAL)]),
+    ("sum_dim", lambda x: x.sum(1), [((2, 3, 4), REAL)]),
+    ("sum_dims_keepdim", lambda x: x.sum((0, 2), keepdim=True), [((2, 3, 4), REAL)]),
+    ("mean", lambda x: x.mean(), [((2, 3), REAL)]),
+    ("mean_dim", lambda x: x.mean(-1), [((2, 3), REAL)]),
+    ("mean_keepdim", lambda x: x.mean(0, keepdim=True), [((2, 3), REAL)]),
+    ("max", lambda x: x.max(), [((2, 3), REAL)]),
+    ("min", lambda x: x.min(), [((2, 3), REAL)]),
+    ("max_dim", lambda x: x.max(1).values, [((2, 3), REAL)]),
+    ("min_dim_keepdim", lambda x: x.min(0, keepdim=True)[0], [((2, 3), REAL)]),
+    ("cat", lambda x, y: ag.cat([x, y], 1), [((2, 3), REAL), ((2, 2), REAL)]),
+    ("stack", lambda x, y: ag.stack([x, y], 1), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("index_int", lambda x: x[1], [((3, 2), REAL)]),
+    ("index_slice", lambda x: x[:, 1:], [((3, 3), REAL)]),
+    ("index_none", lambda x: x[None, 1:], [((3,), REAL)]),
+    ("index_array_repeats", lambda x: x[_idx(0, 0, 2)], [((3, 2), REAL)]),
+    ("index_mask", lambda x: x[ag.tensor([[True, False], [False, True], [True, True]])], [((3, 2), REAL)]),
+    ("setitem", lambda x, v: _setitem(x, v), [((3, 2), REAL), ((2,), REAL)]),
+    ("inplace_add", lambda x, y: (x * 1.0).add_(y), [((2, 3), REAL), ((3,), REAL)]),
+    ("inplace_mul", lambda x, y: (x * 1.0).mul_(y), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("bce_logits_mean", lambda z, y: F.binary_cross_entropy_with_logits(z, y), [((3,), REAL), ((3,), UNIT)]),
+    ("bce_logits_sum_weight", lambda z, y: F.binary_cross_entropy_with_logits(z, y, _W3, reduction="sum"),
+     [((2, 3), REAL), ((2, 3), UNIT)]),
+    ("bce_logits_pos_weight", lambda z, y: F.binary_cross_entropy_with_logits(z, y, pos_weight=_W3, reduction="none"),
+     [((2, 3), REAL), ((2, 3), UNIT)]),
+    ("bce", lambda x, y: F.binary_cross_entropy(x, y), [((4,), UNIT), ((4,), UNIT)]),
+    ("mse", lambda x, y: F.mse_loss(x, y), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("mse_sum", lambda x, y: F.mse_loss(x, y, reduction="sum"), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("softmax", lambda x: F.softmax(x, dim=1), [((2, 4), REAL)]),
+    ("log_softmax", lambda x: F.log_softmax(x, dim=0), [((3, 2), REAL)]),
+    ("cross_entropy", lambda x: F.cross_entropy(x, _idx(1, 0, 3)), [((3, 4), REAL)]),
+    ("cross_entropy_none", lambda x: F.cross_entropy(x, _idx(2, 2), reduction="none"), [((2, 3), REAL)]),
+    ("cross_entropy_probs", lambda x, p: F.cross_entropy(x, p), [((2, 3), REAL), ((2, 3), UNIT)]),
+    ("nll_weight", lambda x: F.nll_loss(x, _idx(0, 2, 2), weight=_W3), [((3, 3), REAL)]),
+]
+
+
+def _setitem(x, v):
+    y = x.clone()
+    y[0] = v
+    return y
+
+
+def sample_inputs(spec, rng, dtype=np.float64):
+    """Random inputs inside each argument's domain."""
+    arrays = []
+    for shape, domain in spec:
+        a = rng.standard_normal(shape)
+        if domain == POS:
+            a = 0.2 + np.abs(a)
+        elif domain == UNIT:
+            a = rng.uniform(0.05, 0.95, shape)
+        elif domain == AWAY:
+            a = np.sign(a) * (0.2 + np.abs(a))
+            a = np.where(a == 0, 0.5, a)
+        arrays.append(np.asarray(a, dtype=dtype))
+    return arrays
