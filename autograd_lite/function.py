@@ -85,6 +85,7 @@ class Node:
         self._trace = None
         self.next_functions = ()
         self.needs_input_grad = ()
+        self._seq = None  # set when the node is recorded in the graph (not for a forward-AD-only context)
 
     # -- what PyTorch's nodes offer -------------------------------------------------------------------
     def name(self):
@@ -142,7 +143,7 @@ class Node:
         from .tensor import _wrap
 
         t = _wrap(data, vc)
-        if grad_mode.enabled:
+        if grad_mode.enabled and self._seq is not None:
             t._requires_grad = True
             t.grad_fn = self
         if self._out_tangent is not None and forward_ad_state.active:
