@@ -119,7 +119,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if materialize_grads:
                 g = _wrap(np.zeros(t._data.shape, t._data.dtype))
         elif not create_graph:
+            tangent = g._tangent
             g = g.detach()
+            if tangent is not None:  # as PyTorch: the gradient keeps its forward-mode tangent (forward-over-reverse)
+                forward_ad._attach_tangent(g, tangent)
         result.append(g)
     return tuple(result)
 
