@@ -1,2 +1,15 @@
-"""`autograd_lite.nn`: layers, losses and parameters with PyTorch's names."""
-from . import functional  # noqa: F401
+"""`autograd_lite.nn`: layers, losses and parameters with PyTorch's names.
+
+    module.py     Module: registration of parameters and submodules, state_dict, train/eval
+    parameter.py  Parameter: a leaf tensor that a Module registers
+    layers.py     Linear, activations (ReLU, Tanh, ...), Sequential, ModuleList
+    loss.py       MSELoss, BCEWithLogitsLoss, CrossEntropyLoss, ...
+    init.py       starting values: kaiming_uniform_, xavier_uniform_, ...
+    functional.py the functions the modules call (F.linear, F.cross_entropy, ...)
+"""
+from . import functional, init  # noqa: F401
+from .layers import (Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ModuleList, ReLU, Sequential, Sigmoid,  # noqa: F401
+                     Softmax, Tanh)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
+from .module import Module  # noqa: F401
+from .parameter import Parameter  # noqa: F401
