@@ -33,6 +33,7 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, flat
                   mul, neg, permute, pow, relu, reshape, sigmoid, sin, sqrt, squeeze, stack, sub, sum, t, tanh,
                   transpose, unsqueeze, where)
 from . import autograd, nn  # noqa: E402
+from . import func  # noqa: E402
 from . import optim  # noqa: E402
 
 clip = clamp
