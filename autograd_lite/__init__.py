@@ -19,7 +19,14 @@ Where to read what:
     nn/, optim/    layers, losses and optimizers
     viz.py         pictures of the graph
 """
-from . import dtypes
+import warnings as _warnings
+
+# Like PyTorch, compute inf and nan silently (1/0, log 0, sqrt'(0)): numpy's floating-point warnings, raised
+# from inside this package's ops, would name our files instead of the user's code.
+_warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered",
+                         RuntimeWarning, r"autograd_lite(\.|$)")
+
+from . import dtypes  # noqa: E402
 from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int8, int16,  # noqa: A004
                      int32, int64, long, set_default_dtype, short, uint8)
 from .dtypes import int as int  # noqa: A004, PLC0414

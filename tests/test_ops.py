@@ -100,3 +100,23 @@ def test_reverse_rules_differentiate_again(name, fn, spec):
 
 
 builtin_sum = sum
+
+
+def test_inf_and_nan_arithmetic_warns_nothing_as_in_pytorch():
+    """sqrt'(0) = inf and 0 * inf = nan are computed silently, forward and backward: numpy's RuntimeWarnings,
+    which would name a file of the package, must not reach the user. Run in a fresh interpreter, because
+    pytest restores the warning filters that were in place before the package was imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, autograd_lite as ag\n"
+        "x = ag.tensor([0.0, 1.0, 4.0], requires_grad=True)\n"
+        "y = ag.where(x > 0, ag.sqrt(x), 0.0).sum() + (1 / x).sum() + ag.log(x).sum() + ag.exp(x * 1000).sum()\n"
+        "y.backward()\n"
+        "print(x.grad)\n"
+        "np.array([1.0]) / 0  # the user's own numpy code still warns\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("tensor([nan, inf, inf])")
+    assert done.stderr.count("RuntimeWarning") == 1 and "<string>:6" in done.stderr, done.stderr
