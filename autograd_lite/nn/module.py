@@ -410,7 +410,8 @@ class Module:
         missing_keys, unexpected_keys, error_msgs = [], [], []
         for module_prefix, module in self.named_modules(remove_duplicate=False):
             prefix = module_prefix + "." if module_prefix else ""
-            module._load_from_state_dict(state_dict, prefix, strict, assign, missing_keys, unexpected_keys,
+            # keys are always collected (and returned); only strict=True turns them into an error
+            module._load_from_state_dict(state_dict, prefix, True, assign, missing_keys, unexpected_keys,
                                          error_msgs)
         if strict:
             if unexpected_keys:

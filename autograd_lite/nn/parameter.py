@@ -25,7 +25,9 @@ class Parameter(Tensor):
         else:
             raise TypeError(f"Parameter expects a Tensor as data, but got {type(data).__name__}")
         if requires_grad:
-            self.requires_grad_(True)
+            if self._data.dtype.kind != "f":
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+            self._requires_grad = True
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
