@@ -1,14 +1,234 @@
-"""autograd_lite.func: torch.func-style transforms, checked against finite differences and each other."""
+"""autograd_lite.func: torch.func-style transforms, checked against finite differences and against each other."""
 import numpy as np
+import pytest
 
 import autograd_lite as ag
+import autograd_lite.nn.functional as F
 from autograd_lite.autograd import forward_ad as fwAD
+from autograd_lite.func import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
+
+EPS = 1e-6
+
+
+def t64(a):
+    return ag.tensor(np.asarray(a, dtype=np.float64))
+
+
+def numeric_jacobian(f, x):
+    """Central differences, column by column: shape out.shape + x.shape."""
+    x0 = x.numpy().astype(np.float64)
+    cols = []
+    for k in range(x0.size):
+        step = np.zeros(x0.size)
+        step[k] = EPS
+        step = step.reshape(x0.shape)
+        with ag.no_grad():
+            cols.append((f(t64(x0 + step)).numpy() - f(t64(x0 - step)).numpy()) / (2 * EPS))
+    out_shape = cols[0].shape
+    return np.stack(cols, axis=-1).reshape(out_shape + x0.shape)
+
+
+_A = np.random.default_rng(0).standard_normal((4, 3))
+_B = np.random.default_rng(1).standard_normal((3, 2))
+_T = np.array([1.0, 0.0, 1.0, 1.0])
+
+# name, function, input shape: elementwise, matmul, reductions, losses
+FUNCTIONS = [
+    ("tanh", lambda x: ag.tanh(x), (3,)),
+    ("exp_times_sin", lambda x: x.exp() * x.sin() + x**2, (2, 3)),
+    ("sigmoid_of_sqrt", lambda x: ag.sigmoid((x * x + 1).sqrt()), (4,)),
+    ("mv", lambda x: t64(_A) @ x, (3,)),
+    ("matrix_times_matrix", lambda x: x @ t64(_B), (4, 3)),
+    ("tanh_of_affine", lambda x: ag.tanh(t64(_A) @ x + 1.0), (3,)),
+    ("sum_dim", lambda x: (x**3).sum(1), (2, 3)),
+    ("mean", lambda x: x.mean(), (5,)),
+    ("max_dim", lambda x: x.max(0).values, (3, 2)),
+    ("softmax", lambda x: F.softmax(x, 0), (4,)),
+    ("mse_loss", lambda x: F.mse_loss(x, t64(_T)), (4,)),
+    ("bce_with_logits", lambda x: F.binary_cross_entropy_with_logits(x, t64(_T)), (4,)),
+    ("cross_entropy", lambda x: F.cross_entropy(x, ag.tensor([2, 0])), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("name,f,shape", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
+def test_jacrev_equals_jacfwd_equals_finite_differences(name, f, shape):
+    x = t64(np.random.default_rng(3).standard_normal(shape))
+    expected = numeric_jacobian(f, x)
+    by_reverse, by_forward = jacrev(f)(x), jacfwd(f)(x)
+    assert by_reverse.shape == by_forward.shape == expected.shape == f(x).shape + x.shape
+    np.testing.assert_allclose(by_reverse.numpy(), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(by_forward.numpy(), by_reverse.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose():
+    a = np.random.default_rng(4).standard_normal((4, 4))
+    f = lambda x: x @ (t64(a) @ x)  # noqa: E731  xᵀAx
+    x = t64(np.random.default_rng(5).standard_normal(4))
+    np.testing.assert_allclose(hessian(f)(x).numpy(), a + a.T, rtol=1e-12)
+
+
+def test_hessian_of_a_cubic_is_analytic():
+    f = lambda x: (x**3).sum() + x[0] * x[1] * x[2]  # noqa: E731
+    x0 = np.array([1.0, -2.0, 0.5])
+    expected = np.diag(6 * x0) + np.array([[0, x0[2], x0[1]], [x0[2], 0, x0[0]], [x0[1], x0[0], 0]])
+    np.testing.assert_allclose(hessian(f)(t64(x0)).numpy(), expected, rtol=1e-12)
+
+
+def test_hessian_by_every_composition_agrees():
+    f = lambda x: (ag.tanh(x) * x.exp()).sum() * x.sum()  # noqa: E731
+    x = t64([0.3, -0.7, 1.1])
+    forward_over_reverse = hessian(f)(x).numpy()
+    reverse_over_reverse = jacrev(jacrev(f))(x).numpy()
+    reverse_over_forward = jacrev(jacfwd(f))(x).numpy()
+    forward_over_forward = jacfwd(jacfwd(f))(x).numpy()  # inner jacfwd: double-backward trick
+    np.testing.assert_allclose(numeric_jacobian(grad(f), x), forward_over_reverse, rtol=1e-6, atol=1e-8)
+    for other in (reverse_over_reverse, reverse_over_forward, forward_over_forward):
+        np.testing.assert_allclose(other, forward_over_reverse, rtol=1e-10, atol=1e-12)
+
+
+def test_second_derivative_of_x_cubed_at_2_is_12():
+    x = ag.tensor(2.0, requires_grad=True)
+    (dy,) = ag.autograd.grad(x**3, x, create_graph=True)
+    dy.backward()
+    assert x.grad.item() == 12.0
+    assert grad(grad(lambda x: x**3))(ag.tensor(2.0)).item() == 12.0
+    assert hessian(lambda x: x**3)(ag.tensor(2.0)).item() == 12.0
+
+
+def test_third_derivative_through_nested_transforms():
+    f = lambda x: (x**4).sum()  # noqa: E731  d³/dx³ = 24 x
+    x = t64([1.0, 2.0])
+    third = jacfwd(hessian(f))(x).numpy()  # the outer forward level forces the inner jacfwd to use double backward
+    expected = np.zeros((2, 2, 2))
+    expected[0, 0, 0], expected[1, 1, 1] = 24.0, 48.0
+    np.testing.assert_allclose(third, expected, rtol=1e-12)
+    np.testing.assert_allclose(jacrev(hessian(f))(x).numpy(), expected, rtol=1e-12)
+
+
+def test_transforms_treat_functions_as_pure():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    g = grad(lambda x: (x**2).sum())(ag.tensor([1.0, 2.0]))  # input does not require grad: fine
+    assert g.tolist() == [2.0, 4.0] and g.grad_fn is None
+    with ag.no_grad():  # as torch.func: an outer no_grad does not stop the transform
+        assert jacrev(lambda x: x * 3)(x).tolist() == [[3.0, 0.0], [0.0, 3.0]]
+    assert x.grad is None  # nothing accumulated into the input's .grad
+
+
+def test_gradient_of_a_tracked_input_can_be_differentiated_by_ordinary_autograd():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    g = grad(lambda x: (x**3).sum())(x)  # 3x², still connected to x
+    g.sum().backward()
+    assert x.grad.tolist() == [6.0, 12.0]
+
+
+def test_closure_over_a_tracked_tensor_stays_differentiable():
+    w = ag.tensor(3.0, requires_grad=True)
+    g = grad(lambda x: (w * x**2).sum())(ag.tensor([1.0, 2.0]))  # 2 w x
+    g.sum().backward()
+    assert g.tolist() == [6.0, 12.0] and w.grad.item() == 6.0
+
+
+def test_argnums_select_arguments_and_nest_results():
+    a, b = ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0])
+    f = lambda a, b: a * b  # noqa: E731
+    ja, jb = jacrev(f, argnums=(0, 1))(a, b)
+    assert ja.tolist() == [[3.0, 0.0], [0.0, 4.0]] and jb.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+    assert jacfwd(f, argnums=-1)(a, b).tolist() == jb.tolist()
+    ga, gb = grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(a, b)
+    assert ga.tolist() == [3.0, 4.0] and gb.tolist() == [1.0, 2.0]
+    assert isinstance(jacfwd(f, argnums=(1,))(a, b), tuple)
+
+
+def test_several_outputs_nest_outputs_outside_arguments_inside():
+    a, b = ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0])
+    f = lambda a, b: (a * b, (a + b).sum())  # noqa: E731
+    for jac in (jacrev, jacfwd):
+        (j00, j01), (j10, j11) = jac(f, argnums=(0, 1))(a, b)
+        assert j00.tolist() == [[3.0, 0.0], [0.0, 4.0]] and j01.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+        assert j10.tolist() == [1.0, 1.0] and j11.tolist() == [1.0, 1.0]
+
+
+def test_dict_of_parameters():
+    params = {"w": ag.tensor([1.0, 2.0]), "b": ag.tensor(0.5)}
+    loss = lambda p, x: ((p["w"] * x).sum() + p["b"]) ** 2  # noqa: E731
+    g = grad(loss)(params, ag.tensor([3.0, 4.0]))  # loss = 11.5², d/dw = 2·11.5·x, d/db = 2·11.5
+    assert list(g) == ["w", "b"]
+    assert g["w"].tolist() == [69.0, 92.0] and g["b"].item() == 23.0
+
+
+def test_has_aux():
+    x = ag.tensor([1.0, 2.0])
+    assert [t.tolist() for t in grad(lambda a: ((a**2).sum(), a * 10), has_aux=True)(x)] == [[2.0, 4.0], [10.0, 20.0]]
+    g, (value, aux) = grad_and_value(lambda a: ((a**2).sum(), a.sum()), has_aux=True)(x)
+    assert (g.tolist(), value.item(), aux.item()) == ([2.0, 4.0], 5.0, 3.0)
+    jac, aux = jacrev(lambda a: (a * 2, a.sum()), has_aux=True)(x)
+    assert jac.tolist() == [[2.0, 0.0], [0.0, 2.0]] and aux.item() == 3.0 and aux.grad_fn is None
+    jac, aux = jacfwd(lambda a: (a * 2, a.sum()), has_aux=True)(x)
+    assert jac.tolist() == [[2.0, 0.0], [0.0, 2.0]] and aux.item() == 3.0
+    out, fn, aux = vjp(lambda a: (a * 2, a.sum()), x, has_aux=True)
+    assert fn(ag.ones(2))[0].tolist() == [2.0, 2.0] and aux.item() == 3.0
+    out, tangent, aux = jvp(lambda a: (a * 2, a.sum()), (x,), (ag.ones(2),), has_aux=True)
+    assert tangent.tolist() == [2.0, 2.0] and aux.item() == 3.0
+
+
+def test_vjp_and_jvp_return_torch_func_structures():
+    x = ag.tensor([1.0, 2.0, 3.0])
+    out, vjp_fn = vjp(ag.sin, x)
+    first, again = vjp_fn(ag.ones(3)), vjp_fn(ag.ones(3) * 2)  # the graph is kept: call it twice
+    assert type(first) is tuple and len(first) == 1
+    np.testing.assert_allclose(first[0].numpy(), np.cos([1.0, 2.0, 3.0]), rtol=1e-6)
+    np.testing.assert_allclose(again[0].numpy(), 2 * np.cos([1.0, 2.0, 3.0]), rtol=1e-6)
+    assert out.grad_fn is None
+    result = jvp(lambda a, b: a * b, (x, x), (ag.ones(3), ag.ones(3)))
+    assert type(result) is tuple and [t.tolist() for t in result] == [[1.0, 4.0, 9.0], [2.0, 4.0, 6.0]]
+    (s, c), (ds, dc) = jvp(lambda a: (a.sin(), a.cos()), (x,), (ag.ones(3),))
+    np.testing.assert_allclose(dc.numpy(), -np.sin([1.0, 2.0, 3.0]), rtol=1e-6)
+
+
+def test_linearize_gives_the_jvp_at_fixed_primals():
+    x = t64([0.5, 1.0])
+    out, jvp_fn = linearize(lambda a: a.exp() * a, x)
+    np.testing.assert_allclose(out.numpy(), np.exp([0.5, 1.0]) * [0.5, 1.0])
+    np.testing.assert_allclose(jvp_fn(t64([1.0, 0.0])).numpy(), [np.exp(0.5) * 1.5, 0.0])
+
+
+def test_empty_input_gives_an_empty_jacobian():
+    f = lambda x: x.sum() + 1.0  # noqa: E731
+    for jac in (jacrev, jacfwd):
+        assert jac(f)(ag.zeros(0)).shape == (0,)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: grad(lambda x: x * 2)(ag.randn(3)),
+     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with 1 dims. Maybe you "
+     "wanted to use the vjp or jacrev APIs instead?"),
+    (lambda: grad(lambda x: x.sum())(ag.tensor([1, 2])), "only Tensors of floating point dtype can require gradients"),
+    (lambda: grad(lambda x: x.sum(), argnums=1)(ag.randn(3)), "Got argnum=1, but only 1 positional inputs"),
+    (lambda: grad(lambda x: (x.sum(), 1))(ag.randn(3)),
+     "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got <class 'tuple'>"),
+    (lambda: grad(lambda x: 3.0)(ag.randn(3)), "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got <class 'float'>"),
+    (lambda: grad(lambda a: ((a**2).sum(), "aux"), has_aux=True)(ag.ones(2)), "Expected tensors, got unsupported type <class 'str'>"),
+    (lambda: grad(lambda a: (a**2).sum(), has_aux=True)(ag.ones(2)),
+     "grad_and_value(f)(*args): output of function f should be a tuple: (output, aux) if has_aux is True"),
+    (lambda: jacrev(lambda a, b: a, argnums=(0, 0))(ag.ones(2), ag.ones(2)), "argnums elements must be unique, got (0, 0)"),
+    (lambda: jacrev(lambda a: a, argnums=())(ag.ones(2)), "argnums must be non-empty"),
+    (lambda: jacrev(lambda a: a, argnums=[0])(ag.ones(2)), "argnums must be int or Tuple[int, ...], got: <class 'list'>"),
+    (lambda: jacrev(lambda a: 2.0)(ag.ones(2)), "vjp(f, *primals): expected f(*primals) to return only tensors, got "
+     "unsupported type <class 'float'>"),
+    (lambda: jvp(ag.sin, ag.ones(2), (ag.ones(2),)), "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
+     "should be valid to call f(*primals)."),
+    (lambda: jacrev(ag.sin, chunk_size=0), "jacrev: `chunk_size` should be greater than 0."),
+])
+def test_errors_use_torch_func_wording(call, message):
+    with pytest.raises((RuntimeError, ValueError)) as info:
+        call()
+    assert str(info.value) == message
 
 
 def test_autograd_grad_keeps_the_tangent_of_its_result_inside_a_dual_level():
     # d/dx of the gradient in direction v is the Hessian-vector product (forward-over-reverse).
-    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64)
-    v = ag.tensor([1.0, 0.0, 0.0], dtype=ag.float64)
+    x = t64([1.0, 2.0, 3.0])
+    v = t64([1.0, 0.0, 0.0])
     with fwAD.dual_level():
         leaf = fwAD.make_dual(x.clone().requires_grad_(), v)
         (g,) = ag.autograd.grad((leaf**3).sum() + leaf[0] * leaf[1], leaf)
@@ -16,3 +236,15 @@ def test_autograd_grad_keeps_the_tangent_of_its_result_inside_a_dual_level():
     np.testing.assert_allclose(primal.numpy(), [5.0, 13.0, 27.0])
     np.testing.assert_allclose(tangent.numpy(), [6.0, 1.0, 0.0])  # first column of diag(6x) + [[0,1],[1,0]]
     assert g.grad_fn is None
+
+
+def test_same_results_as_torch_func():
+    torch = pytest.importorskip("torch")
+    from torch import func as tf
+
+    f_ag = lambda x: ag.tanh(t64(_A) @ x).sum() * x[0]  # noqa: E731
+    f_torch = lambda x: torch.tanh(torch.tensor(_A) @ x).sum() * x[0]  # noqa: E731
+    x = np.array([0.2, -0.4, 0.9])
+    for ours, theirs in [(jacrev(f_ag), tf.jacrev(f_torch)), (jacfwd(f_ag), tf.jacfwd(f_torch)),
+                         (hessian(f_ag), tf.hessian(f_torch))]:
+        np.testing.assert_allclose(ours(t64(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-12)
