@@ -17,6 +17,12 @@ class _GradModeContext:
 
     mode = True
 
+    def __new__(cls, orig_func=None, *args, **kwargs):
+        """`@no_grad` without parentheses: the class is called with the function itself, as PyTorch allows."""
+        if callable(orig_func):
+            return cls()(orig_func)
+        return super().__new__(cls)
+
     def __enter__(self):
         global enabled
         self._previous = enabled
