@@ -127,5 +127,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+from . import functional  # noqa: E402  (uses grad, defined above)
+
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "forward_ad", "functional", "detect_anomaly",
            "set_detect_anomaly", "is_anomaly_enabled", "Node", "GradcheckError"]
