@@ -25,6 +25,7 @@ an instance of a class named as PyTorch names it (``MulBackward0``), which becom
 ``grad_fn``. Its ``next_functions`` are ``((node, 0), ...)`` — one edge per input, pointing at the
 input's own ``grad_fn``, at an ``AccumulateGrad`` node for a leaf that requires grad, or ``None``.
 """
+import importlib
 import itertools
 import traceback
 import weakref
@@ -140,9 +141,7 @@ class Node:
         data, vc = out
         if vc[0] != self._out_version:
             raise RuntimeError(_modified_message_output(self, data, vc[0], self._out_version))
-        from .tensor import _wrap
-
-        t = _wrap(data, vc)
+        t = _tensor._wrap(data, vc)
         if grad_mode.enabled and self._seq is not None:
             t._requires_grad = True
             t.grad_fn = self
@@ -248,6 +247,20 @@ class _Scratch:
     __slots__ = ("__dict__",)
 
 
+_F64 = np.dtype(np.float64)
+_NO_EDGE = (None, 0)  # the edge of an input that needs no gradient; one shared tuple, not one per node
+_NEEDS, _METAS, _VERSIONS = {}, {}, {}  # one table per kind: (True, False) == (1, 0), but must not become it
+
+
+def _shared(value, table):
+    """One shared copy of a small immutable tuple that many nodes hold alike (`needs_input_grad`, input
+    shapes and dtypes, saved version numbers): a long graph then stores references, not copies."""
+    shared = table.setdefault(value, value)
+    if len(table) > 10_000:  # bounded: a program that sees ever new shapes does not grow it forever
+        table.clear()
+    return shared
+
+
 class Op:
     """Base of every op: see the module docstring for the contract.
 
@@ -285,10 +298,12 @@ class Op:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on tensors (or numbers): compute, then record a node and/or a tangent if needed."""
-        from .tensor import Tensor, _wrap, _edge, _fix_dtype
-
-        record = dual = False
+        # Every op of every model passes through here (and every rule during backward), so this path is
+        # kept lean: one pass over the inputs, no imports or generator expressions, nothing built that
+        # is not needed (no node unless recording).
+        Tensor = _tensor.Tensor
         raw = []
+        record = dual = False
         for a in inputs:
             if isinstance(a, Tensor):
                 raw.append(a._data)
@@ -309,14 +324,14 @@ class Op:
             raise
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype.kind == "f":
-            out = _fix_dtype(out, inputs)
+        if out.dtype is _F64 and options.get("dtype") is None:  # numpy's float64 may not be PyTorch's dtype
+            out = _tensor._fix_dtype(out, inputs)
         if cls.is_view:
             src = inputs[0]
-            result = _wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
+            result = _tensor._wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
             result._base = src._base if src._base is not None else src
         else:
-            result = _wrap(out)
+            result = _tensor._wrap(out)
         if record or dual:
             cls._record(ctx, inputs, out, result, record)
         if dual:
@@ -328,23 +343,44 @@ class Op:
     @classmethod
     def _record(cls, ctx, inputs, out, result, record):
         """Make `ctx` a node of the graph: edges to the inputs, saved values, version numbers."""
-        from .tensor import Tensor, _edge
-
+        Tensor = _tensor.Tensor
         if cls.save_inputs:
             ctx._saved = inputs
-            ctx._saved_versions = tuple(a._vc[0] if isinstance(a, Tensor) else None for a in inputs)
+            ctx._saved_versions = _shared(tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs]),
+                                          _VERSIONS)
         if cls.save_output:
             ctx._out = (out, result._vc)
             ctx._out_version = result._vc[0]
         if not record:
             return
         ctx._seq = next(_sequence)
-        ctx.next_functions = tuple((_edge(a), 0) if isinstance(a, Tensor) else (None, 0) for a in inputs)
-        ctx.needs_input_grad = tuple(e is not None for e, _ in ctx.next_functions)
-        ctx._inputs_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in inputs)
+        edges, needs, metas = [], [], []
+        for a in inputs:
+            if isinstance(a, Tensor):
+                data = a._data
+                metas.append(_shared((data.shape, data.dtype), _METAS))  # to undo broadcasting in backward
+                if a.grad_fn is not None or a._requires_grad:
+                    edges.append((a.grad_fn or _tensor._edge(a), 0))
+                    needs.append(True)
+                    continue
+            else:
+                metas.append(None)
+            edges.append(_NO_EDGE)
+            needs.append(False)
+        ctx.next_functions = tuple(edges)
+        ctx.needs_input_grad = _shared(tuple(needs), _NEEDS)
+        ctx._inputs_meta = _shared(tuple(metas), _METAS)
         if anomaly_state.enabled:
             ctx._trace = traceback.format_stack()[:-3]
         result._requires_grad = True
         result.grad_fn = ctx
 
 
+
+
+
+# tensor.py imports this module before it defines `Tensor`, so `Tensor` cannot be imported at the top, and
+# an import statement inside `Op.apply` would cost about a microsecond on every op. The module is bound
+# here instead, and its names (`_tensor.Tensor`, `_tensor._wrap`) are looked up when ops run. (By module
+# name: the package's attribute `tensor` is the factory function `autograd_lite.tensor`.)
+_tensor = importlib.import_module(".tensor", __package__)
