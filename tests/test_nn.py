@@ -117,7 +117,7 @@ def test_reassigning_and_deleting_attributes_updates_the_registries():
     del net.body
     assert "body" not in net._modules
     with pytest.raises(AttributeError, match="^'Net' object has no attribute 'body'$"):
-        net.body
+        net.body  # noqa: B018
 
 
 @pytest.mark.parametrize("lib", LIBS)
@@ -143,7 +143,7 @@ def test_registration_errors_use_pytorchs_wording(lib):
     with pytest.raises(KeyError, match="parameter name can"):
         m.register_parameter("a.b", None)
     with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'nothing'$"):
-        m.nothing
+        m.nothing  # noqa: B018
     with pytest.raises(NotImplementedError, match='^Module \\[Module\\] is missing the required "forward" function$'):
         lib.nn.Module()(1)
 

@@ -7,9 +7,24 @@
     init.py       starting values: kaiming_uniform_, xavier_uniform_, ...
     functional.py the functions the modules call (F.linear, F.cross_entropy, ...)
 """
-from . import functional, init  # noqa: F401
-from .layers import (Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ModuleList, ReLU, Sequential, Sigmoid,  # noqa: F401
-                     Softmax, Tanh)
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
-from .module import Module  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from . import functional, init
+from .layers import (
+           Flatten,
+           Identity,
+           LeakyReLU,
+           Linear,
+           LogSoftmax,
+           ModuleList,
+           ReLU,
+           Sequential,
+           Sigmoid,
+           Softmax,
+           Tanh,
+)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "LeakyReLU", "Linear",
+           "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+           "Softmax", "Tanh", "functional", "init"]

@@ -22,7 +22,7 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return input
 
 
@@ -52,7 +52,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
@@ -67,7 +67,7 @@ class ReLU(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):
@@ -82,7 +82,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
@@ -92,14 +92,14 @@ class LeakyReLU(Module):
 class Tanh(Module):
     """tanh(x), elementwise."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.tanh(input)
 
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x)), elementwise."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.sigmoid(input)
 
 
@@ -110,7 +110,7 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.softmax(input, self.dim)
 
     def extra_repr(self):
@@ -120,7 +120,7 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     """log(softmax(x)) along `dim`, computed stably."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.log_softmax(input, self.dim)
 
 
@@ -132,7 +132,7 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -187,9 +187,9 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         for module in self:
-            input = module(input)  # noqa: A001
+            input = module(input)
         return input
 
 
@@ -231,5 +231,16 @@ class ModuleList(Module):
         return self
 
 
-__all__ = ["Identity", "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten",
-           "Sequential", "ModuleList"]
+__all__ = [
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "ModuleList",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]

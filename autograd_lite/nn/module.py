@@ -274,7 +274,7 @@ class Module:
                 raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
             mod = getattr(mod, item)
             if not isinstance(mod, Module):
-                raise AttributeError("`" + item + "` is not an nn.Module")
+                raise AttributeError("`" + item + "` is not an nn.Module")  # noqa: TRY004  (PyTorch raises AttributeError)
         return mod
 
     def get_parameter(self, target):
@@ -284,7 +284,7 @@ class Module:
             raise AttributeError(mod._get_name() + " has no attribute `" + param_name + "`")
         param = getattr(mod, param_name)
         if not isinstance(param, Parameter):
-            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
+            raise AttributeError("`" + param_name + "` is not an nn.Parameter")  # noqa: TRY004  (PyTorch raises AttributeError)
         return param
 
     def apply(self, fn):
@@ -303,7 +303,7 @@ class Module:
     def train(self, mode=True):
         """Set training mode on this module and all submodules (matters for layers such as Dropout)."""
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004  (PyTorch raises ValueError)
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -455,7 +455,7 @@ class Module:
                             setattr(self, name, input_param)
                     else:
                         param.copy_(input_param)
-            except Exception as ex:  # reported together with the other problems, as PyTorch does
+            except Exception as ex:  # noqa: BLE001  reported together with the other problems, as PyTorch does
                 error_msgs.append(
                     f'While copying the parameter named "{key}", whose dimensions in the model are {param.size()} '
                     f"and whose dimensions in the checkpoint are {input_param.size()}, an exception occurred : "

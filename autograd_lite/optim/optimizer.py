@@ -22,8 +22,8 @@ import copy
 import numpy as np
 
 from .. import grad_mode
-from ..tensor import Tensor, _wrap
 from ..nn.module import _typename
+from ..tensor import Tensor, _wrap
 
 
 class _RequiredParameter:
