@@ -540,80 +540,78 @@ def backward_replay(output, gradient=None, params=None, **draw_options):
     return [ReplayFrame(k, node, grad, steps, scene) for k, (node, grad) in enumerate(steps)]
 
 
-def show_replay(frames, static_limit=40):
-    """Show replay frames in a notebook: a slider (ipywidgets) over the steps, and all frames side by side
-    where widgets cannot run (exported HTML, no ipywidgets). At most `static_limit` frames go into the
-    side-by-side strip."""
+def show_replay(frames, limit=40):
+    """Show replay frames in a notebook: a slider over the steps (ipywidgets), and all frames side by side
+    where no widget can be shown (exported HTML without widget state, no ipywidgets). The slider works
+    in the browser alone (every frame is drawn up front), so it keeps working in exported HTML that
+    embeds the widget state. At most `limit` frames are shown: pass a slice of the frames for others."""
     frames = list(frames)
     if not frames:
         raise ValueError("show_replay() needs at least one frame (backward_replay returned none)")
     for f in frames:
         if not isinstance(f, ReplayFrame):
             raise TypeError(f"show_replay() expects frames from backward_replay(), but got {type(f).__name__}")
-    return ReplayView(frames, static_limit)
+    return ReplayView(frames, limit)
 
 
 class ReplayView:
-    """What `show_replay` returns. In Jupyter its output holds both a slider widget and a static strip of
-    all frames: JupyterLab shows the widget; exported HTML (where no kernel drives a widget) shows the
-    strip. `widget()` gives the ipywidgets object on its own, `static_html()` the strip."""
+    """What `show_replay` returns. Its Jupyter output carries both a slider widget and a static strip of
+    the frames: JupyterLab shows the widget; exported HTML shows the widget if the notebook saved widget
+    state, the strip otherwise. `widget()` gives the ipywidgets object alone, `static_html()` the strip."""
 
-    def __init__(self, frames, static_limit=40):
-        self.frames, self.static_limit = frames, static_limit
+    def __init__(self, frames, limit=40):
+        self.frames, self.limit = frames, limit
 
     def __repr__(self):
         return f"<backward replay: {len(self.frames)} steps>"
 
-    def _frame_html(self, frame):
+    def _shown(self):
+        return self.frames[:self.limit]
+
+    def _more(self):
+        left = len(self.frames) - len(self._shown())
+        return f"... and {left} more steps (pass a slice of the frames to see them)." if left > 0 else ""
+
+    def _page(self, frame):
+        """One frame as HTML: its caption above its SVG (or above its DOT source if nothing can render)."""
         svg, reason = _svg_or_reason(frame.graph.source)
+        caption = f'<div style="font-family:monospace">{html.escape(frame.caption())}</div>'
         if svg is None:
-            return ""
-        return svg[svg.find("<svg"):]
+            return caption + f"<pre>{html.escape(frame.graph.source)}</pre>"
+        return caption + svg[svg.find("<svg"):]
 
     def static_html(self):
-        shown = self.frames[:self.static_limit]
+        shown = self._shown()
         svg, reason = _svg_or_reason(shown[0].graph.source)
         parts = []
-        if svg is None:  # no renderer: the order of the steps is still the lesson
+        if svg is None:  # nothing can draw: the order of the steps is still the lesson
             parts.append(f"<p>Graphs not drawn ({html.escape(reason)}). {html.escape(INSTALL_HINT)}</p><ol>")
             parts += [f"<li>{html.escape(f.caption())}</li>" for f in shown]
             parts.append("</ol>")
         else:
             parts.append('<div style="display:flex;gap:16px;overflow-x:auto;align-items:flex-start">')
-            for f in shown:
-                parts.append('<figure style="margin:0;flex:none">'
-                             f'<figcaption style="font-family:monospace">{html.escape(f.caption())}</figcaption>'
-                             f"{self._frame_html(f)}</figure>")
+            parts += [f'<div style="flex:none">{self._page(f)}</div>' for f in shown]
             parts.append("</div>")
-        if len(self.frames) > len(shown):
-            parts.append(f"<p>... and {len(self.frames) - len(shown)} more steps "
-                         "(pass a slice of the frames to see them).</p>")
+        if self._more():
+            parts.append(f"<p>{html.escape(self._more())}</p>")
         return "".join(parts)
 
     def widget(self):
-        """An ipywidgets box: a play button and a slider over the steps, the caption and the picture."""
+        """An ipywidgets box: play button and slider over the steps, above a stack of the frames' pictures.
+        Slider, play button and stack are linked in the browser (jslink): no kernel needed to move."""
         import ipywidgets as widgets
 
-        n = len(self.frames)
-        slider = widgets.IntSlider(value=1, min=1, max=n, description="step", continuous_update=False)
-        play = widgets.Play(value=1, min=1, max=n, interval=1200, description="play")
+        shown = self._shown()
+        last = len(shown) - 1
+        stack = widgets.Stack([widgets.HTML(value=self._page(f)) for f in shown], selected_index=0)
+        slider = widgets.IntSlider(value=0, min=0, max=last, description="step", readout=False)
+        play = widgets.Play(value=0, min=0, max=last, interval=1500, description="play")
         widgets.jslink((play, "value"), (slider, "value"))
-        caption = widgets.Label(value=self.frames[0].caption())
-        picture = widgets.HTML(value=self._picture(self.frames[0]))
-
-        def show(change):
-            frame = self.frames[change["new"] - 1]
-            caption.value = frame.caption()
-            picture.value = self._picture(frame)
-
-        slider.observe(show, names="value")
-        return widgets.VBox([widgets.HBox([play, slider]), caption, picture])
-
-    def _picture(self, frame):
-        svg = self._frame_html(frame)
-        if svg:
-            return svg
-        return f"<pre>{html.escape(frame.graph.source)}</pre>"
+        widgets.jslink((slider, "value"), (stack, "selected_index"))
+        rows = [widgets.HBox([play, slider]), stack]
+        if self._more():
+            rows.append(widgets.Label(value=self._more()))
+        return widgets.VBox(rows)
 
     def _repr_html_(self):
         return self.static_html()
@@ -622,7 +620,7 @@ class ReplayView:
         bundle = {"text/plain": repr(self), "text/html": self.static_html()}
         try:
             view = self.widget()._repr_mimebundle_()
-        except Exception:  # no ipywidgets, or no kernel to talk to: the static strip is the picture
+        except Exception:  # no ipywidgets (or too old for Stack): the static strip is the picture
             view = None
         if view:
             bundle.update({k: v for k, v in view.items() if k != "text/plain"})
