@@ -515,10 +515,10 @@ class Tensor:
         return _ops.argmin(self, dim, keepdim)
 
     def softmax(self, dim):
-        return _ops.Softmax.apply(self, dim=dim)
+        return _ops.Softmax.apply(self, dim=_dim(dim, self._data.ndim))
 
     def log_softmax(self, dim):
-        return _ops.LogSoftmax.apply(self, dim=dim)
+        return _ops.LogSoftmax.apply(self, dim=_dim(dim, self._data.ndim))
 
     def t(self):
         return _ops.t(self)
@@ -529,6 +529,8 @@ class Tensor:
 
     @property
     def mT(self):
+        if self._data.ndim == 1:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
         return _ops.transpose(self, -2, -1)
 
     def transpose(self, dim0, dim1):
@@ -651,15 +653,30 @@ _F64 = np.dtype(np.float64)
 
 
 def _fix_dtype(out, inputs):
-    """numpy promotes int tensors and int-by-int division to float64; PyTorch gives the default dtype."""
-    if out.dtype == _F64 and dtypes._default_float is not dtypes.float64:
-        for a in inputs:
-            if isinstance(a, Tensor) and a._data.dtype == _F64:
-                return out
-            if isinstance(a, np.ndarray) and a.dtype == _F64:
-                return out
-        return out.astype(dtypes._default_float.np)
-    return out
+    """Where numpy's float64 result is not PyTorch's dtype, cast it.
+
+    Two differences: integer data (int / int, int tensor * Python float) gives the default dtype in
+    PyTorch, float64 in numpy; and a 0-d tensor does not promote a tensor with dimensions of the same
+    category (`tensor(3., dtype=float64) + ones(2)` is float32), while numpy promotes it.
+    """
+    if out.dtype != _F64:
+        return out
+    widest = zero_d_f64 = None  # widest float dtype among the inputs with dimensions; a 0-d float64 input
+    for a in inputs:
+        arr = a._data if isinstance(a, Tensor) else a if isinstance(a, np.ndarray) else None
+        if arr is None or arr.dtype.kind != "f":
+            continue
+        if arr.ndim == 0:
+            zero_d_f64 = zero_d_f64 or arr.dtype == _F64
+        elif arr.dtype == _F64:
+            return out
+        elif widest is None or arr.dtype.itemsize > widest.itemsize:
+            widest = arr.dtype
+    if widest is not None:
+        return out.astype(widest)
+    if zero_d_f64 or dtypes._default_float is dtypes.float64:
+        return out
+    return out.astype(dtypes._default_float.np)
 
 
 def _dim(dim, ndim):
