@@ -12,6 +12,7 @@ for the arguments, check shapes with PyTorch's error messages, and are what `Ten
 """
 import builtins
 import numbers
+import re
 
 import numpy as np
 
@@ -1407,6 +1408,8 @@ def pow(x, exponent):  # noqa: A001
     exponent = _number_or_tensor(exponent, x)
     if isinstance(exponent, Tensor):
         return PowTensor.apply(x, exponent)
+    if x._data.dtype.kind in "iub" and isinstance(exponent, numbers.Integral) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     return Pow.apply(x, exponent=exponent)
 
 
@@ -1500,16 +1503,21 @@ def dot(x, y):
 
 
 _DTYPE_WORD = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool", "float16": "Half"}
+_C_TYPE = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
+           "float16": "c10::Half"}  # how PyTorch's C++ names the types in the mm message
 
 
 def _check_same_dtype(x, y, message="expected m1 and m2 to have the same dtype, but got: {} != {}"):
+    """PyTorch's message for a product of two dtypes; `{}`s get the dtypes (`{y}` = y's again, for addmv)."""
     if x._data.dtype != y._data.dtype:
-        a, b = (str(x.dtype).split(".")[-1], str(y.dtype).split(".")[-1])
-        if "{}" in message and "m1" in message:
-            a, b = {"float32": "float", "float64": "double"}.get(a, a), {"float32": "float", "float64": "double"}.get(b, b)
-        else:
-            a, b = _DTYPE_WORD.get(a, a), _DTYPE_WORD.get(b, b)
-        raise RuntimeError(message.format(a, b))
+        a, b = x._data.dtype.name, y._data.dtype.name
+        names = _C_TYPE if "m1" in message else _DTYPE_WORD
+        a, b = names.get(a, a), names.get(b, b)
+        raise RuntimeError(message.replace("{y}", b).format(a, b))
+
+
+_ADDMV_DTYPES = "addmv input tensors must have the same dtype, but got {y}, {}, and {}"
+_BMM_DTYPES = "expected scalar type {} but found {}"
 
 
 def matmul(x, y):
@@ -1523,7 +1531,7 @@ def matmul(x, y):
     if x.ndim == 2 and y.ndim == 1:
         if x.shape[1] != y.shape[0]:
             raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({_shape_str(x.shape)}), vec ({y.shape[0]})")
-        _check_same_dtype(x, y)
+        _check_same_dtype(x, y, _ADDMV_DTYPES)
         return Mv.apply(x, y)
     if x.ndim == 1 and y.ndim == 2:
         if x.shape[0] != y.shape[0]:
@@ -1531,7 +1539,12 @@ def matmul(x, y):
         return SqueezeInplace.apply(mm(unsqueeze(x, 0), y), dims=(0,))
     if x.ndim == 2 and y.ndim == 2:
         return mm(x, y)
-    if y.ndim == 2 and x.shape[-1] == y.shape[0]:
+    if y.ndim <= 2 and x.shape[-1] != y.shape[0]:  # PyTorch folds the batch into rows, and says so
+        rows = int(np.prod(x.shape[:-1]))
+        if y.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{x.shape[-1]}), vec ({y.shape[0]})")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and {_shape_str(y.shape)})")
+    if y.ndim == 2:
         # a batch of matrices times one matrix is one big matrix product: fold the batch into the rows
         rows = reshape(x, (-1, x.shape[-1]))
         return UnsafeView.apply(mm(rows, y), shape=tuple(x.shape[:-1]) + (y.shape[1],))
@@ -1550,7 +1563,7 @@ def matmul(x, y):
             f"The size of tensor a ({xm.shape[0]}) must match the size of tensor b ({ym.shape[0]}) at non-singleton "
             "dimension 0"
         ) from None
-    _check_same_dtype(xm, ym)
+    _check_same_dtype(xm, ym, _ADDMV_DTYPES if y.ndim == 1 else _BMM_DTYPES)
     out = Bmm.apply(xm, ym)
     if x.ndim == 1:
         out = SqueezeDim.apply(out, dims=(out.ndim - 2,))
@@ -1668,7 +1681,11 @@ def _dims(dim, ndim):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    return tuple(sorted(_dim(d, ndim) for d in dims))
+    dims = [_dim(d, ndim) for d in dims]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
@@ -1745,9 +1762,11 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def cat(tensors, dim=0):
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     first = tensors[0]
     d = _dim(dim, first.ndim)
     for i, other in enumerate(tensors[1:], 1):
@@ -1765,6 +1784,8 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
+    if isinstance(tensors, Tensor):
+        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -1796,26 +1817,55 @@ def _normalize_index(index):
     return (tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]), basic
 
 
+def _index_error(x, index, message):
+    """numpy's IndexError for `x[index]`, reworded as PyTorch words it."""
+    items = index if isinstance(index, tuple) else (index,)
+    if x.ndim == 0 and "too many indices" in message:
+        return ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
+                "convert a 0-dim tensor to a number")
+    if "too many indices" in message:
+        return f"too many indices for tensor of dimension {x.ndim}"
+    found = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
+    if found:
+        return f"index {found[1]} is out of bounds for dimension {found[2]} with size {found[3]}"
+    found = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+)", message)
+    masks = [i for i, item in enumerate(items) if isinstance(item, np.ndarray) and item.dtype == np.bool_]
+    if found and len(masks) == 1 and not any(item is Ellipsis for item in items):
+        before = items[: masks[0]]
+        ints = [i for i, item in enumerate(before) if isinstance(item, (int, np.integer))]
+        start = builtins.sum(item is not None for item in before)  # the first dim the mask covers
+        shape = [s for i, s in enumerate(x.shape) if i not in ints]  # ints are applied first, as in PyTorch
+        axis = int(found[1]) - len(ints)
+        mask = items[masks[0]]
+        return (f"The shape of the mask {list(mask.shape)} at index {int(found[1]) - start} does not match the shape "
+                f"of the indexed tensor {shape} at index {axis}")
+    return message
+
+
 def getitem(x, index):
     index, basic = _normalize_index(index)
     try:
         x._data[index]  # let numpy validate, then raise PyTorch's message
     except IndexError as e:
-        msg = str(e)
-        if "out of bounds" in msg and isinstance(index, (int, np.integer)):
-            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {x.shape[0] if x.ndim else 0}") from None
-        raise IndexError(msg) from None
+        raise IndexError(_index_error(x, index, str(e))) from None
     if not basic:
         return Index.apply(x, index=index)
     if isinstance(index, (int, np.integer)):
         return Select.apply(x, index=index)
     if index is None:
         return unsqueeze(x, 0)
+    # PyTorch applies the parts one by one and names the node after the last one that does something
+    parts = [p for p in (index if isinstance(index, tuple) else (index,))
+             if p is not None and p is not Ellipsis and p != slice(None)]
+    if parts and isinstance(parts[-1], (int, np.integer)):
+        return Select.apply(x, index=index)
     return Slice.apply(x, index=index)
 
 
 def setitem(x, index, value):
     index, _ = _normalize_index(index)
+    if grad_mode.enabled and x.grad_fn is None and x._requires_grad:  # `x[i] = v` writes through a view of x
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     value = _number_or_tensor(value, x)
     inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value)
 
@@ -1846,6 +1896,8 @@ def inplace(x, op, other):
     record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
     if record and x.grad_fn is None and x._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if record and x._base is not None and x._base.grad_fn is None and x._base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     if record and x._base is not None:
         raise RuntimeError(
             "autograd_lite does not record in-place operations on views (results of view, reshape, transpose, "
