@@ -42,6 +42,7 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, flat
 from . import autograd, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
+from . import viz  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat
