@@ -104,6 +104,14 @@ def test_unnamed_leaves_are_their_accumulate_grad_node_and_named_intermediates_l
     assert "legend_constant" not in nodes
 
 
+def test_params_may_be_named_parameters_of_a_module():
+    model = ag.nn.Linear(3, 2)
+    out = model(ag.ones(4, 3)).sum()
+    nodes, _ = parse(viz.draw_graph(out, params=model.named_parameters()).source)  # a generator
+    assert nodes[by_label(nodes, "weight")][0] == "weight\n(2, 3) float32"
+    assert nodes[by_label(nodes, "bias")][0] == "bias\n(2,) float32"
+
+
 def test_diamond_draws_both_uses_of_a_value():
     a = ag.tensor([1.0, 2.0], requires_grad=True)
     b = a + a
