@@ -14,6 +14,7 @@ freeing of saved values are applied only after every node has run, so an error i
 graph, a tensor modified in place) leaves every `.grad` and every saved value as it was.
 """
 import heapq
+import itertools
 
 from . import grad_mode
 from .function import AccumulateGrad, anomaly_state
@@ -43,7 +44,8 @@ def _count_consumers(roots):
 def backward_order(roots):
     """Nodes reachable from `roots` in the order the engine runs them (each after all its consumers)."""
     consumers = _count_consumers(roots)
-    ready = [(-node._seq, id(node), node) for node in dict.fromkeys(roots) if consumers[node] == 0]
+    ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
+    ready = [(-node._seq, next(ties), node) for node in dict.fromkeys(roots) if consumers[node] == 0]
     heapq.heapify(ready)
     order = []
     while ready:
@@ -53,7 +55,7 @@ def backward_order(roots):
             if child is not None:
                 consumers[child] -= 1
                 if consumers[child] == 0:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
+                    heapq.heappush(ready, (-child._seq, next(ties), child))
     return order
 
 
@@ -95,7 +97,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     needed = expand = None
     if targets is not None:
         needed, expand = _needed(backward_order(roots), targets)
-    ready = [(-node._seq, id(node), node) for node in buffers if consumers[node] == 0]
+    ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
+    ready = [(-node._seq, next(ties), node) for node in buffers if consumers[node] == 0]
     heapq.heapify(ready)
 
     captured = {}
@@ -152,7 +155,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                     buffers[child] = buffers[child] + g if child in buffers else g
                 consumers[child] -= 1
                 if consumers[child] == 0:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
+                    heapq.heappush(ready, (-child._seq, next(ties), child))
     finally:
         grad_mode.enabled = previous_mode
 
