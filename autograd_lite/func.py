@@ -304,14 +304,14 @@ def vjp(func, *primals, has_aux=False):
     outputs, out_spec = _check_vjp_outputs(rec.out, api)
     rec.connect(outputs)
 
-    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
-        vs, spec = _flatten(cotangents, lambda x: _cotangent_mismatch(x, out_spec))
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):  # the graph is always retained
+        vs, spec = _flatten(cotangents, lambda x: _cotangent_mismatch(cotangents, rec.out))
         if spec != out_spec or len(vs) != len(outputs):
-            _cotangent_mismatch(cotangents, out_spec)
-        for v, o in zip(vs, outputs):
+            _cotangent_mismatch(cotangents, rec.out)
+        for i, (v, o) in enumerate(zip(vs, outputs)):
             if v.shape != o.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of autograd_lite.Size({list(v.shape)}) "
-                                   f"and output[0] has a shape of autograd_lite.Size({list(o.shape)}).")
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {v.shape} and output[{i}] has "
+                                   f"a shape of {o.shape}.")
         grads = rec.pull(outputs, vs, create_graph)
         return tuple(rec.inputs.structure(grads))
 
@@ -319,9 +319,9 @@ def vjp(func, *primals, has_aux=False):
     return (output, vjp_fn, rec.aux) if has_aux else (output, vjp_fn)
 
 
-def _cotangent_mismatch(cotangents, out_spec):
+def _cotangent_mismatch(cotangents, output):
     raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of outputs to the "
-                       f"function. cotangents: {_describe(cotangents)}, primal output: {_describe_spec(out_spec)}")
+                       f"function. cotangents: {_describe(cotangents)}, primal output: {_describe(output)}")
 
 
 def _describe(tree):
@@ -332,10 +332,6 @@ def _describe(tree):
         return type(tree).__name__ + "(" + ", ".join("*" if isinstance(x, Tensor) else type(x).__name__
                                                      for x in items) + ")"
     return type(tree).__name__
-
-
-def _describe_spec(spec):
-    return "*" if spec is None else f"{spec[0].__name__}(...)"
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):

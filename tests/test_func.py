@@ -248,3 +248,13 @@ def test_same_results_as_torch_func():
     for ours, theirs in [(jacrev(f_ag), tf.jacrev(f_torch)), (jacfwd(f_ag), tf.jacfwd(f_torch)),
                          (hessian(f_ag), tf.hessian(f_torch))]:
         np.testing.assert_allclose(ours(t64(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-12)
+
+
+def test_vjp_fn_checks_its_cotangents():
+    _, vjp_fn = vjp(lambda a: (a * 2, a.sum()), ag.ones(2))
+    with pytest.raises(RuntimeError, match="Expected pytree structure of cotangents to be the same as pytree structure "
+                                           r"of outputs to the function. cotangents: \*, primal output: tuple\(\*, \*\)"):
+        vjp_fn(ag.ones(2))
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape: grad_output\[0\] has a shape of"):
+        vjp_fn((ag.ones(3), ag.tensor(1.0)))
+    assert vjp_fn((ag.ones(2), ag.tensor(1.0)))[0].tolist() == [3.0, 3.0]
