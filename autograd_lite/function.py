@@ -317,7 +317,7 @@ class Op:
         dual = dual and forward_ad_state.active and cls.differentiable
         ctx = cls.node_class() if (record or dual) else _Scratch()
         try:
-            out = cls.forward(ctx, *raw, **options)
+            out = cls.forward(ctx, *raw, **options) if options else cls.forward(ctx, *raw)
         except ValueError as e:
             if "broadcast" in str(e):
                 raise RuntimeError(_broadcast_message(raw)) from None
@@ -325,7 +325,9 @@ class Op:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.dtype is _F64 and options.get("dtype") is None:  # numpy's float64 may not be PyTorch's dtype
-            out = _tensor._fix_dtype(out, inputs)
+            first = raw[0] if raw else None
+            if not (type(first) is np.ndarray and first.dtype is _F64 and first.ndim):  # the usual case: it is
+                out = _tensor._fix_dtype(out, inputs)
         if cls.is_view:
             src = inputs[0]
             result = _tensor._wrap(out, src._vc if np.may_share_memory(out, src._data) else None)

@@ -631,8 +631,18 @@ def _init(t, arr, vc):
 
 def _wrap(arr, vc=None):
     """A tensor around an existing array (no copy). `vc` shares a version counter (views, detach)."""
+    # `_init`'s lines, repeated rather than called: every op result is made here.
     t = Tensor.__new__(Tensor)
-    _init(t, arr, vc)
+    t._data = arr
+    t._requires_grad = False
+    t._grad = None
+    t.grad_fn = None
+    t._vc = vc if vc is not None else [0]
+    t._base = None
+    t._accumulator = None
+    t._hooks = None
+    t._retains_grad = False
+    t._tangent = None
     return t
 
 
