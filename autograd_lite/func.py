@@ -184,7 +184,7 @@ def _reaches_outside(outputs, stand_ins):
     """Whether the graph of `outputs` reaches a leaf other than our own stand-ins — that is, whether
     something outside this transform is being differentiated, so our results must stay in the graph."""
     own = {_edge(t) for t in stand_ins if t.grad_fn is None}
-    stack_ = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    stack_ = [_edge(o) for o in outputs if o._requires_grad]
     seen = set(stack_)
     while stack_:  # iterative graph walk
         node = stack_.pop()

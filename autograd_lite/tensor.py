@@ -101,9 +101,13 @@ class Tensor:
                     f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
             if value.dtype is not self.dtype:
+                from .ops import _C_TYPE, _DTYPE_WORD  # PyTorch names the two dtypes in two styles here
+
+                new, own = value._data.dtype.name, self._data.dtype.name
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor with grad_dtype "
-                    f"'{self.dtype.name}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype)."
+                    f"attempting to assign a gradient with dtype '{_C_TYPE.get(new, new)}' to a tensor with grad_dtype "
+                    f"'{_DTYPE_WORD.get(own, own)}'. The gradient must match the tensor's grad_dtype (defaults to the "
+                    "tensor's dtype)."
                 )
         self._grad = value
 

@@ -258,3 +258,10 @@ def test_vjp_fn_checks_its_cotangents():
     with pytest.raises(RuntimeError, match=r"Mismatch in shape: grad_output\[0\] has a shape of"):
         vjp_fn((ag.ones(3), ag.tensor(1.0)))
     assert vjp_fn((ag.ones(2), ag.tensor(1.0)))[0].tolist() == [3.0, 3.0]
+
+
+def test_output_that_is_an_outer_leaf_stays_differentiable():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    out, vjp_fn = vjp(lambda x: w, ag.ones(2))
+    assert out.requires_grad  # w itself, still in the graph of its owner
+    assert vjp_fn(ag.ones(2))[0].tolist() == [0.0, 0.0]
