@@ -19,7 +19,7 @@ import numpy as np
 from . import grad_mode
 from .engine import sum_to
 from .dtypes import get_default_dtype, to_numpy_dtype
-from .function import Op
+from .function import Op, _legacy_type
 from .tensor import Tensor, _dim, _number_or_tensor, _wrap
 
 
@@ -1213,8 +1213,10 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
-        if np.any((x < 0) | (x > 1)):
+        if not np.all((x >= 0) & (x <= 1)):  # written so that NaN fails too
             raise RuntimeError("all elements of input should be between 0 and 1")
+        if not np.all((y >= 0) & (y <= 1)):
+            raise RuntimeError("all elements of target should be between 0 and 1")
         ctx.reduction = reduction
         with np.errstate(divide="ignore"):
             loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
@@ -1663,7 +1665,7 @@ def expand(x, shape):
     shape = tuple(shape)
     if len(shape) < x.ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(shape)}): the number of sizes provided "
+            f"expand({_legacy_type(x._data)}{{{list(x.shape)}}}, size={list(shape)}): the number of sizes provided "
             f"({len(shape)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})"
         )
     lead = len(shape) - x.ndim
