@@ -7,7 +7,7 @@ changes no state unless the whole pass succeeds.
 import numpy as np
 
 from .. import grad_mode
-from ..engine import run_backward
+from ..engine import _count_consumers, run_backward
 from ..function import Node
 from ..tensor import Tensor, _edge, _wrap
 from . import forward_ad  # noqa: F401
@@ -31,8 +31,7 @@ def _roots(outputs, grad_outputs):
     """Check outputs and their gradients; return (nodes, gradients) to start the engine from."""
     grad_outputs = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs" if not grad_outputs else
-                           f"Mismatch in length: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     nodes, grads = [], []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
@@ -58,6 +57,11 @@ def _roots(outputs, grad_outputs):
         nodes.append(_edge(out))
         grads.append(g)
     return nodes, grads
+
+
+def _unused_message(i):
+    return (f"The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
+            "allow_unused=True if this is the desired behavior.")
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -106,16 +110,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     nodes, grads = _roots(outputs, grad_outputs)
     edges = [_edge(t) for t in inputs]
+    if not allow_unused:  # checked before the pass, so that this error, too, leaves the graph as it was
+        reachable = _count_consumers(nodes)
+        for i, edge in enumerate(edges):
+            if edge not in reachable:
+                raise RuntimeError(_unused_message(i))
     captured = run_backward(nodes, grads, retain_graph, create_graph, targets=set(edges), accumulate=False)
     result = []
     for i, (t, edge) in enumerate(zip(inputs, edges)):
         g = captured.get(edge)
         if g is None:
             if not allow_unused:
-                raise RuntimeError(
-                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
-                    "allow_unused=True if this is the desired behavior."
-                )
+                raise RuntimeError(_unused_message(i))
             if materialize_grads:
                 g = _wrap(np.zeros(t._data.shape, t._data.dtype))
         elif not create_graph:
