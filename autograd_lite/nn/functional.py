@@ -27,6 +27,11 @@ def _size(t):
     return f"autograd_lite.Size({list(t.shape)})"
 
 
+def _word(t):
+    """A dtype as PyTorch's messages name it: Float, Double, Long."""
+    return ops._DTYPE_WORD.get(t._data.dtype.name, t._data.dtype.name)
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
                                      reduction="mean", pos_weight=None):
     """Logistic loss of logits `input` against targets in [0, 1]: sigmoid and BCE fused, stable."""
@@ -34,6 +39,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check_reduction(reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
+    if not target.is_floating_point():  # PyTorch computes in the target's dtype, which cannot hold the loss
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_word(target)}")
     return ops.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
@@ -46,6 +53,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({_size(target)}) that is different to the input size ({_size(input)}) is "
             "deprecated. Please ensure they have the same size."
         )
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {_word(target)} but expected {_word(input)}")
     return ops.BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
@@ -69,7 +78,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if input.ndim not in (1, 2):
         raise ValueError(f"Expected 1 or 2 dimensions for nll_loss input (got {input.ndim})")
     if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_word(target)}")
     w = weight._data if isinstance(weight, Tensor) else weight
     return ops.NllLoss.apply(input, target._data, w, ignore_index=ignore_index, reduction=reduction)
 
@@ -83,6 +92,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     if target.is_floating_point():
+        if target.shape != input.shape:  # class probabilities have the input's shape; anything else is a mistake
+            raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_word(target)}")
         if label_smoothing:
             n_classes = input.shape[class_dim]
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
@@ -139,6 +150,14 @@ def linear(input, weight, bias=None):  # noqa: A002
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
             f"{weight.shape[1]}x{weight.shape[0]})"
         )
+    if bias is not None:
+        out_shape = (int(input.numel() // input.shape[-1]), weight.shape[0]) if input.ndim > 1 else (weight.shape[0],)
+        if bias.ndim > 1 or (bias.ndim == 1 and bias.shape[0] not in (1, weight.shape[0])):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size ({bias.shape[-1]}) at "
+                f"non-singleton dimension {len(out_shape) - 1}.  Target sizes: {list(out_shape)}.  Tensor sizes: "
+                f"{list(bias.shape)}"
+            )
     if input.ndim == 2 and bias is not None:
         return ops.Addmm.apply(bias, input, ops.t(weight))
     out = ops.matmul(input, ops.t(weight))
