@@ -3,7 +3,13 @@
 With it on, every node remembers the stack of the Python code that created it (costly: only for
 debugging). When a node's reverse rule returns a NaN, backward stops with an error naming the node and
 showing where in your code its forward op ran.
+
+The message's first line is PyTorch's ("Function 'SqrtBackward0' returned nan values in its 0th
+output."). PyTorch shows the forward traceback as a separate warning; here it is part of the error
+message, so it appears wherever the error does (a notebook cell's output included).
 """
+import os
+
 import numpy as np
 
 from ..function import anomaly_state
@@ -50,13 +56,26 @@ def is_anomaly_enabled():
     return anomaly_state.enabled
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def forward_trace(node):
+    """Where `node`'s op was called: the stack recorded when it was made, ending at the last frame of the
+    user's code (the frames inside autograd_lite, such as `Tensor.__matmul__` -> `matmul` -> `mm`, are
+    dropped from the end)."""
+    frames = list(node._trace or ())
+    while frames and frames[-1].startswith(f'  File "{_PACKAGE}'):
+        frames.pop()
+    return "".join(frames) if frames else "  (created before anomaly detection was enabled)\n"
+
+
 def check_nan(node, grads):
     """Raise if the rule of `node` returned NaN, with the forward traceback of where `node` was made."""
     if not anomaly_state.check_nan:
         return
     for i, g in enumerate(grads):
         if g is not None and g._data.dtype.kind == "f" and np.isnan(g._data).any():
-            where = "".join(node._trace) if node._trace else "  (created before anomaly detection was enabled)\n"
+            where = forward_trace(node)
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output.\n"
                 f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{where}"
