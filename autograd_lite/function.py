@@ -348,8 +348,10 @@ class Op:
         Tensor = _tensor.Tensor
         if cls.save_inputs:
             ctx._saved = inputs
-            ctx._saved_versions = _shared(tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs]),
-                                          _VERSIONS)
+            versions = tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs])
+            # share only the all-zero tuples: versions of tensors updated in place (parameters) grow without
+            # end, and a table of every tuple seen would grow by one entry per training step
+            ctx._saved_versions = versions if any(versions) else _shared(versions, _VERSIONS)
         if cls.save_output:
             ctx._out = (out, result._vc)
             ctx._out_version = result._vc[0]
