@@ -362,7 +362,7 @@ class Op:
         for a in inputs:
             if isinstance(a, Tensor):
                 data = a._data
-                metas.append(_shared((data.shape, data.dtype), _METAS))  # to undo broadcasting in backward
+                metas.append((data.shape, data.dtype))  # to undo broadcasting in backward
                 if a.grad_fn is not None or a._requires_grad:
                     edges.append((a.grad_fn or _tensor._edge(a), 0))
                     needs.append(True)
@@ -373,7 +373,7 @@ class Op:
             needs.append(False)
         ctx.next_functions = tuple(edges)
         ctx.needs_input_grad = _shared(tuple(needs), _NEEDS)
-        ctx._inputs_meta = _shared(tuple(metas), _METAS)
+        ctx._inputs_meta = _shared(tuple(metas), _METAS)  # sharing the tuple shares what it holds too
         if anomaly_state.enabled:
             ctx._trace = traceback.format_stack()[:-3]
         result._requires_grad = True

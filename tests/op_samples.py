@@ -47,6 +47,8 @@ SAMPLES = [
     ("abs", lambda x: x.abs(), [((2, 3), AWAY)]),
     ("tanh", lambda x: x.tanh(), [((2, 3), REAL)]),
     ("sigmoid", lambda x: x.sigmoid(), [((2, 3), REAL)]),
+    ("tanh_backward", lambda g, z: ag.ops.TanhBackward.apply(g, z), [((2, 3), REAL), ((2, 3), UNIT)]),
+    ("sigmoid_backward", lambda g, z: ag.ops.SigmoidBackward.apply(g, z), [((2, 3), REAL), ((2, 3), UNIT)]),
     ("relu", lambda x: x.relu(), [((2, 3), AWAY)]),
     ("sin", lambda x: x.sin(), [((5,), REAL)]),
     ("cos", lambda x: x.cos(), [((5,), REAL)]),
