@@ -75,10 +75,10 @@ def sum_to(grad, shape):
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1)
-    if dims:
-        grad = grad.sum(dims, keepdim=True)
-    return grad.reshape(shape)
+    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1)
+    if not stretched:  # only dims added in front (a bias broadcast over a batch): one sum gives the shape
+        return grad.sum(tuple(range(lead)))
+    return grad.sum(tuple(range(lead)) + stretched, keepdim=True).reshape(shape)
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True, observer=None):
