@@ -7,8 +7,10 @@ when an interpreter with torch is given (`--peers-python PATH` or the BENCH_PEER
 
     python benchmarks/jacobian_crossover.py [--peers-python PATH] [--json FILE]
 
-Every library runs in its own process (`--worker LIB`), on the same float32 arrays. A figure is the
-median of several samples after a warm-up; each sample times enough calls to last at least 20 ms.
+Every library runs in its own process (`--worker LIB`), on the same float32 arrays, single-threaded by
+default (`--threads`): with few cores shared with other work, multi-threaded figures swing by 10x. A
+figure is the median of several samples after a warm-up; each sample times enough calls to last at
+least 20 ms.
 `main()` returns the results as a dict, so benchmarks/run.py can import this file and include them.
 """
 import argparse
@@ -85,13 +87,13 @@ def builders(lib):
     raise ValueError(f"unknown library {lib!r}")
 
 
-def worker(lib, cases, samples):
+def worker(lib, cases, samples, threads):
     """Time every case in this process: {"n,m": {"jacrev": ms, "jacfwd": ms, "check": |J| sum}}."""
-    out = {"threads": None}
-    if lib == "torch":
+    out = {"threads": threads}
+    if lib == "torch" and threads:
         import torch
 
-        out["threads"] = torch.get_num_threads()
+        torch.set_num_threads(threads)
     for n, m in cases:
         a, x = data(n, m)
         row = {}
@@ -111,7 +113,11 @@ def run_worker(lib, python, args):
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    cmd = [python, str(Path(__file__).resolve()), "--worker", lib, "--samples", str(args.samples)]
+    if args.threads:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(args.threads)
+    cmd = [python, str(Path(__file__).resolve()), "--worker", lib, "--samples", str(args.samples),
+           "--threads", str(args.threads)]
     proc = subprocess.run(cmd, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -149,12 +155,14 @@ def main(argv=()):
     p.add_argument("--peers-python", default=os.environ.get("BENCH_PEERS_PYTHON"),
                    help="an interpreter with torch installed (default: $BENCH_PEERS_PYTHON)")
     p.add_argument("--samples", type=int, default=9)
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS / PyTorch threads per worker (default 1: stable figures on a shared machine; 0 = default)")
     p.add_argument("--keep-openblas-env", action="store_true", help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
     p.add_argument("--json", default=None, help="also write the results to this file")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, CASES, args.samples)))
+        print(json.dumps(worker(args.worker, CASES, args.samples, args.threads)))
         return None
 
     results = {"autograd_lite": run_worker("autograd_lite", sys.executable, args)}
@@ -165,7 +173,8 @@ def main(argv=()):
     for lib, res in results.items():
         if "error" in res:
             print(f"{lib}: failed: {res['error']}")
-    print("Full Jacobian of tanh(A @ x), A is m x n, float32 (median ms per Jacobian)")
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}" if args.threads else "default threads"
+    print(f"Full Jacobian of tanh(A @ x), A is m x n, float32 (median ms per Jacobian, {threads})")
     print(table(results))
     results["cases"] = [list(c) for c in CASES]
     if args.json:
