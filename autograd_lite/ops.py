@@ -1320,9 +1320,10 @@ class MseLoss(Op):
 
 
 def _logsumexp(x, dim):
-    m = np.max(x, axis=dim, keepdims=True)
+    m = np.max(x, axis=dim, keepdims=True, initial=-np.inf)  # (initial: a dim of size 0 has no max)
     m = np.where(np.isfinite(m), m, 0)
-    return m + np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True))
+    with np.errstate(divide="ignore"):  # log(0) = -inf for an empty dim: only ever broadcast to empty results
+        return m + np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True))
 
 
 class LogSoftmax(Op):
@@ -1356,7 +1357,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True, initial=-np.inf))
         return e / np.sum(e, axis=dim, keepdims=True)
 
     @staticmethod
@@ -1589,7 +1590,7 @@ def matmul(x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and {_shape_str(y.shape)})")
     if y.ndim == 2:
         # a batch of matrices times one matrix is one big matrix product: fold the batch into the rows
-        rows = reshape(x, (-1, x.shape[-1]))
+        rows = reshape(x, (int(np.prod(x.shape[:-1])), x.shape[-1]))  # not -1: ambiguous when empty
         return UnsafeView.apply(mm(rows, y), shape=tuple(x.shape[:-1]) + (y.shape[1],))
     # batched: vectors become matrices, batch dims broadcast
     xm = unsqueeze(x, 0) if x.ndim == 1 else x
