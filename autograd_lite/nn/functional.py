@@ -4,6 +4,7 @@ Each loss is one op in `ops.py` (so its `grad_fn` carries PyTorch's name, such a
 `BinaryCrossEntropyWithLogitsBackward0`) and is computed stably: log-sum-exp for softmax, and
 `max(-z, 0) + log(1 + exp(-|z|))` for the logistic loss, so large |z| never overflows.
 """
+import math
 import warnings
 
 from .. import ops
@@ -151,7 +152,7 @@ def linear(input, weight, bias=None):  # noqa: A002
             f"{weight.shape[1]}x{weight.shape[0]})"
         )
     if bias is not None:
-        out_shape = (int(input.numel() // input.shape[-1]), weight.shape[0]) if input.ndim > 1 else (weight.shape[0],)
+        out_shape = (math.prod(input.shape[:-1]), weight.shape[0]) if input.ndim > 1 else (weight.shape[0],)
         if bias.ndim > 1 or (bias.ndim == 1 and bias.shape[0] not in (1, weight.shape[0])):
             raise RuntimeError(
                 f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size ({bias.shape[-1]}) at "
