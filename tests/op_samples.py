@@ -117,6 +117,31 @@ SAMPLES = [
 ]
 
 
+# How the property tests (tests/test_properties.py) may vary each sample's shapes; a sample not listed
+# keeps the shapes written above (its values are still random). "+" kinds never make a dimension empty,
+# for ops that PyTorch refuses on empty input or that give NaN there (mean, max).
+SAME, SAME_NONEMPTY = "same", "same+"  # every input takes one random shape (0-d, empty, size-one dims)
+BROADCAST = "broadcast"  # inputs take random shapes that broadcast together
+BROADCAST_INTO_FIRST = "broadcast_into_first"  # the first input has the broadcast shape (in-place ops)
+RENAME, RENAME_NONEMPTY = "rename", "rename+"  # each size other than 1 in the sample is a symbol that takes
+#   a random size, equal sizes staying equal: matmul's inner dimensions keep matching, dims keep their roles
+SHAPES = {
+    **dict.fromkeys(["add", "add_broadcast", "add_broadcast_both", "sub", "mul", "mul_broadcast", "mul_0d", "div",
+                     "div_broadcast", "pow_tensor", "pow_tensor_broadcast", "where", "where_broadcast"], BROADCAST),
+    **dict.fromkeys(["add_scalar", "radd_scalar", "rsub", "rdiv", "neg", "reciprocal", "pow_scalar", "pow_fraction",
+                     "rpow", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "tanh_backward", "sigmoid_backward",
+                     "relu", "sin", "cos", "clamp", "clamp_min", "clone", "sum", "inplace_mul", "mse_sum"], SAME),
+    **dict.fromkeys(["mean", "max", "min", "mse", "bce", "bce_logits_mean"], SAME_NONEMPTY),
+    "inplace_add": BROADCAST_INTO_FIRST,
+    **dict.fromkeys(["mm", "mv", "dot", "vec_mat", "batched_mat", "batched_batched", "batched_broadcast",
+                     "batched_vec", "vec_batched", "linear_bias", "linear_nobias_1d", "t", "T", "transpose",
+                     "permute", "reshape_noncontiguous", "flatten", "unsqueeze", "squeeze", "squeeze_dim", "sum_dim",
+                     "sum_dims_keepdim", "cat", "stack", "index_slice", "index_none", "softmax", "log_softmax"],
+                    RENAME),
+    **dict.fromkeys(["mean_dim", "mean_keepdim", "max_dim", "min_dim_keepdim", "cross_entropy_probs"],
+                    RENAME_NONEMPTY),
+}
+
 def _setitem(x, v):
     y = x.clone()
     y[0] = v
