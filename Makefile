@@ -13,13 +13,13 @@ EXTRAS := course,test,dev
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-deep notebooks bench clean
+.PHONY: help install lab test test-deep test-browser notebooks student instructor html slides bench clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
 	@echo
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  %-11s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Create .venv and install the package with all extras (reruns only when pyproject.toml changes)
 
@@ -32,6 +32,11 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -e '.[$(EXTRAS)]'
+	@touch $@
+
+# Extras on top of the base install, each with its own stamp: .venv/.installed-browser, -teach.
+$(VENV)/.installed-%: pyproject.toml | $(STAMP)
+	$(PY) -m pip install -e '.[$*]'
 	@touch $@
 
 lab: install ## Open the course in JupyterLab
@@ -49,12 +54,27 @@ test: install ## Run the unit tests, then check that every notebook's outputs st
 test-deep: install ## Run every test, including the slow ones (AUTOGRAD_LITE_DEEP=1)
 	AUTOGRAD_LITE_DEEP=1 $(PYTEST) -q -m "slow or not slow" tests
 
+test-browser: install $(VENV)/.installed-browser html slides ## Run every notebook in JupyterLab in headless Chromium; open the HTML and slides offline
+	$(PY) .ci/browser_test.py --html build/html --slides build/slides
+
 notebooks: install ## Re-execute every notebook top to bottom in a fresh kernel, in place
 	@set -e; cd notebooks; for nb in *.ipynb; do \
 		[ -e "$$nb" ] || { echo "No notebooks/*.ipynb to run."; break; }; \
 		echo "executing notebooks/$$nb"; \
 		$(JUPYTER) nbconvert --to notebook --execute --inplace "$$nb"; \
 	done
+
+student: install ## build/student/: notebooks without solutions or outputs, checked by running them
+	$(PY) .ci/course_builds.py student --check
+
+instructor: install ## build/instructor/: notebooks with solutions and outputs
+	$(PY) .ci/course_builds.py instructor
+
+html: install $(VENV)/.installed-teach ## build/html/: the course as static HTML that works offline
+	$(PY) .ci/course_builds.py html
+
+slides: install $(VENV)/.installed-teach ## build/slides/: reveal.js slides that work offline (reveal.js via npm)
+	$(PY) .ci/course_builds.py slides
 
 bench: install ## Run the benchmarks (benchmarks/run.py)
 	@if [ -f benchmarks/run.py ]; then \

@@ -1,0 +1,682 @@
+#!/usr/bin/env python3
+"""Run every course notebook in a real browser, the way a student does, and check what it shows.
+
+`make test-browser` runs this. For each notebooks/NN_*.ipynb it:
+
+1. copies the notebook, with its outputs cleared, into a temporary folder served by a fresh JupyterLab
+   (127.0.0.1, random free port, random token, fresh settings/workspace/runtime folders, so no old tab
+   is restored and no user setting leaks in);
+2. opens it in Debian's Chromium, driven headless by Playwright (never a downloaded browser);
+3. waits until the server's REST API says the notebook's kernel is connected and idle (a Run All
+   clicked before that is silently dropped), then clicks Run > Run All Cells in the menu bar;
+4. waits until the kernel is idle again and every code cell has an execution count (no `[*]`);
+5. checks the page: no cell shows an error except those tagged `raises-exception`; wherever the
+   committed notebook has a graph (SVG) or a plot (PNG), the same cell shows one now; saves a
+   screenshot to build/screenshots/;
+6. saves the notebook from the browser (Ctrl+S) and checks the saved file: every code cell ran, in
+   order, and errors only where intended.
+
+Finally the notebooks saved by the browser are checked with nbval (strict, with
+notebooks/sanitize.cfg), which re-runs them in a fresh kernel and compares every output; cells
+tagged `nbval-ignore-output` (timings) are not compared.
+
+Exit status is 0 only if every check passed. Nothing here downloads anything.
+"""
+
+import argparse
+import contextlib
+import functools
+import http.server
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nbformat
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the notebook helpers above stay importable without playwright
+    PlaywrightError = Exception
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+# JupyterLab settings for the fresh settings folder: attach every cell to the page (the default
+# windowing may leave far-away cells out of the DOM, which would hide their prompts and outputs from
+# the checks) and never ask the internet for news or updates.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+ERROR_MIME = "application/vnd.jupyter.error"
+GRAPH_MIMES = ("image/svg+xml",)
+PLOT_MIMES = ("image/png", "image/jpeg")
+
+
+class CheckFailed(Exception):
+    """A check on one notebook failed; the message says which and why."""
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebooks on disk
+# --------------------------------------------------------------------------------------------
+
+
+def course_notebooks(folder):
+    """The numbered notebooks NN_*.ipynb of a folder, in course order."""
+    return sorted(p for p in Path(folder).glob("[0-9]*.ipynb") if p.is_file())
+
+
+def tags(cell):
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def cleared(nb):
+    """A copy of a notebook with every output and execution count removed."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def expected_pictures(nb):
+    """{cell index: {"graph", "plot"}} for the cells whose committed outputs hold pictures."""
+    expected = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        kinds = set()
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if any(m in data for m in GRAPH_MIMES) or "<svg" in str(data.get("text/html", "")):
+                kinds.add("graph")
+            if any(m in data for m in PLOT_MIMES):
+                kinds.add("plot")
+        if kinds:
+            expected[index] = kinds
+    return expected
+
+
+def check_saved_notebook(nb):
+    """Problems with a notebook saved by the browser after Run All (an empty list if none)."""
+    problems = []
+    counts = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.execution_count is None:
+            if cell.source.strip():
+                problems.append(f"cell {index} was not executed")
+            continue
+        counts.append(cell.execution_count)
+        for output in cell.outputs:
+            if output.output_type == "error" and "raises-exception" not in tags(cell):
+                problems.append(
+                    f"cell {index} raised {output.ename}: {output.evalue} "
+                    "(only cells tagged raises-exception may)"
+                )
+    if counts != sorted(counts) or len(set(counts)) != len(counts):
+        problems.append(f"cells did not run once each, top to bottom: execution counts {counts}")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# The JupyterLab server
+# --------------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LabServer:
+    """A JupyterLab server on 127.0.0.1 with a random port and token and fresh state folders."""
+
+    def __init__(self, root_dir, state_dir, log_path):
+        self.root_dir = Path(root_dir)
+        self.port = free_port()
+        self.token = secrets.token_hex(24)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(log_path)
+        state = Path(state_dir)
+        settings = state / "settings"
+        for name, values in LAB_SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        self.env = dict(
+            os.environ,
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
+            JUPYTER_RUNTIME_DIR=str(state / "runtime"),
+            JUPYTER_CONFIG_DIR=str(state / "config"),
+            IPYTHONDIR=str(state / "ipython"),
+            MPLCONFIGDIR=str(state / "matplotlib"),
+        )
+        for key in ("JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
+            Path(self.env[key]).mkdir(parents=True, exist_ok=True)
+        self.process = None
+        self._log = None
+
+    def start(self, timeout=120):
+        command = [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # JupyterLab refuses to run as root without it
+        self._log = open(self.log_path, "w")  # noqa: SIM115 -- the server writes to it until stop()
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=self.root_dir, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                self.api("GET", "/api/status")
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.5)
+        raise RuntimeError(f"JupyterLab did not answer within {timeout} s; see {self.log_path}")
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def session_for(self, path):
+        for session in self.api("GET", "/api/sessions"):
+            if session.get("path") == path and session.get("kernel"):
+                return session
+        return None
+
+    def kernel(self, kernel_id):
+        try:
+            return self.api("GET", f"/api/kernels/{kernel_id}")
+        except urllib.error.HTTPError:
+            return None
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            try:
+                self.api("POST", "/api/shutdown")
+                self.process.wait(timeout=20)
+            except (OSError, urllib.error.URLError, subprocess.TimeoutExpired):
+                os.killpg(self.process.pid, signal.SIGTERM)  # the server's own process group only
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+# --------------------------------------------------------------------------------------------
+# One notebook in the browser
+# --------------------------------------------------------------------------------------------
+
+# Per cell, in page order: its prompt text ("[3]:", "[*]:", "[ ]:"), the text of any error it shows,
+# and how many SVG and image outputs are visible. JupyterLab renders an error as
+# application/vnd.jupyter.stderr text, exactly as it renders a stderr stream, so the page check
+# recognises an error by its text; the saved notebook (checked after Ctrl+S) is the authority on
+# output types.
+CELLS_JS = """
+() => {
+  // An exception's text, whatever %xmode says: the traceback header, or `SomeError: message` on a
+  // line of its own (warnings, also on stderr, end in Warning and do not match).
+  const ERROR_TEXT = /Traceback \\(most recent call last\\)|(^|\\n)\\s*([A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|StopIteration))(:|\\s*$)/;
+  return Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'))
+  .map((cell) => {
+    const code = cell.classList.contains('jp-CodeCell');
+    const prompt = code ? (cell.querySelector('.jp-InputPrompt')?.textContent || '').trim() : null;
+    const outputs = Array.from(cell.querySelectorAll('.jp-OutputArea-output'));
+    // A graph is inline SVG or an <img> of SVG; a plot is any other image (matplotlib's PNG).
+    const svgs = cell.querySelectorAll('.jp-OutputArea-output svg, .jp-OutputArea-output img[src^="data:image/svg"]');
+    const imgs = cell.querySelectorAll('.jp-OutputArea-output img:not([src^="data:image/svg"])');
+    const errors = outputs.filter((o) =>
+      o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr' && ERROR_TEXT.test(o.textContent));
+    return {
+      code,
+      prompt,
+      errorText: errors.map((o) => o.textContent.slice(0, 400)).join('\\n'),
+      svg: Array.from(svgs).filter((e) => e.getBoundingClientRect().width > 0).length,
+      img: Array.from(imgs).filter((e) => e.getBoundingClientRect().width > 0 && e.naturalWidth > 0).length,
+    };
+  });
+}
+"""
+
+
+def wait_until(predicate, timeout, what, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def wait_for_kernel_idle(server, path, timeout):
+    """The notebook's kernel as the REST API sees it: a session exists, the page holds a
+    websocket connection to the kernel, and the kernel is idle."""
+
+    def ready():
+        session = server.session_for(path)
+        if session is None:
+            return None
+        kernel = server.kernel(session["kernel"]["id"])
+        if kernel and kernel.get("connections", 0) >= 1 and kernel.get("execution_state") == "idle":
+            return session
+        return None
+
+    return wait_until(ready, timeout, f"the kernel of {path} to be connected and idle")
+
+
+def click_menu(page, menu, item):
+    page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(menu)}$")).click()
+    page.locator(".lm-Menu-item:visible", has_text=re.compile(rf"^{re.escape(item)}")).first.click()
+
+
+def code_prompts(page):
+    return [c["prompt"] for c in page.evaluate(CELLS_JS) if c["code"]]
+
+
+def run_notebook(page, server, path, source_nb, screenshot, timeout):
+    """Open `path` (relative to the server root), Run All, check the page; return the saved notebook."""
+    page.goto(f"{server.url}/lab/tree/{path}?reset&token={server.token}")
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+    session = wait_for_kernel_idle(server, path, timeout=120)
+    kernel_id = session["kernel"]["id"]
+    n_code = sum(c.cell_type == "code" for c in source_nb.cells)
+    prompts = code_prompts(page)
+    if len(prompts) != n_code:
+        raise CheckFailed(f"the page shows {len(prompts)} code cells, the notebook has {n_code}")
+
+    def started():
+        state = (server.kernel(kernel_id) or {}).get("execution_state")
+        return state == "busy" or any(p not in ("[ ]:", "") for p in code_prompts(page))
+
+    click_menu(page, "Run", "Run All Cells")
+    try:
+        wait_until(started, 15, "Run All to start")
+    except CheckFailed:
+        # Nothing ran: the click was dropped (no cell shows [*] or a count, the kernel stayed idle).
+        log("    Run All did not start; clicking it once more")
+        click_menu(page, "Run", "Run All Cells")
+        wait_until(started, 30, "Run All to start")
+
+    def finished():
+        kernel = server.kernel(kernel_id) or {}
+        if kernel.get("execution_state") != "idle":
+            return False
+        # Run All queues every cell at once ([*]); a cell that raised stops the rest, which
+        # then go back to [ ] (reported below), so done means: idle and nothing queued.
+        return not any("*" in p for p in code_prompts(page))
+
+    # Idle must hold twice in a row: between two cells the kernel is idle for a moment.
+    wait_until(lambda: finished() and (time.sleep(1.0) or finished()), timeout, "Run All to finish", 1.0)
+
+    cells = page.evaluate(CELLS_JS)
+    problems = []
+    not_run = [i for i, c in enumerate(cells) if c["code"] and not re.fullmatch(r"\[\d+\]:", c["prompt"])]
+    if not_run:
+        problems.append(f"cells {not_run} show no execution count after Run All")
+    for index, (cell, shown) in enumerate(zip(source_nb.cells, cells)):
+        if shown["errorText"] and "raises-exception" not in tags(cell):
+            problems.append(f"cell {index} shows an error:\n{shown['errorText']}")
+    for index, kinds in expected_pictures(source_nb).items():
+        shown = cells[index]
+        if "graph" in kinds and not shown["svg"]:
+            problems.append(f"cell {index} should show a graph (SVG) and shows none")
+        if "plot" in kinds and not shown["img"]:
+            problems.append(f"cell {index} should show a plot (image) and shows none")
+    intended = [i for i, c in enumerate(source_nb.cells) if "raises-exception" in tags(c)]
+    for index in intended:
+        if not cells[index]["errorText"]:
+            problems.append(f"cell {index} is tagged raises-exception but shows no error")
+
+    # Screenshot with the first picture in view (or the top of the notebook).
+    pictures = page.locator(".jp-OutputArea-output svg, .jp-OutputArea-output img")
+    if pictures.count():
+        pictures.first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshot))
+
+    # Save from the browser, then read what it wrote.
+    before = server.api("GET", f"/api/contents/{path}?content=0")["last_modified"]
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    wait_until(
+        lambda: server.api("GET", f"/api/contents/{path}?content=0")["last_modified"] != before,
+        30, "Ctrl+S to save the notebook",
+    )
+    saved = nbformat.from_dict(server.api("GET", f"/api/contents/{path}?type=notebook")["content"])
+    problems += check_saved_notebook(saved)
+
+    server.api("DELETE", f"/api/sessions/{session['id']}")  # shut the kernel down
+    if problems:
+        raise CheckFailed("\n".join(problems))
+    return saved
+
+
+# --------------------------------------------------------------------------------------------
+# The HTML course and the slides, offline
+# --------------------------------------------------------------------------------------------
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class StaticServer:
+    """Serves a folder on 127.0.0.1 (a random port), as a course website or an LMS would."""
+
+    def __init__(self, folder):
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# After MathJax has typeset the page: how many formulas it made and how many failed.
+MATHJAX_JS = """
+() => new Promise((resolve) => {
+  if (!window.MathJax || !MathJax.Hub) { resolve({loaded: false, math: 0, errors: 0}); return; }
+  MathJax.Hub.Queue(() => resolve({
+    loaded: true,
+    math: document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML').length,
+    errors: document.querySelectorAll('.MathJax_Error, merror, .merror').length,
+  }));
+})
+"""
+
+PICTURES_JS = """
+() => ({
+  svg: document.querySelectorAll('.jp-OutputArea-output svg, .jp-OutputArea-output img[src^="data:image/svg"]').length,
+  img: Array.from(document.querySelectorAll('.jp-OutputArea-output img:not([src^="data:image/svg"])'))
+    .filter((i) => i.naturalWidth > 0).length,
+  brokenImg: Array.from(document.querySelectorAll('img')).filter((i) => i.complete && i.naturalWidth === 0).length,
+})
+"""
+
+
+def has_math(nb):
+    return any(c.cell_type == "markdown" and re.search(r"\$[^$\s][^$]*\$", c.source) for c in nb.cells)
+
+
+def count_pictures(nb):
+    graphs = plots = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            graphs += "image/svg+xml" in data or "<svg" in str(data.get("text/html", ""))
+            plots += any(m in data for m in PLOT_MIMES)
+    return graphs, plots
+
+
+def open_offline(context, server, page_name):
+    """Open one page of `server`; return (page, problems). Any request that leaves the local
+    server is blocked and reported: the pages must work without the internet."""
+    page = context.new_page()
+    problems = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith((server.url, "data:", "about:", "blob:")):
+            request_route.continue_()
+        else:
+            problems.append(f"tried to load {url}")
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: problems.append(f"failed to load {r.url}: {r.failure}")
+            if r.url.startswith(server.url) else None)
+    page.on("response", lambda r: problems.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None)
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.goto(f"{server.url}/{page_name}", wait_until="load")
+    return page, problems
+
+
+def check_site(browser, folder, kind, notebooks, screenshots):
+    """Open the index and every page of an HTML or slides build offline; a list of problems."""
+    folder = Path(folder)
+    expected_pages = [
+        Path(p).stem + (".slides.html" if kind == "slides" else ".html") for p in notebooks
+    ]
+    problems = []
+    with StaticServer(folder) as server:
+        context = browser.new_context(viewport=VIEWPORT)
+        page, seen = open_offline(context, server, "index.html")
+        links = page.eval_on_selector_all("ol.course a", "links => links.map((a) => a.getAttribute('href'))")
+        if links != expected_pages:
+            problems.append(f"{kind}/index.html links {links}, expected the notebooks in order {expected_pages}")
+        page.screenshot(path=str(screenshots / f"{kind}-index.png"))
+        problems += [f"{kind}/index.html: {p}" for p in seen]
+        page.close()
+        for nb_path, name in zip(notebooks, expected_pages):
+            nb = nbformat.read(nb_path, as_version=4)
+            if not (folder / name).exists():
+                problems.append(f"{kind}/{name} is missing")
+                continue
+            page, seen = open_offline(context, server, name)
+            mathjax = page.evaluate(MATHJAX_JS)
+            if not mathjax["loaded"]:
+                seen.append("MathJax did not load")
+            elif has_math(nb) and not mathjax["math"]:
+                seen.append("MathJax typeset no formula, yet the notebook has some")
+            if mathjax["errors"]:
+                seen.append(f"{mathjax['errors']} formulas failed to typeset")
+            pictures = page.evaluate(PICTURES_JS)
+            graphs, plots = count_pictures(nb)
+            if pictures["svg"] < graphs or pictures["img"] < plots or pictures["brokenImg"]:
+                seen.append(f"shows {pictures['svg']} graphs and {pictures['img']} plots "
+                            f"({pictures['brokenImg']} broken images); the notebook has {graphs} and {plots}")
+            if kind == "slides":
+                deck = page.evaluate("() => ({ready: Reveal.isReady(), slides: Reveal.getTotalSlides()})")
+                if not deck["ready"] or deck["slides"] < 2:
+                    seen.append(f"reveal.js is not running the deck: {deck}")
+                page.keyboard.press("ArrowRight")
+                page.wait_for_timeout(800)
+            else:
+                picture = page.locator(".jp-OutputArea-output svg, .jp-OutputArea-output img")
+                if picture.count():
+                    picture.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshots / f"{kind}-{Path(nb_path).stem}.png"))
+            problems += [f"{kind}/{name}: {p}" for p in seen]
+            page.close()
+        context.close()
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to check (default: every notebooks/NN_*.ipynb)")
+    parser.add_argument("--notebook-dir", type=Path, default=ROOT / "notebooks")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", CHROMIUM))
+    parser.add_argument("--timeout", type=float, default=900, help="seconds for one notebook's Run All")
+    parser.add_argument("--no-nbval", action="store_true", help="skip the nbval check of the saved files")
+    parser.add_argument("--html", type=Path, help="also open this HTML build (make html) offline")
+    parser.add_argument("--slides", type=Path, help="also open this slides build (make slides) offline")
+    args = parser.parse_args(argv)
+
+    notebooks = args.notebooks or course_notebooks(args.notebook_dir)
+    if not notebooks:
+        log(f"No numbered notebooks in {args.notebook_dir}: nothing to check.")
+        return 0
+    if not Path(args.chromium).exists():
+        log(f"Chromium not found at {args.chromium}. Install Debian's (`apt-get install chromium`) "
+            "or pass --chromium PATH. Playwright's own browser download is not used.")
+        return 2
+
+    from playwright.sync_api import sync_playwright
+
+    screenshots = args.build_dir / "screenshots"
+    saved_dir = args.build_dir / "browser"
+    for folder in (screenshots, saved_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+
+    temp = Path(tempfile.mkdtemp(prefix="autograd-lite-browser-"))
+    served = temp / "notebooks"
+    # Serve a copy of the notebook folder (data files the notebooks read come along) with every
+    # notebook's outputs cleared: the student starts from a blank notebook.
+    shutil.copytree(args.notebook_dir, served, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for extra in notebooks:
+        if not (served / Path(extra).name).exists():
+            shutil.copy(extra, served / Path(extra).name)
+    for nb_path in notebooks:
+        target = served / Path(nb_path).name
+        nbformat.write(cleared(nbformat.read(nb_path, as_version=4)), target)
+
+    server = LabServer(served, temp / "state", saved_dir / "jupyterlab.log")
+    results = {}
+    nbval_status = 0
+    try:
+        server.start()
+        log(f"JupyterLab at {server.url}, log in {server.log_path}")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+            )
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page_errors = []
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            for nb_path in notebooks:
+                name = Path(nb_path).name
+                results[name] = check_one(page, server, nb_path, screenshots, saved_dir, args.timeout)
+            for kind, folder in (("html", args.html), ("slides", args.slides)):
+                if folder is None:
+                    continue
+                started = time.monotonic()
+                problems = check_site(browser, folder, kind, notebooks, screenshots)
+                results[f"{kind} build"] = "\n".join(problems) or None
+                log(f"  {kind} build ({folder}) offline: {'FAILED' if problems else 'ok'} "
+                    f"in {time.monotonic() - started:.1f} s")
+                for problem in problems:
+                    log(f"    {problem}")
+            browser.close()
+        if page_errors:
+            log("JavaScript errors seen on the page (not failures by themselves):")
+            for error in page_errors[:10]:
+                log(f"  {error}")
+        server.stop()
+
+        failed = [name for name, problem in results.items() if problem]
+        log(f"screenshots in {screenshots}")
+        log(f"browser: {len(results) - len(failed)} passed, {len(failed)} failed")
+
+        # nbval re-runs each saved notebook in a fresh kernel and compares every output. It runs
+        # on the served copies, so that files the notebooks read sit beside them as in notebooks/.
+        saved_files = [served / Path(p).name for p in notebooks if results[Path(p).name] is None]
+        if saved_files and not args.no_nbval:
+            sanitize = args.notebook_dir / "sanitize.cfg"
+            if not sanitize.exists():
+                sanitize = ROOT / "notebooks" / "sanitize.cfg"
+            command = [
+                sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "--nbval", "--nbval-sanitize-with", str(sanitize), *map(str, saved_files),
+            ]
+            log("nbval (strict) on the notebooks saved by the browser:")
+            nbval_status = subprocess.call(command, cwd=served)
+    finally:
+        server.stop()
+        shutil.rmtree(temp, ignore_errors=True)
+    return 1 if any(results.values()) or nbval_status else 0
+
+
+def check_one(page, server, nb_path, screenshots, saved_dir, timeout):
+    """Run one notebook in the page; None if every check passed, else what failed."""
+    name = Path(nb_path).name
+    started = time.monotonic()
+    log(f"  {name}: Run All in Chromium ...")
+    problem = None
+    try:
+        source_nb = nbformat.read(nb_path, as_version=4)
+        saved = run_notebook(page, server, name, source_nb, screenshots / f"{Path(name).stem}.png", timeout)
+        nbformat.write(saved, saved_dir / name)
+    except CheckFailed as error:
+        problem = str(error)
+    except Exception as error:  # noqa: BLE001 -- one notebook's failure must not hide the others'
+        problem = f"{type(error).__name__}: {error}"
+    if problem:
+        with contextlib.suppress(PlaywrightError):
+            page.screenshot(path=str(screenshots / f"{Path(name).stem}.FAILED.png"))
+    log(f"  {name}: {'ok' if problem is None else 'FAILED'} in {time.monotonic() - started:.1f} s")
+    if problem:
+        log("    " + problem.replace("\n", "\n    "))
+    return problem
+
+
+if __name__ == "__main__":
+    sys.exit(main())
