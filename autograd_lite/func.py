@@ -44,7 +44,7 @@ from .function import AccumulateGrad, forward_ad_state
 from .ops import Alias, stack
 from .tensor import Tensor, _edge, _wrap
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
 
 # -- arguments and results: a Tensor, or a tuple / list / dict of Tensors -------------------------------------------

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from . import grad_mode
 from .func import jacfwd, jacrev
 
-__all__ = ["JacobianOrder", "cheapest_order", "chain_jacobian"]
+__all__ = ["JacobianOrder", "chain_jacobian", "cheapest_order"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def cheapest_order(widths):
     k = len(widths) - 1
     best = {(i, i + 1): (0, i + 1) for i in range(k)}  # (cost, tree) for J_{i+1} alone
     for length in range(2, k + 1):
-        for i in range(0, k - length + 1):
+        for i in range(k - length + 1):
             j = i + length
             options = []
             for s in range(i + 1, j):

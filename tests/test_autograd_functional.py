@@ -55,21 +55,21 @@ def test_products():
     assert out.tolist() == [2.0, 9.0] and v.tolist() == [2.0, 1.0, 6.0]
     out, u = jvp(f, X, ag.ones(3))
     assert out.tolist() == [2.0, 9.0] and u.tolist() == [3.0, 6.0]
-    g = lambda a: (a**3).sum() + a[0] * a[1]  # noqa: E731  H = diag(6a) + [[0,1,0],[1,0,0],[0,0,0]]
+    g = lambda a: (a**3).sum() + a[0] * a[1]  # H = diag(6a) + [[0,1,0],[1,0,0],[0,0,0]]
     for product in (hvp, vhp):
         value, hv = product(g, X, ag.tensor([1.0, 0.0, 0.0]))
         assert value.item() == 38.0 and hv.tolist() == [6.0, 1.0, 0.0]
-    ones, grads = vjp(lambda a, b: 2 * a + 3 * b, (ag.rand(2), ag.rand(2)), ag.ones(2))
+    _ones, grads = vjp(lambda a, b: 2 * a + 3 * b, (ag.rand(2), ag.rand(2)), ag.ones(2))
     assert [t.tolist() for t in grads] == [[2.0, 2.0], [3.0, 3.0]]
     assert vjp(lambda a: a * 5, ag.tensor([2.0]))[1].tolist() == [5.0]  # v may be omitted for one element
 
 
 def test_hessian_analytic_in_both_outer_strategies():
     a = np.random.default_rng(8).standard_normal((3, 3))
-    quad = lambda x: x @ (t64(a) @ x)  # noqa: E731
+    quad = lambda x: x @ (t64(a) @ x)
     x = t64([0.5, -1.0, 2.0])
     np.testing.assert_allclose(hessian(quad, x).numpy(), a + a.T, rtol=1e-12)
-    cubic = lambda x: (x**3).sum()  # noqa: E731
+    cubic = lambda x: (x**3).sum()
     assert hessian(cubic, ag.tensor([1.0, 2.0])).tolist() == [[6.0, 0.0], [0.0, 12.0]]
     forward = hessian(cubic, ag.tensor([1.0, 2.0]), vectorize=True, outer_jacobian_strategy="forward-mode")
     assert forward.tolist() == [[6.0, 0.0], [0.0, 12.0]]
@@ -80,7 +80,7 @@ def test_hessian_analytic_in_both_outer_strategies():
 
 def test_unused_input_gives_zeros_or_a_strict_error():
     a, b = ag.tensor([1.0, 2.0]), ag.tensor([3.0])
-    ja, jb = jacobian(lambda a, b: a * 2, (a, b))
+    _ja, jb = jacobian(lambda a, b: a * 2, (a, b))
     assert jb.tolist() == [[0.0], [0.0]]
     with pytest.raises(RuntimeError, match="Output 0 of the user-provided function is independent of input 1. This "
                                            "is not allowed in strict mode."):
@@ -88,16 +88,16 @@ def test_unused_input_gives_zeros_or_a_strict_error():
 
 
 @pytest.mark.parametrize("call,error,message", [
-    (lambda: jacobian(f, [X]), TypeError, "The inputs given to jacobian must be either a Tensor or a tuple of Tensors "
-     "but the given inputs has type <class 'list'>."),
-    (lambda: vjp(f, X), RuntimeError, "The vector v can only be None if the user-provided function returns a single "
-     "Tensor with a single element."),
-    (lambda: vjp(f, X, ag.ones(3)), RuntimeError, "v has invalid size: should be autograd_lite.Size([2]) but got "
-     "autograd_lite.Size([3])."),
-    (lambda: hessian(f, X), RuntimeError, "The Tensor returned by the function given to hessian should contain a single "
-     "element"),
-    (lambda: jacobian(f, X, strategy="forward-mode"), NotImplementedError, "Computing Jacobian using forward-AD or "
-     "forward-over-reverse Hessian is only implemented for `vectorize=True`."),
+    (lambda: jacobian(f, [X]), TypeError, ("The inputs given to jacobian must be either a Tensor or a tuple of Tensors "
+     "but the given inputs has type <class 'list'>.")),
+    (lambda: vjp(f, X), RuntimeError, ("The vector v can only be None if the user-provided function returns a single "
+     "Tensor with a single element.")),
+    (lambda: vjp(f, X, ag.ones(3)), RuntimeError, ("v has invalid size: should be autograd_lite.Size([2]) but got "
+     "autograd_lite.Size([3]).")),
+    (lambda: hessian(f, X), RuntimeError, ("The Tensor returned by the function given to hessian should contain a single "
+     "element")),
+    (lambda: jacobian(f, X, strategy="forward-mode"), NotImplementedError, ("Computing Jacobian using forward-AD or "
+     "forward-over-reverse Hessian is only implemented for `vectorize=True`.")),
 ])
 def test_errors_use_pytorch_wording(call, error, message):
     with pytest.raises(error) as info:

@@ -1,5 +1,6 @@
 """autograd_lite.jacobian_order: the matrix-chain optimum on textbook examples, and the chain Jacobian in any order."""
 import doctest
+import itertools
 
 import numpy as np
 import pytest
@@ -67,7 +68,7 @@ def test_single_layer_and_bad_widths():
 
 def _chain(widths, seed):
     rng = np.random.default_rng(seed)
-    weights = [ag.tensor(rng.standard_normal((d_out, d_in)) / np.sqrt(d_in)) for d_in, d_out in zip(widths, widths[1:])]
+    weights = [ag.tensor(rng.standard_normal((d_out, d_in)) / np.sqrt(d_in)) for d_in, d_out in itertools.pairwise(widths)]
     return [lambda h, w=w: ag.tanh(w @ h) for w in weights]
 
 

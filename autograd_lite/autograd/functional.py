@@ -28,7 +28,7 @@ from ..tensor import Tensor, _wrap
 from . import forward_ad as fwAD
 from . import grad as _grad
 
-__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
 # -- the helpers of torch.autograd.functional, with its messages ----------------------------------------------------
