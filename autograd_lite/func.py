@@ -75,11 +75,11 @@ def _unflatten(tensors, spec):
 def _positions(argnums, nargs):
     """The argument positions `argnums` names, checked as torch.func checks them."""
     if not isinstance(argnums, (int, tuple)):
-        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")  # noqa: TRY004
     positions = []
     for a in (argnums,) if isinstance(argnums, int) else argnums:
         if not isinstance(a, int):
-            raise RuntimeError(f"argnum must be int, got: {type(a)}")
+            raise RuntimeError(f"argnum must be int, got: {type(a)}")  # noqa: TRY004
         if not -nargs <= a < nargs:
             raise RuntimeError(f"Got argnum={a}, but only {nargs} positional inputs")
         positions.append(a % nargs)
@@ -266,7 +266,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         rec = _Recording(lambda *a: func(*a, **kwargs), args, argnums, has_aux, api)
         out = rec.out
         if not isinstance(out, Tensor):
-            raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(out)}")
+            raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(out)}")  # noqa: TRY004
         if out.ndim != 0:
             raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with {out.ndim} dims. "
                                "Maybe you wanted to use the vjp or jacrev APIs instead?")
@@ -447,7 +447,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     `(output, jvp_out, aux)`.
     """
     if not isinstance(primals, tuple):
-        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")  # noqa: TRY004
     inputs = _Inputs(primals, tuple(range(len(primals))))
     directions = _tangents_for(inputs, tangents)
     outputs, spec, (tangents_out,), aux = _push_forward(func, inputs, [directions], has_aux, strict)

@@ -118,7 +118,7 @@ def run_worker(lib, python, args):
             env[var] = str(args.threads)
     cmd = [python, str(Path(__file__).resolve()), "--worker", lib, "--samples", str(args.samples),
            "--threads", str(args.threads)]
-    proc = subprocess.run(cmd, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -127,7 +127,7 @@ def run_worker(lib, python, args):
 def has_module(python, module):
     code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
     try:
-        return subprocess.run([python, "-c", code], capture_output=True, timeout=120).returncode == 0
+        return subprocess.run([python, "-c", code], capture_output=True, timeout=120, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 

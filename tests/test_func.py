@@ -174,7 +174,7 @@ def test_has_aux():
     assert jac.tolist() == [[2.0, 0.0], [0.0, 2.0]] and aux.item() == 3.0 and aux.grad_fn is None
     jac, aux = jacfwd(lambda a: (a * 2, a.sum()), has_aux=True)(x)
     assert jac.tolist() == [[2.0, 0.0], [0.0, 2.0]] and aux.item() == 3.0
-    out, fn, aux = vjp(lambda a: (a * 2, a.sum()), x, has_aux=True)
+    _out, fn, aux = vjp(lambda a: (a * 2, a.sum()), x, has_aux=True)
     assert fn(ag.ones(2))[0].tolist() == [2.0, 2.0] and aux.item() == 3.0
     _out, tangent, aux = jvp(lambda a: (a * 2, a.sum()), (x,), (ag.ones(2),), has_aux=True)
     assert tangent.tolist() == [2.0, 2.0] and aux.item() == 3.0
