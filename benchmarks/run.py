@@ -11,6 +11,14 @@ How the figures are taken (see also workloads.py):
   every library alike: the ratios in one run are what to compare. A figure is the median sample.
 * W6 (a chain of 100,000 steps) runs once per fresh process, for its time and its extra memory (the
   process's peak resident set size minus its size just before the chain).
+* Threads: every library runs single-threaded by default (OMP/OpenBLAS/MKL thread counts set to 1 in
+  the workers). On a small machine (2 cores here) anything else running makes multi-threaded BLAS
+  spin-wait and the figures swing wildly; one thread each keeps the comparison fair and stable, and
+  what the engine itself costs (Python per op) does not depend on it. `--threads N` (0: each
+  library's default) changes it.
+* Clock: with one thread, a sample is the worker's CPU time (`time.process_time`), which on a busy
+  machine is far steadier than wall time (time spent waiting for a core is not counted); with more
+  threads it is wall time, since CPU time would add up the threads.
 * numpy's BLAS: on some machines OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set to work around old
   OpenBLAS builds; they make a current numpy pick a slower kernel than the processor supports. The
   workers run without them by default (as numpy runs on an ordinary machine) and record the kernel
@@ -49,8 +57,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workloads", default="W1,W2,W2t,W3,W4,W6,jacobian",
                    help="comma-separated subset of W1,W2,W2t,W3,W4,W6,jacobian (default: all)")
-    p.add_argument("--samples", type=int, default=11, help="timed samples per library and workload (median taken)")
-    p.add_argument("--min-sample-ms", type=float, default=25.0, help="each sample repeats the step for at least this long")
+    p.add_argument("--samples", type=int, default=15, help="timed samples per library and workload (median taken)")
+    p.add_argument("--min-sample-ms", type=float, default=50.0, help="each sample repeats the step for at least this long")
     p.add_argument("--warmup-s", type=float, default=0.3, help="warm-up time per library and workload")
     p.add_argument("--w6-steps", type=int, default=100_000)
     p.add_argument("--w6-repeats", type=int, default=3, help="fresh processes per library for W6 (1 if a run is slow)")
@@ -59,6 +67,8 @@ def parse_args(argv=None):
                    help="an interpreter with torch / autograd / mygrad installed (default: $BENCH_PEERS_PYTHON)")
     p.add_argument("--no-peers", action="store_true", help="autograd_lite and the floor only")
     p.add_argument("--libs", default=None, help="comma-separated subset of " + ",".join(LIBS))
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS/OpenMP threads per library (default 1; 0 leaves each library's default)")
     p.add_argument("--keep-openblas-env", action="store_true", help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
     p.add_argument("--out", default=str(HERE / "results"), help="where the JSON and the plot go")
     p.add_argument("--no-plot", action="store_true")
@@ -73,6 +83,9 @@ def child_env(args):
     if not args.keep_openblas_env:
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
+    if args.threads:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(args.threads)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -130,11 +143,12 @@ class Worker:
 # ---------------------------------------------------------------------------------------------------
 # Measuring
 # ---------------------------------------------------------------------------------------------------
-def measure_workload(name, workers, args):
+def measure_workload(name, workers, args, clock):
     """Set every library up, then take samples round-robin; returns {lib: result dict}."""
     results, active = {}, []
     for w in workers:
-        reply = w.ask(op="setup", workload=name, min_sample_s=args.min_sample_ms / 1e3, warmup_s=args.warmup_s)
+        reply = w.ask(op="setup", workload=name, min_sample_s=args.min_sample_ms / 1e3, warmup_s=args.warmup_s,
+                      clock=clock)
         if "error" in reply:
             results[w.lib] = {"error": reply["error"]}
         else:
@@ -156,11 +170,11 @@ def measure_workload(name, workers, args):
     return results
 
 
-def run_w6(lib, python, steps, repeats, env):
+def run_w6(lib, python, steps, repeats, env, clock):
     runs = []
     for _ in range(repeats):
         try:
-            proc = subprocess.run([python, str(HERE / "workloads.py"), "--w6", lib, str(steps)], env=env,
+            proc = subprocess.run([python, str(HERE / "workloads.py"), "--w6", lib, str(steps), clock], env=env,
                                   cwd=str(ROOT), capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired:
             return {"error": "timed out after 600 s"}
@@ -317,6 +331,7 @@ def main(argv=None):
     print(f"libraries: {', '.join(LABELS[lib] for lib in libs)}"
           + (f"  (not installed, skipped: {', '.join(missing)})" if missing else ""), flush=True)
 
+    clock = "cpu" if args.threads == 1 else "wall"
     started = time.perf_counter()
     report = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
               "settings": {k: v for k, v in vars(args).items() if k not in ("out",)}, "workloads": {}}
@@ -327,7 +342,7 @@ def main(argv=None):
             if name not in wanted:
                 continue
             print(f"{name}: {workloads.WORKLOADS[name][2]} ...", flush=True)
-            results = measure_workload(name, workers, args)
+            results = measure_workload(name, workers, args, clock)
             for lib, res in results.items():
                 if "error" in res:
                     print(f"  {LABELS[lib]} failed: {res['error']}", flush=True)
@@ -343,7 +358,7 @@ def main(argv=None):
               "(fresh process per run) ...", flush=True)
         results = {}
         for lib in libs:
-            results[lib] = run_w6(lib, where[lib], args.w6_steps, args.w6_repeats, env)
+            results[lib] = run_w6(lib, where[lib], args.w6_steps, args.w6_repeats, env, clock)
             if "error" in results[lib]:
                 print(f"  {LABELS[lib]} failed: {results[lib]['error']}", flush=True)
         values = {lib: r.get("median_s") for lib, r in results.items()}
@@ -352,9 +367,9 @@ def main(argv=None):
                         "mismatch": [lib for lib, r in results.items() if r.get("ok") is False]}
     if args.million:
         print("W6 with 1,000,000 steps (autograd_lite) ...", flush=True)
-        report["W6_million"] = run_w6("autograd_lite", where["autograd_lite"], 1_000_000, 1, env)
+        report["W6_million"] = run_w6("autograd_lite", where["autograd_lite"], 1_000_000, 1, env, clock)
     if "jacobian" in wanted:
-        report["jacobian"] = jacobian_crossover()
+        report["jacobian"] = jacobian_crossover(args)
 
     report["elapsed_s"] = round(time.perf_counter() - started, 1)
     text = table(report, libs)
@@ -383,8 +398,12 @@ def main(argv=None):
 
 def machine_line(report):
     m = report["machine"]
-    blas = (report.get("environments", {}).get("floor") or {}).get("blas")
-    kernel = ", ".join(f"{b['internal_api']} {b['architecture']} ×{b['num_threads']}" for b in blas) if blas else "?"
+    envs = report.get("environments", {})
+    blas = next((e["blas"] for e in [envs.get("floor")] + list(envs.values()) if e and e.get("blas")), None)
+    kernel = (", ".join(f"{b['internal_api']} {b['architecture']}" for b in blas) + " kernel, as seen by a worker with "
+              "threadpoolctl") if blas else "kernel not known (no threadpoolctl)"
+    threads = report["settings"].get("threads")
+    kernel += f"; {threads} thread{'s' if threads != 1 else ''} per library" if threads else "; default threads"
     versions = []
     for lib, info in report.get("environments", {}).items():
         mod = workloads.MODULES[lib]
@@ -395,15 +414,20 @@ def machine_line(report):
             f"(BLAS: {kernel}); {'; '.join(versions)}")
 
 
-def jacobian_crossover():
+def jacobian_crossover(args):
     """The forward-mode issue's Jacobian crossover benchmark, when benchmarks/jacobian_crossover.py exists."""
     if not (HERE / "jacobian_crossover.py").exists():
         return None
-    print("Jacobian crossover (jacobian_crossover.py) ...", flush=True)
+    print("\nJacobian crossover (jacobian_crossover.py) ...", flush=True)
+    argv = []
+    if args.peers_python and not args.no_peers:
+        argv += ["--peers-python", args.peers_python]
+    if args.keep_openblas_env:
+        argv += ["--keep-openblas-env"]
     try:
         import jacobian_crossover
 
-        return jacobian_crossover.main()
+        return jacobian_crossover.main(argv)
     except Exception as e:  # a failing extra benchmark should not lose the table above
         print(f"  failed: {type(e).__name__}: {e}")
         return {"error": f"{type(e).__name__}: {e}"}

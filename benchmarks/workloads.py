@@ -385,7 +385,11 @@ def environment(lib):
     info = {"python": sys.version.split()[0], "executable_is_peer": None, "numpy": np.__version__}
     module = MODULES[lib]
     if module != "numpy":
-        info[module] = getattr(sys.modules.get(module) or __import__(module), "__version__", "?")
+        info[module] = getattr(sys.modules.get(module) or __import__(module), "__version__", None)
+        if info[module] is None:
+            from importlib.metadata import version
+
+            info[module] = version(module)
     if lib == "torch":
         import torch
 
@@ -401,22 +405,26 @@ def environment(lib):
     return info
 
 
-def calibrate(step, min_sample_s, warmup_s):
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+def calibrate(step, min_sample_s, warmup_s, clock=time.perf_counter):
     """Warm up for `warmup_s` (at least 3 calls); return how many calls make one sample of `min_sample_s`."""
-    start = time.perf_counter()
+    start = clock()
     calls = 0
-    while calls < 3 or time.perf_counter() - start < warmup_s:
+    while calls < 3 or clock() - start < warmup_s:
         step()
         calls += 1
-    per_call = (time.perf_counter() - start) / calls
+    per_call = (clock() - start) / calls
     return max(1, math.ceil(min_sample_s / per_call))
 
 
-def sample(step, n):
-    start = time.perf_counter()
+def sample(step, n, clock=time.perf_counter):
+    """Seconds per call of `step`, over `n` calls."""
+    start = clock()
     for _ in range(n):
         step()
-    return (time.perf_counter() - start) / n
+    return (clock() - start) / n
 
 
 def serve(lib):
@@ -424,20 +432,22 @@ def serve(lib):
     out = os.fdopen(os.dup(1), "w", buffering=1)
     sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol
     step = n = None
+    clock = time.perf_counter
     for line in sys.stdin:
         request = json.loads(line)
         try:
             if request["op"] == "env":
                 reply = environment(lib)
             elif request["op"] == "setup":
+                clock = CLOCKS[request["clock"]]
                 step = BUILDERS[lib](request["workload"])
                 loss, grad = step()
                 check = [_number(loss), _number(grad)]
-                n = calibrate(step, request["min_sample_s"], request["warmup_s"])
+                n = calibrate(step, request["min_sample_s"], request["warmup_s"], clock)
                 gc.collect()
                 reply = {"n": n, "check": check}
             elif request["op"] == "sample":
-                reply = {"seconds": sample(step, n)}
+                reply = {"seconds": sample(step, n, clock)}
             elif request["op"] == "quit":
                 return
             else:
@@ -463,17 +473,17 @@ def peak_rss_mb():
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
 
-def w6(lib, n):
+def w6(lib, n, clock="wall"):
     """Time the chain of `n` steps in this fresh process; extra memory = peak RSS - RSS before it."""
-    run = W6[lib]
+    run, clock = W6[lib], CLOCKS[clock]
     run(1000)  # imports and first-call caches
     gc.collect()
     before = rss_mb()
     if before is None:
         before = peak_rss_mb()
-    start = time.perf_counter()
+    start = clock()
     value, grad = run(n)
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     extra = peak_rss_mb() - before
     expected_value = W6_FACTOR ** n * (1 + W6_SHIFT / (W6_FACTOR - 1)) - W6_SHIFT / (W6_FACTOR - 1)
     ok = math.isclose(value, expected_value, rel_tol=1e-6) and math.isclose(grad, W6_FACTOR ** n, rel_tol=1e-6)
@@ -484,6 +494,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "--worker":
         serve(sys.argv[2])
     elif sys.argv[1] == "--w6":
-        print(json.dumps(w6(sys.argv[2], int(sys.argv[3]))))
+        print(json.dumps(w6(sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])))
     else:
-        sys.exit("usage: workloads.py --worker LIB | --w6 LIB STEPS")
+        sys.exit("usage: workloads.py --worker LIB | --w6 LIB STEPS [cpu|wall]")
