@@ -17,7 +17,7 @@ import heapq
 import itertools
 
 from . import grad_mode
-from .function import AccumulateGrad, anomaly_state
+from .function import AccumulateGrad, _tensor, anomaly_state
 
 
 def _count_consumers(roots):
@@ -187,11 +187,9 @@ def _leaf_hooks(node, grad):
 
 def accumulate_grad(variable, grad, create_graph):
     """`variable.grad += grad`, in place when possible (so references to `.grad` see the sum), as PyTorch."""
-    from .tensor import _wrap
-
     old = variable._grad
     if old is None:
-        variable._grad = grad if create_graph else _wrap(grad._data.astype(variable._data.dtype, copy=True))
+        variable._grad = grad if create_graph else _tensor._wrap(grad._data.astype(variable._data.dtype, copy=True))
     elif create_graph or grad_mode.enabled:
         variable._grad = old + grad
     else:

@@ -920,7 +920,7 @@ class Sum(Op):
         _reduction_setup(ctx, x, dim, keepdim)
         if dtype is None and x.dtype.kind in "bi":
             dtype = np.int64
-        return np.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+        return np.add.reduce(x, axis=dim, dtype=dtype, keepdims=keepdim)  # np.sum without its Python wrapper
 
     @staticmethod
     def vjp(ctx, grad):
@@ -1524,13 +1524,15 @@ def _shape_str(shape):
 
 
 def mm(x, y):
-    if x.ndim != 2:
+    a, b = x._data, y._data  # checked on the arrays: every backward through a matmul comes here twice
+    if a.ndim != 2:
         raise RuntimeError(f"self must be a matrix")
-    if y.ndim != 2:
+    if b.ndim != 2:
         raise RuntimeError(f"mat2 must be a matrix")
-    if x.shape[1] != y.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(x.shape)} and {_shape_str(y.shape)})")
-    _check_same_dtype(x, y)
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and {_shape_str(b.shape)})")
+    if a.dtype != b.dtype:
+        _check_same_dtype(x, y)
     return Mm.apply(x, y)
 
 
@@ -1621,7 +1623,7 @@ def _batch(a, b):
 
 
 def t(x):
-    if x.ndim > 2:
+    if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return T.apply(x)
 
