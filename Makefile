@@ -39,7 +39,9 @@ $(VENV)/.installed-%: pyproject.toml | $(STAMP)
 	$(PY) -m pip install -e '.[$*]'
 	@touch $@
 
+# Jupyter hides the stored graphs (SVG) of notebooks it does not trust: trust the course's own first.
 lab: install ## Open the course in JupyterLab
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(JUPYTER) trust notebooks/*.ipynb >/dev/null; fi
 	$(JUPYTER) lab $(ALLOW_ROOT) notebooks/
 
 test: install ## Run the unit tests, then check that every notebook's outputs still match
