@@ -13,7 +13,7 @@ import pytest
 
 import autograd_lite as ag
 from autograd_lite.engine import backward_order, run_backward
-from autograd_lite.function import FREED_MESSAGE, AccumulateGrad
+from autograd_lite.function import FREED_MESSAGE
 
 
 def leaf(values, dtype=None):
@@ -398,7 +398,7 @@ def test_backward_order_is_topological_on_random_graphs():
         _assert_topological(order)
         ran = []
         run_backward([root.grad_fn], [ag.tensor(1.0)], retain_graph=True, create_graph=False,
-                     observer=lambda node, grad: ran.append(node))
+                     observer=lambda node, grad, ran=ran: ran.append(node))
         assert ran == order
 
 

@@ -35,7 +35,7 @@ def test_no_module_imports_a_networking_library(path):
 
 
 NOTEBOOK_NETWORK = re.compile(r"^\s*(?:import|from)\s+(?:" + "|".join(sorted(NETWORK_MODULES)) + r")\b"
-                              r"|urlopen|urlretrieve|requests\.get|^\s*[!%]\s*(?:pip|conda|wget|curl)\b", re.M)
+                              r"|urlopen|urlretrieve|requests\.get|^\s*[!%]\s*(?:pip|conda|wget|curl)\b", re.MULTILINE)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
@@ -92,7 +92,7 @@ WORKLOAD = textwrap.dedent("""
 
 
 def test_a_workload_runs_with_every_socket_refused():
-    result = subprocess.run([sys.executable, "-c", WORKLOAD], capture_output=True, text=True, timeout=120,
+    result = subprocess.run([sys.executable, "-c", WORKLOAD], capture_output=True, text=True, timeout=120, check=False,
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")

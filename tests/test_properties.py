@@ -23,8 +23,17 @@ from hypothesis import strategies as st
 import autograd_lite as ag
 from autograd_lite.autograd import forward_ad as fwAD
 
-from .op_samples import (BROADCAST, BROADCAST_INTO_FIRST, RENAME, RENAME_NONEMPTY, SAME, SAME_NONEMPTY, SAMPLES,
-                         SHAPES, sample_inputs)
+from .op_samples import (
+    BROADCAST,
+    BROADCAST_INTO_FIRST,
+    RENAME,
+    RENAME_NONEMPTY,
+    SAME,
+    SAME_NONEMPTY,
+    SAMPLES,
+    SHAPES,
+    sample_inputs,
+)
 
 EPS = 1e-6
 RTOL = {np.float32: 1e-3, np.float64: 1e-6}
