@@ -1391,12 +1391,11 @@ class NllLoss(Op):
         if np.any((safe < 0) | (safe >= c)):
             raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= c)][0])} is out of bounds.")
         w = (weight[safe] if weight is not None else np.ones(n, x.dtype)) * valid
+        rows = np.arange(n)
         m = np.zeros((n, c), x.dtype)
-        m[np.arange(n), safe] = w
-        if reduction == "mean":
-            m = m / w.sum()
+        m[rows, safe] = w / w.sum() if reduction == "mean" else w
         ctx.m = m[0] if squeeze_batch else m
-        per_sample = -(x * m).sum(1)
+        per_sample = -(x[rows, safe] * m[rows, safe])  # = -(x * m).sum(1): M has one entry per row
         if reduction == "none":
             return per_sample[0] if squeeze_batch else per_sample
         return per_sample.sum()
