@@ -1187,6 +1187,15 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _constant(t):
+    """A loss's weight as a constant tensor for its rules (or None): weights are not differentiated."""
+    return None if t is None else t.detach() if isinstance(t, Tensor) else _const(t)
+
+
+def _array(t):
+    return t._data if isinstance(t, Tensor) else t
+
+
 def _softplus_neg(z):
     """$\\log(1+e^{-z})$, stable for large |z|, written with ops so it can be differentiated again."""
     return relu(-z) + log(1 + exp(-abs(z)))
@@ -1201,7 +1210,9 @@ class BinaryCrossEntropyWithLogits(Op):
 
     @staticmethod
     def forward(ctx, z, y, weight, pos_weight, reduction):
-        ctx.reduction = reduction
+        # weight and pos_weight are constants (not differentiated, as in PyTorch): options, not inputs
+        ctx.reduction, ctx.weight, ctx.pos_weight = reduction, _constant(weight), _constant(pos_weight)
+        weight, pos_weight = _array(weight), _array(pos_weight)
         softplus = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))
         if pos_weight is None:
             loss = (1 - y) * z + softplus
@@ -1216,7 +1227,8 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def _factors(ctx):
         """d(loss_i)/dz_i and d(loss_i)/dy_i, elementwise."""
-        z, y, w, p = ctx.saved_tensors
+        z, y = ctx.saved_tensors
+        w, p = ctx.weight, ctx.pos_weight
         if p is None:
             dz, dy = sigmoid(z) - y, -z
         else:
@@ -1236,11 +1248,11 @@ class BinaryCrossEntropyWithLogits(Op):
     def vjp(ctx, grad):
         z, dz, dy = BinaryCrossEntropyWithLogits._factors(ctx)
         g = BinaryCrossEntropyWithLogits._spread(ctx, grad, z)
-        need_z, need_y = ctx.needs_input_grad[:2]
-        return (g * dz if need_z else None), (g * dy if need_y else None), None, None
+        need_z, need_y = ctx.needs_input_grad
+        return (g * dz if need_z else None), (g * dy if need_y else None)
 
     @staticmethod
-    def jvp(ctx, z_t, y_t, w_t, p_t):
+    def jvp(ctx, z_t, y_t):
         z, dz, dy = BinaryCrossEntropyWithLogits._factors(ctx)
         return _reduce(dz * z_t + dy * y_t, ctx.reduction)
 
@@ -1254,6 +1266,7 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
+        ctx.weight, weight = _constant(weight), _array(weight)
         if not np.all((x >= 0) & (x <= 1)):  # written so that NaN fails too
             raise RuntimeError("all elements of input should be between 0 and 1")
         if not np.all((y >= 0) & (y <= 1)):
@@ -1269,7 +1282,8 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def _factors(ctx):
-        x, y, w = ctx.saved_tensors
+        x, y = ctx.saved_tensors
+        w = ctx.weight
         dx = (x - y) / clamp(x * (1 - x), 1e-12, None)
         dy = clamp(log(1 - x), -100, None) - clamp(log(x), -100, None)
         if w is not None:
@@ -1280,11 +1294,11 @@ class BinaryCrossEntropy(Op):
     def vjp(ctx, grad):
         x, dx, dy = BinaryCrossEntropy._factors(ctx)
         g = grad / x.numel() if ctx.reduction == "mean" else grad
-        need_x, need_y = ctx.needs_input_grad[:2]
-        return (g * dx if need_x else None), (g * dy if need_y else None), None
+        need_x, need_y = ctx.needs_input_grad
+        return (g * dx if need_x else None), (g * dy if need_y else None)
 
     @staticmethod
-    def jvp(ctx, x_t, y_t, w_t):
+    def jvp(ctx, x_t, y_t):
         x, dx, dy = BinaryCrossEntropy._factors(ctx)
         return _reduce(dx * x_t + dy * y_t, ctx.reduction)
 

@@ -42,7 +42,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
     if not target.is_floating_point():  # PyTorch computes in the target's dtype, which cannot hold the loss
         raise RuntimeError(f"result type Float can't be cast to the desired output type {_word(target)}")
-    return ops.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction=reduction)
+    return ops.BinaryCrossEntropyWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
+                                                  reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
@@ -56,7 +57,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         )
     if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {_word(target)} but expected {_word(input)}")
-    return ops.BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+    return ops.BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
