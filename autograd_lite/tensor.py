@@ -709,6 +709,8 @@ def _number_or_tensor(value, like):
     """Python numbers stay numbers (so float32 tensors stay float32); everything else becomes a tensor."""
     if isinstance(value, Tensor):
         return value
+    if type(value) is float or type(value) is int:  # the usual numbers, before the (slow) abstract-class check
+        return value
     if isinstance(value, (bool, numbers.Number)):
         return value.item() if isinstance(value, np.generic) else value
     return tensor(value) if not isinstance(value, np.ndarray) else _wrap(value)
