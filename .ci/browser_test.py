@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -66,9 +67,10 @@ VIEWPORT = {"width": 1400, "height": 1000}
 
 # JupyterLab settings for the fresh settings folder: attach every cell to the page (the default
 # windowing may leave far-away cells out of the DOM, which would hide their prompts and outputs from
-# the checks) and never ask the internet for news or updates.
+# the checks), save only when told to (Ctrl+S), and never ask the internet for news or updates.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
@@ -397,14 +399,17 @@ def run_notebook(page, server, path, source_nb, screenshot, timeout):
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshot))
 
-    # Save from the browser, then read what it wrote.
-    before = server.api("GET", f"/api/contents/{path}?content=0")["last_modified"]
+    # Save from the browser, wait for the server's answer to that save, then read what it wrote.
+    # (Reading while the server writes would see half a file: the server then "restores" its backup
+    # and the save fails. Autosave is off for the same reason.)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
-    page.keyboard.press("Control+s")
-    wait_until(
-        lambda: server.api("GET", f"/api/contents/{path}?content=0")["last_modified"] != before,
-        30, "Ctrl+S to save the notebook",
-    )
+    contents_url = f"/api/contents/{urllib.parse.quote(path)}"
+    with page.expect_response(
+        lambda r: r.request.method == "PUT" and contents_url in r.url, timeout=60_000
+    ) as save:
+        page.keyboard.press("Control+s")
+    if save.value.status != 200:
+        raise CheckFailed(f"Ctrl+S: the server answered the save with HTTP {save.value.status}")
     saved = nbformat.from_dict(server.api("GET", f"/api/contents/{path}?type=notebook")["content"])
     problems += check_saved_notebook(saved)
 

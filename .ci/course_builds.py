@@ -424,6 +424,12 @@ body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; p
 ol li {{ margin: 0.5em 0; }}
 .what {{ color: #555; }}
 </style>
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"]], processEscapes: true}}, messageStyle: "none",
+  "HTML-CSS": {{availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}}}});
+</script>
+<script src="{mathjax}"></script>
+<style>.MJX_Assistive_MathML [mathvariant] {{ font-family: inherit !important; }}</style>
 </head>
 <body>
 <h1>{title}</h1>
@@ -445,20 +451,26 @@ def first_sentence(nb):
             block = block.strip()
             if not block or block.startswith(("#", "|", "```", "<", "-", "*", ">", "$$")):
                 continue
-            text = re.sub(r"[*_`]", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(block.split())))
+            text = re.sub(r"\*+", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(block.split())))
             return re.split(r"(?<=[.!?])\s", text)[0]
     return ""
+
+
+def inline_markdown(text):
+    """Markdown text as HTML for the index: escaped, with `code` as <code> ($math$ is left to MathJax)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
 
 
 def write_index(out, pages, heading, intro):
     """index.html linking `pages` [(file name, title, summary)] in order."""
     items = "\n".join(
-        f'<li><a href="{html.escape(name)}">{html.escape(page_title)}</a>'
-        + (f'<br><span class="what">{html.escape(summary)}</span>' if summary else "")
+        f'<li><a href="{html.escape(name)}">{inline_markdown(page_title)}</a>'
+        + (f'<br><span class="what">{inline_markdown(summary)}</span>' if summary else "")
         + "</li>"
         for name, page_title, summary in pages
     )
-    (out / "index.html").write_text(INDEX_TEMPLATE.format(title=html.escape(heading), intro=intro, items=items))
+    (out / "index.html").write_text(INDEX_TEMPLATE.format(
+        title=html.escape(heading), intro=intro, items=items, mathjax=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"))
 
 
 def nav_bar(pages, position):
@@ -466,10 +478,10 @@ def nav_bar(pages, position):
     previous = next_ = "<span></span>"
     if position > 0:
         name, page_title, _ = pages[position - 1]
-        previous = f'<a href="{html.escape(name)}">&larr; {html.escape(page_title)}</a>'
+        previous = f'<a href="{html.escape(name)}">&larr; {inline_markdown(page_title)}</a>'
     if position + 1 < len(pages):
         name, page_title, _ = pages[position + 1]
-        next_ = f'<a href="{html.escape(name)}">{html.escape(page_title)} &rarr;</a>'
+        next_ = f'<a href="{html.escape(name)}">{inline_markdown(page_title)} &rarr;</a>'
     return f'<nav class="course">{previous}<a href="index.html">Contents</a>{next_}</nav>'
 
 
@@ -527,7 +539,7 @@ def build_html(source=NOTEBOOKS, out=BUILD / "html"):
     pages = [(p.with_suffix(".html").name, title(nb, p.stem), first_sentence(nb)) for p, nb in notebooks]
     for position, (path, nb) in enumerate(notebooks):
         body, _ = exporter.from_notebook_node(
-            for_static_pages(nb), resources={"metadata": {"name": pages[position][1]}, "course_nav": nav_bar(pages, position)}
+            for_static_pages(nb), resources={"metadata": {"name": pages[position][1].replace("`", "")}, "course_nav": nav_bar(pages, position)}
         )
         (out / pages[position][0]).write_text(body)
     _copy_learner_files(source, out)
@@ -584,7 +596,7 @@ def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
     for path in course_notebooks(source):
         nb = nbformat.read(path, as_version=4)
         name = f"{path.stem}.slides.html"
-        body, _ = exporter.from_notebook_node(slide_types(for_static_pages(nb)), resources={"metadata": {"name": title(nb, path.stem)}})
+        body, _ = exporter.from_notebook_node(slide_types(for_static_pages(nb)), resources={"metadata": {"name": title(nb, path.stem).replace("`", "")}})
         (out / name).write_text(body)
         pages.append((name, title(nb, path.stem), first_sentence(nb)))
     _copy_learner_files(source, out)

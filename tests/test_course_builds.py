@@ -133,14 +133,17 @@ def test_index_links_the_pages_in_order(tmp_path):
     positions = [text.index(f'href="{name}"') for name, _, _ in pages]
     assert positions == sorted(positions)
     assert "2. B &lt;b&gt;" in text
+    assert '<script src="mathjax/MathJax.js' in text and builds.external_loads(text) == []
     nav = builds.nav_bar(pages, 0)
     assert 'href="02_b.html"' in nav and 'href="index.html"' in nav and "03_c" not in nav
 
 
 def test_first_sentence_skips_headings_and_markup():
-    nb = new_notebook(cells=[new_markdown_cell("# 1. Title\n\nThe **chain rule**, twice. More text.")])
-    assert builds.first_sentence(nb) == "The chain rule, twice."
-    assert builds.title(nb, "fallback") == "1. Title"
+    nb = new_notebook(cells=[new_markdown_cell(
+        "# 1. Title with `no_grad`\n\nThe **chain rule** of [`no_grad`](https://x.org), twice. More text.")])
+    assert builds.first_sentence(nb) == "The chain rule of `no_grad`, twice."
+    assert builds.title(nb, "fallback") == "1. Title with `no_grad`"
+    assert builds.inline_markdown("`a<b` and $x_1$") == "<code>a&lt;b</code> and $x_1$"
 
 
 def test_external_loads_are_found_and_links_are_not():
