@@ -400,6 +400,7 @@ def machine_line(report):
     m = report["machine"]
     envs = report.get("environments", {})
     blas = next((e["blas"] for e in [envs.get("floor")] + list(envs.values()) if e and e.get("blas")), None)
+    blas = [b for b in blas or () if b.get("internal_api") in ("openblas", "mkl", "blis")]
     kernel = (", ".join(f"{b['internal_api']} {b['architecture']}" for b in blas) + " kernel, as seen by a worker with "
               "threadpoolctl") if blas else "kernel not known (no threadpoolctl)"
     threads = report["settings"].get("threads")
