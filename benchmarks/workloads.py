@@ -382,7 +382,7 @@ def _number(value):
 
 def environment(lib):
     """Versions and the BLAS kernel, as seen from this worker."""
-    info = {"python": sys.version.split()[0], "executable_is_peer": None, "numpy": np.__version__}
+    info = {"python": sys.version.split()[0], "numpy": np.__version__}
     module = MODULES[lib]
     if module != "numpy":
         info[module] = getattr(sys.modules.get(module) or __import__(module), "__version__", None)
