@@ -20,7 +20,12 @@ Finally the notebooks saved by the browser are checked with nbval (strict, with
 notebooks/sanitize.cfg), which re-runs them in a fresh kernel and compares every output; cells
 tagged `nbval-ignore-output` (timings) are not compared.
 
-Exit status is 0 only if every check passed. Nothing here downloads anything.
+With --html/--slides it also serves those builds on 127.0.0.1 and opens every page with all
+other network requests blocked: the pages must load, typeset their math with the bundled MathJax,
+show every graph and plot, and (slides) start reveal.js.
+
+Cell numbers in messages count from 0, as in the notebook file. Exit status is 0 only if every
+check passed. Nothing here downloads anything.
 """
 
 import argparse
@@ -344,10 +349,11 @@ def run_notebook(page, server, path, source_nb, screenshot, timeout):
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
     session = wait_for_kernel_idle(server, path, timeout=120)
     kernel_id = session["kernel"]["id"]
+    shown = page.evaluate(CELLS_JS)
     n_code = sum(c.cell_type == "code" for c in source_nb.cells)
-    prompts = code_prompts(page)
-    if len(prompts) != n_code:
-        raise CheckFailed(f"the page shows {len(prompts)} code cells, the notebook has {n_code}")
+    if len(shown) != len(source_nb.cells) or sum(c["code"] for c in shown) != n_code:
+        raise CheckFailed(f"the page shows {len(shown)} cells ({sum(c['code'] for c in shown)} code), "
+                          f"the notebook has {len(source_nb.cells)} ({n_code} code)")
 
     def started():
         state = (server.kernel(kernel_id) or {}).get("execution_state")
