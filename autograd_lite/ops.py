@@ -1583,20 +1583,21 @@ def matmul(x, y):
     """`x @ y` with PyTorch's rules for 1-D and batched operands, and PyTorch's graph node names."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError("matmul(): argument 'other' must be Tensor")
-    if x.ndim == 0 or y.ndim == 0:
+    nx, ny = x._data.ndim, y._data.ndim  # read once: the common cases below are decided on these alone
+    if nx == 0 or ny == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and {y.ndim}D")
-    if x.ndim == 1 and y.ndim == 1:
+    if nx == 1 and ny == 1:
         return dot(x, y)
-    if x.ndim == 2 and y.ndim == 1:
+    if nx == 2 and ny == 1:
         if x.shape[1] != y.shape[0]:
             raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({_shape_str(x.shape)}), vec ({y.shape[0]})")
         _check_same_dtype(x, y, _ADDMV_DTYPES)
         return Mv.apply(x, y)
-    if x.ndim == 1 and y.ndim == 2:
+    if nx == 1 and ny == 2:
         if x.shape[0] != y.shape[0]:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{x.shape[0]} and {_shape_str(y.shape)})")
         return SqueezeInplace.apply(mm(unsqueeze(x, 0), y), dims=(0,))
-    if x.ndim == 2 and y.ndim == 2:
+    if nx == 2 and ny == 2:
         return mm(x, y)
     if y.ndim <= 2 and x.shape[-1] != y.shape[0]:  # PyTorch folds the batch into rows, and says so
         rows = int(np.prod(x.shape[:-1]))
