@@ -53,8 +53,13 @@ test: install ## Run the unit tests, then check that every notebook's outputs st
 		echo "No notebooks/*.ipynb yet: skipping the notebook check."; \
 	fi
 
-test-deep: install ## Run every test, including the slow ones (AUTOGRAD_LITE_DEEP=1)
+test-deep: install ## Run every test, including the slow ones (AUTOGRAD_LITE_DEEP=1), and the notebooks 3x
 	AUTOGRAD_LITE_DEEP=1 $(PYTEST) -q -m "slow or not slow" tests
+	@# stable in class: the notebooks give the same outputs whatever Python's hash seed
+	@for seed in 1 2 3; do \
+		echo "PYTHONHASHSEED=$$seed $(PYTEST) -q --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg"; \
+		PYTHONHASHSEED=$$seed $(PYTEST) -q --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg || exit 1; \
+	done
 
 test-browser: install $(VENV)/.installed-browser html slides ## Run every notebook in JupyterLab in headless Chromium; open the HTML and slides offline
 	$(PY) .ci/browser_test.py --html build/html --slides build/slides
