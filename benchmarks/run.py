@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import workloads  # noqa: E402
+import workloads
 
 PEERS = ("torch", "autograd", "mygrad")
 LIBS = ("floor", "autograd_lite") + PEERS
@@ -95,7 +95,7 @@ def has_module(python, module, env):
         return importlib.util.find_spec(module) is not None
     code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
     try:
-        return subprocess.run([python, "-c", code], env=env, capture_output=True, timeout=60).returncode == 0
+        return subprocess.run([python, "-c", code], env=env, capture_output=True, timeout=60, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -162,10 +162,10 @@ def measure_workload(name, workers, args, clock):
             if "error" in reply:
                 results[w.lib] = {"error": reply["error"]}
                 active.remove(w)
-                break
+                continue
             results[w.lib]["samples"].append(reply["seconds"])
-    for lib, res in results.items():
-        if "samples" in res and res["samples"]:
+    for res in results.values():
+        if res.get("samples"):
             res["median_s"] = statistics.median(res["samples"])
     return results
 
@@ -175,7 +175,7 @@ def run_w6(lib, python, steps, repeats, env, clock):
     for _ in range(repeats):
         try:
             proc = subprocess.run([python, str(HERE / "workloads.py"), "--w6", lib, str(steps), clock], env=env,
-                                  cwd=str(ROOT), capture_output=True, text=True, timeout=600)
+                                  cwd=str(ROOT), capture_output=True, text=True, timeout=600, check=False)
         except subprocess.TimeoutExpired:
             return {"error": "timed out after 600 s"}
         if proc.returncode != 0:
@@ -429,7 +429,7 @@ def jacobian_crossover(args):
         import jacobian_crossover
 
         return jacobian_crossover.main(argv)
-    except Exception as e:  # a failing extra benchmark should not lose the table above
+    except Exception as e:  # noqa: BLE001 (a failing extra benchmark should not lose the table above)
         print(f"  failed: {type(e).__name__}: {e}")
         return {"error": f"{type(e).__name__}: {e}"}
 
