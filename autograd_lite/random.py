@@ -6,7 +6,7 @@ different algorithm), which is why the course prints shapes and checks rather th
 import numpy as np
 
 from . import dtypes
-from .tensor import _new, _shape
+from .tensor import _float, _new, _shape
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's initial seed: runs are reproducible even without manual_seed
 
@@ -50,10 +50,6 @@ def initial_seed():
 
 def _rng(generator):
     return (generator or default_generator).rng
-
-
-def _float(dtype):
-    return dtypes.to_numpy_dtype(dtype) if dtype is not None else dtypes.get_default_dtype().np
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
