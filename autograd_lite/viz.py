@@ -235,7 +235,7 @@ class _Scene:
             lines.append(f"{self.made_by[node]}.grad_fn")
         if self.show_saved:
             for key, value in vars(node).items():
-                if not key.startswith("_"):
+                if not key.startswith("_") and value is not None:  # an option left unset says nothing
                     lines.append(f"{key}={_option(value, self.precision)}")
         return "op", lines
 
