@@ -35,14 +35,13 @@ Composing transforms:
 
 Arguments and results may be a Tensor or a tuple / list / dict of Tensors (one level deep).
 """
-import numpy as np
-
 from . import grad_mode
 from .autograd import forward_ad as fwAD
 from .autograd import grad as _autograd_grad
+from .autograd.functional import _column_blocks, _stack_to, _standard_basis
 from .function import AccumulateGrad, forward_ad_state
-from .ops import Alias, stack
-from .tensor import Tensor, _edge, _wrap
+from .ops import Alias
+from .tensor import Tensor, _edge, ones_like, zeros_like
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
@@ -143,23 +142,6 @@ def _detached(t):
     return d
 
 
-def _zeros(t):
-    return _wrap(np.zeros(t._data.shape, t._data.dtype))
-
-
-def _basis(t):
-    """The standard basis e_0, e_1, ... of the space of `t`, each a tensor of t's shape."""
-    eye = np.eye(t._data.size, dtype=t._data.dtype)
-    return [_wrap(row.reshape(t._data.shape)) for row in eye]
-
-
-def _stacked(pieces, dim, shape, like):
-    """`stack(pieces, dim)` reshaped to `shape`; zeros of `shape` when there are no pieces (an empty Jacobian)."""
-    if not pieces:
-        return _wrap(np.zeros(shape, like._data.dtype))
-    return stack(pieces, dim).reshape(shape)
-
-
 # -- reverse mode: record once, pull back many times --------------------------------------------------------------
 def _stand_in(x, tracked):
     """A differentiable stand-in for input `x`: same values (shared memory), its own place in a graph.
@@ -233,20 +215,25 @@ class _Recording:
             create_graph = self.outer or (self.tracked and any(v._requires_grad for v in cotangents))
         used = [(o, v) for o, v in zip(outputs, cotangents) if o._requires_grad]
         if not used:
-            return [_zeros(x) for x in self.stand_ins]
+            return [zeros_like(x) for x in self.stand_ins]
         grads = _autograd_grad([o for o, _ in used], self.stand_ins, [v for _, v in used], retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
-        return [g if g is not None else _zeros(x) for g, x in zip(grads, self.stand_ins)]
+        return [g if g is not None else zeros_like(x) for g, x in zip(grads, self.stand_ins)]
 
 
-def _check_vjp_outputs(out, api):
+def _flat_outputs(out, api, call):
+    """`(tensors, spec)` of a function's output, which must be a non-empty Tensor or tuple / list / dict of them."""
     if out is None or (isinstance(out, (tuple, list)) and not out):
         raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {out})")
 
     def complain(x):
-        raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(x)}")
+        raise RuntimeError(f"{api}: expected {call} to return only tensors, got unsupported type {type(x)}")
 
-    outputs, spec = _flatten(out, complain)
+    return _flatten(out, complain)
+
+
+def _check_vjp_outputs(out, api):
+    outputs, spec = _flat_outputs(out, api, "f(*primals)")
     for o in outputs:
         if not o.is_floating_point():
             raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
@@ -271,7 +258,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with {out.ndim} dims. "
                                "Maybe you wanted to use the vjp or jacrev APIs instead?")
         rec.connect([out])
-        grads = rec.pull([out], [_wrap(np.ones((), out._data.dtype))])
+        grads = rec.pull([out], [ones_like(out)])
         value = rec.keep(out)
         return rec.inputs.structure(grads), ((value, rec.aux) if has_aux else value)
 
@@ -354,10 +341,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         jac = []
         for o in outputs:
             rows = [[] for _ in xs]  # rows[j]: the rows e_iᵀ J of the block d o / d x_j
-            for e in _basis(o):
+            for e in _standard_basis(o):
                 for j, g in enumerate(rec.pull([o], [e])):
                     rows[j].append(g)
-            blocks = [rec.keep(_stacked(r, 0, o.shape + x.shape, x)) for r, x in zip(rows, xs)]
+            blocks = [rec.keep(_stack_to(r, 0, o.shape + x.shape, x._data.dtype)) for r, x in zip(rows, xs)]
             jac.append(rec.inputs.structure(blocks))
         jac = _unflatten(jac, out_spec)
         return (jac, rec.aux) if has_aux else jac
@@ -370,13 +357,7 @@ _JVP = "jvp(f, primals, tangents)"
 
 
 def _check_jvp_outputs(out):
-    if out is None or (isinstance(out, (tuple, list)) and not out):
-        raise RuntimeError(f"{_JVP}: Expected f to be a function that has non-empty output (got output = {out})")
-
-    def complain(x):
-        raise RuntimeError(f"{_JVP}: expected f(*args) to return only tensors, got unsupported type {type(x)}")
-
-    return _flatten(out, complain)
+    return _flat_outputs(out, _JVP, "f(*args)")
 
 
 def _push_forward(func, inputs, directions, has_aux, strict=False):
@@ -402,7 +383,7 @@ def _push_forward(func, inputs, directions, has_aux, strict=False):
                     if strict:
                         raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of "
                                            "the inputs. This is not allowed with strict=True.")
-                    tangent = _zeros(primal)
+                    tangent = zeros_like(primal)
                 outputs.append(primal)
                 tangents.append(tangent)
             results.append(tangents)
@@ -418,21 +399,17 @@ def _push_forward_by_double_backward(func, inputs, directions, has_aux):
     rec = _Recording(func, inputs.args, _argnums_of(inputs), has_aux, _JVP)
     outs, out_spec = _check_jvp_outputs(rec.out)
     rec.connect(outs)
-    ws = [_wrap(np.zeros(o._data.shape, o._data.dtype)).requires_grad_() for o in outs]
+    ws = [zeros_like(o).requires_grad_() for o in outs]
     with grad_mode.enable_grad():
         gs = rec.pull(outs, ws, create_graph=True)
     results = []
     for direction in directions:
         used = [(g, u) for g, u in zip(gs, direction) if u is not None and g._requires_grad]
-        jus = None
+        jus = [None] * len(outs)
         if used:
             jus = _autograd_grad([g for g, _ in used], ws, [u for _, u in used], retain_graph=True,
                                  create_graph=rec.outer, allow_unused=True)
-        tangents = []
-        for k, o in enumerate(outs):
-            ju = jus[k] if jus is not None else None
-            tangents.append(rec.keep(ju) if ju is not None else _zeros(o))
-        results.append(tangents)
+        results.append([rec.keep(ju) if ju is not None else zeros_like(o) for ju, o in zip(jus, outs)])
     return [rec.keep(o) for o in outs], out_spec, results, rec.aux
 
 
@@ -486,22 +463,14 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         for j, x in enumerate(inputs.tensors):
             if not x.is_floating_point():
                 raise ValueError(f"Expected primal to be floating point or complex, but got: {x.dtype}")
-            for e in _basis(x):
+            for e in _standard_basis(x):
                 direction = [None] * len(inputs.tensors)
                 direction[j] = e
                 directions.append(direction)
         if not directions:  # no input elements: run once for the output's shape
             directions = [[None] * len(inputs.tensors)]
         outputs, out_spec, columns, aux = _push_forward(func, inputs, directions, has_aux)
-        jac = []
-        for k, o in enumerate(outputs):
-            blocks, start = [], 0
-            for x in inputs.tensors:
-                n = x.numel()
-                cols = [c[k] for c in columns[start:start + n]] if n else []
-                blocks.append(_stacked(cols, -1, o.shape + x.shape, o))
-                start += n
-            jac.append(inputs.structure(blocks))
+        jac = [inputs.structure(_column_blocks(columns, k, o, inputs.tensors)) for k, o in enumerate(outputs)]
         jac = _unflatten(jac, out_spec)
         return (jac, aux) if has_aux else jac
 
@@ -522,7 +491,7 @@ def linearize(func, *primals):
 
     Unlike torch.func, which traces `func` once, each `jvp_fn` call runs one forward pass with tangents.
     """
-    output = jvp(func, primals, tuple(_zeros(p) for p in primals))[0]
+    output = jvp(func, primals, tuple(zeros_like(p) for p in primals))[0]
 
     def jvp_fn(*tangents):
         return jvp(func, primals, tangents)[1]

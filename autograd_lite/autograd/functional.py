@@ -24,7 +24,8 @@ instead of returning zeros.
 import numpy as np
 
 from .. import grad_mode
-from ..tensor import Tensor, _wrap
+from ..ops import stack
+from ..tensor import Tensor, _wrap, zeros_like
 from . import forward_ad as fwAD
 from . import grad as _grad
 
@@ -134,7 +135,7 @@ def _fill_in_zeros(grads, refs, strict, create_graph, stage):
         if g is None:
             if strict:
                 raise RuntimeError(_INDEPENDENT[stage].format(i=i))
-            g = _wrap(np.zeros(refs[i]._data.shape, refs[i]._data.dtype))
+            g = zeros_like(refs[i])
         elif strict and create_graph and not g.requires_grad:
             what = "hessian" if "double" in stage else "jacobian"
             raise RuntimeError(f"The {what} of the user-provided function is independent of input {i}. This is not "
@@ -189,7 +190,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp", _V_NONE_INPUT)
         is_outputs_tuple, outputs = _call(func, inputs, "jvp", strict)
-        dummies = tuple(_wrap(np.zeros(o._data.shape, o._data.dtype)).requires_grad_() for o in outputs)
+        dummies = tuple(zeros_like(o).requires_grad_() for o in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, dummies, create_graph=True)  # Jᵀw, linear in w
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
     with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
@@ -200,17 +201,29 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 # -- Jacobian and Hessian -------------------------------------------------------------------------------------------
+# (`autograd_lite.func` builds its jacrev / jacfwd from these three helpers too.)
 def _standard_basis(t):
+    """The standard basis e_0, e_1, ... of the space of `t`, each a tensor of t's shape."""
     eye = np.eye(t._data.size, dtype=t._data.dtype)
     return [_wrap(row.reshape(t._data.shape)) for row in eye]
 
 
 def _stack_to(pieces, dim, shape, dtype):
-    from ..ops import stack
-
+    """`stack(pieces, dim)` reshaped to `shape`; zeros of `shape` when there are no pieces (an empty Jacobian)."""
     if not pieces:
         return _wrap(np.zeros(shape, dtype))
     return stack(pieces, dim).reshape(shape)
+
+
+def _column_blocks(columns, k, out, inputs):
+    """Output k's Jacobian blocks d out / d x, one per input x, from forward-mode columns: `columns[c][k]` is the
+    tangent of output k when input element c (the inputs' elements numbered one input after another) has tangent 1."""
+    blocks, start = [], 0
+    for x in inputs:
+        n = x.numel()
+        blocks.append(_stack_to([c[k] for c in columns[start:start + n]], -1, out.shape + x.shape, out._data.dtype))
+        start += n
+    return blocks
 
 
 def _jacobian_forward(func, inputs, strict, vectorize):
@@ -232,14 +245,8 @@ def _jacobian_forward(func, inputs, strict, vectorize):
             is_outputs_tuple, outs = _as_tuple(func(*duals), "outputs", "jacobian")
             unpacked = [fwAD.unpack_dual(o) for o in outs]
             outputs = [p for p, _ in unpacked]
-            columns.append([t if t is not None else _wrap(np.zeros(p._data.shape, p._data.dtype)) for p, t in unpacked])
-    jac, start = [[] for _ in outputs], 0
-    for x in inputs:
-        n = x.numel()
-        for k, o in enumerate(outputs):
-            cols = [c[k] for c in columns[start:start + n]] if n else []
-            jac[k].append(_stack_to(cols, -1, o.shape + x.shape, o._data.dtype).detach())
-        start += n
+            columns.append([t if t is not None else zeros_like(p) for p, t in unpacked])
+    jac = [[block.detach() for block in _column_blocks(columns, k, o, inputs)] for k, o in enumerate(outputs)]
     return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))  # lists, not tuples, here: as PyTorch
 
 
@@ -278,7 +285,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                         if strict:
                             raise RuntimeError(f"Output {i} of the user-provided function is independent of input "
                                                f"{j}. This is not allowed in strict mode.")
-                        g = _wrap(np.zeros(x._data.shape, x._data.dtype))
+                        g = zeros_like(x)
                     elif strict and create_graph and not g.requires_grad:
                         raise RuntimeError(f"The jacobian of the user-provided function is independent of input {i}. "
                                            "This is not allowed in strict mode when create_graph=True.")
@@ -351,7 +358,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         is_outputs_tuple, outputs = _scalar_output(func, inputs, "hvp", strict)
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
-        grad_jac = tuple(_wrap(np.zeros(x._data.shape, x._data.dtype)).requires_grad_() for x in inputs)
+        grad_jac = tuple(zeros_like(x).requires_grad_() for x in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)  # Hᵀw, linear in w
         _check_requires_grad(jac, "hessian", strict)
     with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
