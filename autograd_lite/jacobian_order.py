@@ -68,34 +68,38 @@ def _reverse_tree(k):
     return tree
 
 
-def _text(tree):
-    """'(J3 (J2 J1))' for (3, (2, 1)). Built with an explicit stack, like every walk in this package."""
-    out, stack = [], [tree]
+def _fold(tree, leaf, product):
+    """Evaluate a bracketing bottom-up: `leaf(i)` stands for J_i, `product(left, right)` for each pair.
+
+    A post-order walk with an explicit stack (both factors first, then their product), like every walk
+    in this package. Used to print a bracketing, to count its cost and to multiply the Jacobians.
+    """
+    values, stack = [], [(tree, False)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, int):
-            out.append(f"J{item}")
+        node, children_done = stack.pop()
+        if isinstance(node, int):
+            values.append(leaf(node))
+        elif children_done:
+            right = values.pop()
+            values.append(product(values.pop(), right))
         else:
-            stack += [")", item[1], " ", item[0], "("]
-    return "".join(out)
+            stack += [(node, True), (node[1], False), (node[0], False)]
+    return values[0]
+
+
+def _text(tree):
+    """'(J3 (J2 J1))' for (3, (2, 1))."""
+    return _fold(tree, lambda i: f"J{i}", lambda left, right: f"({left} {right})")
 
 
 def _tree_cost(tree, widths):
     """Multiply-adds to evaluate `tree`: a (d_j x d_s)(d_s x d_i) product costs d_j d_s d_i."""
-    cost, spans, stack = 0, [], [(tree, False)]
-    while stack:  # post-order walk: children's spans first, then the product
-        node, children_done = stack.pop()
-        if isinstance(node, int):
-            spans.append((node - 1, node))  # J_node maps d_{node-1} -> d_node
-        elif children_done:
-            (s, j), (i, _) = spans.pop(-2), spans.pop()
-            cost += widths[j] * widths[s] * widths[i]
-            spans.append((i, j))
-        else:
-            stack += [(node, True), (node[1], False), (node[0], False)]
-    return cost
+
+    def product(left, right):  # each factor is (i, j, cost): it maps d_i -> d_j
+        (s, j, left_cost), (i, _, right_cost) = left, right
+        return i, j, left_cost + right_cost + widths[j] * widths[s] * widths[i]
+
+    return _fold(tree, lambda n: (n - 1, n, 0), product)[2]  # J_n maps d_{n-1} -> d_n
 
 
 def cheapest_order(widths):
@@ -159,14 +163,5 @@ def chain_jacobian(layers, x, order=None):
         transform = jacrev if d_out < d_in else jacfwd
         local.append(transform(layer)(point).reshape(d_out, d_in))
 
-    values, stack = [], [(tree, False)]
-    while stack:  # post-order walk of the bracketing: evaluate both factors, then multiply
-        node, children_done = stack.pop()
-        if isinstance(node, int):
-            values.append(local[node - 1])
-        elif children_done:
-            right = values.pop()
-            values.append(values.pop() @ right)
-        else:
-            stack += [(node, True), (node[1], False), (node[0], False)]
-    return values[0].reshape(points[-1].shape + x.shape)
+    jacobian = _fold(tree, lambda i: local[i - 1], lambda left, right: left @ right)
+    return jacobian.reshape(points[-1].shape + x.shape)
