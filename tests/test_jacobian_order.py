@@ -8,7 +8,7 @@ import pytest
 import autograd_lite as ag
 from autograd_lite import jacobian_order
 from autograd_lite.func import jacrev
-from autograd_lite.jacobian_order import JacobianOrder, chain_jacobian, cheapest_order
+from autograd_lite.jacobian_order import chain_jacobian, cheapest_order
 
 
 def all_bracketing_costs(widths):
@@ -99,5 +99,5 @@ def test_chain_jacobian_keeps_shapes_and_checks_its_order():
 
 
 def test_the_module_examples_run():
-    assert doctest.testmod(jacobian_order).failed == 0
-    assert isinstance(cheapest_order([2, 3]), JacobianOrder)
+    results = doctest.testmod(jacobian_order)
+    assert results.attempted > 0 and results.failed == 0  # attempted: the examples are still there
