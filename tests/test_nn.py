@@ -399,9 +399,11 @@ def test_linear_gradients_match_finite_differences(batch_shape):
         np.testing.assert_allclose(tensor.grad._data, numeric, rtol=1e-7, atol=1e-9)
 
 
-def test_linear_with_a_wrong_input_size_raises_pytorchs_error():
-    with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(4x3 and 2x5\)$"):
-        nn.Linear(2, 5)(ag.ones(4, 3))
+@pytest.mark.parametrize("shape,rows", [((4, 3), 4), ((3,), 1), ((2, 4, 3), 8), ((4, 0), 4), ((2, 3, 0), 6)])
+def test_linear_with_a_wrong_input_size_raises_pytorchs_error(shape, rows):
+    cols = shape[-1]
+    with pytest.raises(RuntimeError, match=rf"^mat1 and mat2 shapes cannot be multiplied \({rows}x{cols} and 2x5\)$"):
+        nn.Linear(2, 5)(ag.ones(*shape))
 
 
 # -- init --------------------------------------------------------------------------------------------------

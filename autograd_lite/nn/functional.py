@@ -147,7 +147,7 @@ def tanh(input):  # noqa: A002
 def linear(input, weight, bias=None):  # noqa: A002
     """y = x Wᵀ + b, recorded as PyTorch records it (`AddmmBackward0` for a batch of vectors with bias)."""
     if input.shape[-1] != weight.shape[-1]:
-        rows = int(input.numel() // input.shape[-1]) if input.ndim > 1 else 1
+        rows = math.prod(input.shape[:-1])  # 1 for a vector
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
             f"{weight.shape[1]}x{weight.shape[0]})"
