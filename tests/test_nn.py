@@ -505,6 +505,19 @@ def test_activation_modules_match_the_functions():
     assert ag.allclose(nn.LogSoftmax(dim=0)(x).exp(), nn.Softmax(dim=0)(x))
 
 
+@pytest.mark.parametrize("call,name", [
+    (lambda x: F.softmax(x), "softmax"),
+    (lambda x: F.log_softmax(x), "log_softmax"),
+])
+def test_softmax_without_dim_picks_pytorchs_dim_and_warns_at_the_callers_line(call, name):
+    x = ag.tensor([[1.0, 2.0], [3.0, 5.0]])  # 2-D: the legacy choice is dim=1
+    with pytest.warns(UserWarning, match=f"^Implicit dimension choice for {name} has been deprecated") as record:
+        out = call(x)
+    assert record[0].filename == __file__  # the user's line, not autograd_lite's
+    expected = F.softmax(x, 1) if name == "softmax" else F.log_softmax(x, 1)
+    assert out.tolist() == expected.tolist()
+
+
 def test_leaky_relu_gradient_matches_finite_differences():
     x = ag.tensor([-2.0, -0.5, 0.7, 1.5], dtype=ag.float64, requires_grad=True)
     assert ag.autograd.gradcheck(lambda t: F.leaky_relu(t, 0.2), (x,))

@@ -8,7 +8,7 @@ import math
 import warnings
 
 from .. import ops
-from ..tensor import Tensor, _number_or_tensor
+from ..tensor import Tensor, _dim, _number_or_tensor
 
 
 def _check_reduction(reduction):
@@ -108,28 +108,24 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return loss
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def _softmax_dim(name, input, dim, stacklevel):  # noqa: A002
+    """`dim` made non-negative; without one, PyTorch's legacy choice and its deprecation warning, which
+    points `stacklevel` frames up (3: the caller of `softmax`)."""
     if dim is None:
         dim = 0 if input.ndim in (0, 1, 3) else 1
-        warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
-                      "as an argument.", stacklevel=2)
-    x = input if dtype is None else input.to(dtype)
-    return ops.Softmax.apply(x, dim=_wrap_dim(dim, x))
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=stacklevel)
+    return _dim(dim, input.ndim)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    dim = _softmax_dim("softmax", input, dim, _stacklevel)
+    return ops.Softmax.apply(input if dtype is None else input.to(dtype), dim=dim)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
-    if dim is None:
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-        warnings.warn("Implicit dimension choice for log_softmax has been deprecated. Change the call to include "
-                      "dim=X as an argument.", stacklevel=2)
-    x = input if dtype is None else input.to(dtype)
-    return ops.LogSoftmax.apply(x, dim=_wrap_dim(dim, x))
-
-
-def _wrap_dim(dim, x):
-    from ..tensor import _dim
-
-    return _dim(dim, x.ndim)
+    dim = _softmax_dim("log_softmax", input, dim, _stacklevel)
+    return ops.LogSoftmax.apply(input if dtype is None else input.to(dtype), dim=dim)
 
 
 def relu(input, inplace=False):  # noqa: A002
