@@ -508,6 +508,8 @@ def test_activation_modules_match_the_functions():
 @pytest.mark.parametrize("call,name", [
     (lambda x: F.softmax(x), "softmax"),
     (lambda x: F.log_softmax(x), "log_softmax"),
+    (lambda x: nn.Softmax()(x), "softmax"),
+    (lambda x: nn.LogSoftmax()(x), "log_softmax"),
 ])
 def test_softmax_without_dim_picks_pytorchs_dim_and_warns_at_the_callers_line(call, name):
     x = ag.tensor([[1.0, 2.0], [3.0, 5.0]])  # 2-D: the legacy choice is dim=1

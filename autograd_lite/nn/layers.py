@@ -111,7 +111,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim)
+        return F.softmax(input, self.dim, _stacklevel=5)  # a missing dim's warning names the caller's line
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -121,7 +121,7 @@ class LogSoftmax(Softmax):
     """log(softmax(x)) along `dim`, computed stably."""
 
     def forward(self, input):
-        return F.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Flatten(Module):
