@@ -30,7 +30,7 @@ def _count_consumers(roots):
             stack.append(node)
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
+        for child in node._next:
             if child is None:
                 continue
             if child in consumers:
@@ -51,7 +51,7 @@ def backward_order(roots):
     while ready:
         node = heapq.heappop(ready)[2]
         order.append(node)
-        for child, _ in node.next_functions:
+        for child in node._next:
             if child is not None:
                 consumers[child] -= 1
                 if consumers[child] == 0:
@@ -64,7 +64,7 @@ def _needed(order, targets):
     run to get there (`expand`): for `autograd.grad`, only these do any work."""
     needed, expand = set(targets), set()
     for node in reversed(order):  # children come later in `order`, so they are decided first
-        if any(c in needed for c, _ in node.next_functions if c is not None):
+        if any(c in needed for c in node._next if c is not None):
             needed.add(node)
             expand.add(node)
     return needed, expand
@@ -100,6 +100,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
     ready = [(-node._seq, next(ties), node) for node in buffers if consumers[node] == 0]
     heapq.heapify(ready)
+    heappush, heappop = heapq.heappush, heapq.heappop
+    check_nan = None
+    if anomaly_state.enabled:
+        from .autograd.anomaly_mode import check_nan
 
     captured = {}
     leaf_grads = []  # (AccumulateGrad node, gradient), applied after the walk
@@ -107,9 +111,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     ran = []  # nodes whose saved values are freed after the walk unless retain_graph
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph  # rules build a graph only when asked to (create_graph=True)
+    after = None  # the node to run next when it is the only one ready (a chain): no trip through the heap
     try:
-        while ready:
-            node = heapq.heappop(ready)[2]
+        while True:
+            if after is not None:
+                node, after = after, None
+            elif ready:
+                node = heappop(ready)[2]
+            else:
+                break
             grad = buffers.pop(node, None)
             if grad is not None:
                 if node._pre_hooks:
@@ -137,25 +147,32 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                         new = hook(grads, (grad,))
                         if new is not None:
                             grads = new
-                if anomaly_state.enabled:
-                    from .autograd.anomaly_mode import check_nan
-
+                if check_nan is not None:
                     check_nan(node, grads)
             metas = node._inputs_meta
-            for i, (child, _) in enumerate(node.next_functions):
+            for i, child in enumerate(node._next):
                 if child is None:
                     continue
                 g = grads[i] if grads is not None else None
                 if g is not None and (needed is None or child in needed):
                     shape, dtype = metas[i]
-                    if g._data.shape != shape:
+                    data = g._data
+                    if data.shape != shape:
                         g = sum_to(g, shape)
-                    if g._data.dtype != dtype:
+                    if data.dtype is not dtype and data.dtype != dtype:
                         g = g.to(dtype)
-                    buffers[child] = buffers[child] + g if child in buffers else g
-                consumers[child] -= 1
-                if consumers[child] == 0:
-                    heapq.heappush(ready, (-child._seq, next(ties), child))
+                    old = buffers.get(child)
+                    buffers[child] = g if old is None else old + g
+                left = consumers[child] - 1
+                consumers[child] = left
+                if left == 0:  # every consumer has run: the child is ready
+                    if after is None and not ready:
+                        after = child
+                    else:
+                        if after is not None:
+                            heappush(ready, (-after._seq, next(ties), after))
+                            after = None
+                        heappush(ready, (-child._seq, next(ties), child))
     finally:
         grad_mode.enabled = previous_mode
 

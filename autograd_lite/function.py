@@ -70,7 +70,7 @@ class Node:
     own options on it, while nodes of ops that store nothing pay for no dictionary.
     """
 
-    __slots__ = ("next_functions", "needs_input_grad", "_seq", "_inputs_meta", "_saved", "_saved_versions",
+    __slots__ = ("_next", "needs_input_grad", "_seq", "_inputs_meta", "_saved", "_saved_versions",
                  "_out", "_out_version", "_out_tangent", "_freed", "_pre_hooks", "_hooks", "_retain", "_trace",
                  "__dict__", "__weakref__")
     op = None  # the Op class; set on each generated subclass
@@ -84,11 +84,21 @@ class Node:
         self._hooks = None
         self._retain = None
         self._trace = None
-        self.next_functions = ()
+        self._next = ()
         self.needs_input_grad = ()
         self._seq = None  # set when the node is recorded in the graph (not for a forward-AD-only context)
 
     # -- what PyTorch's nodes offer -------------------------------------------------------------------
+    @property
+    def next_functions(self):
+        """`((node, 0), ...)`: one edge per input, `(None, 0)` for an input that needs no gradient.
+
+        The node stores only the nodes (`_next`) and builds the pairs when asked, as PyTorch does: a
+        pair holding a node would be one more object per edge for Python's cyclic garbage collector to
+        scan, again and again while a long graph grows. (The 0 is the output's index; ops here have one.)
+        """
+        return tuple([(node, 0) for node in self._next])
+
     def name(self):
         return type(self).__name__
 
@@ -248,17 +258,16 @@ class _Scratch:
 
 
 _F64 = np.dtype(np.float64)
-_NO_EDGE = (None, 0)  # the edge of an input that needs no gradient; one shared tuple, not one per node
 _NEEDS, _METAS, _VERSIONS = {}, {}, {}  # one table per kind: (True, False) == (1, 0), but must not become it
 
 
 def _shared(value, table):
     """One shared copy of a small immutable tuple that many nodes hold alike (`needs_input_grad`, input
-    shapes and dtypes, saved version numbers): a long graph then stores references, not copies."""
-    shared = table.setdefault(value, value)
+    shapes and dtypes, saved version numbers): a long graph then stores references, not copies.
+    Callers try `table.get(value)` first: the usual case, a tuple seen before, then costs no call."""
     if len(table) > 10_000:  # bounded: a program that sees ever new shapes does not grow it forever
         table.clear()
-    return shared
+    return table.setdefault(value, value)
 
 
 class Op:
@@ -300,7 +309,7 @@ class Op:
         """Run the op on tensors (or numbers): compute, then record a node and/or a tangent if needed."""
         # Every op of every model passes through here (and every rule during backward), so this path is
         # kept lean: one pass over the inputs, no imports or generator expressions, nothing built that
-        # is not needed (no node unless recording).
+        # is not needed (no node unless recording), module globals read once.
         Tensor = _tensor.Tensor
         raw = []
         record = dual = False
@@ -313,21 +322,23 @@ class Op:
                     dual = True
             else:
                 raw.append(a)
-        record = record and grad_mode.enabled and cls.differentiable
-        dual = dual and forward_ad_state.active and cls.differentiable
+        if record or dual:  # some input is tracked; do grad mode, forward AD and the op agree to track?
+            record = record and grad_mode.enabled and cls.differentiable
+            dual = dual and forward_ad_state.active and cls.differentiable
         ctx = cls.node_class() if (record or dual) else _Scratch()
         try:
-            out = cls.forward(ctx, *raw, **options) if options else cls.forward(ctx, *raw)
+            out = cls.forward(ctx, *raw, **options)
         except ValueError as e:
             if "broadcast" in str(e):
                 raise RuntimeError(_broadcast_message(raw)) from None
             raise
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype is _F64 and options.get("dtype") is None:  # numpy's float64 may not be PyTorch's dtype
+        if out.dtype is _F64:  # numpy's float64 may not be PyTorch's dtype...
             first = raw[0] if raw else None
-            if not (type(first) is np.ndarray and first.dtype is _F64 and first.ndim):  # the usual case: it is
-                out = _tensor._fix_dtype(out, inputs)
+            if not (type(first) is np.ndarray and first.dtype is _F64 and first.ndim):  # ...but usually is
+                if options.get("dtype") is None:
+                    out = _tensor._fix_dtype(out, inputs)
         if cls.is_view:
             src = inputs[0]
             result = _tensor._wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
@@ -336,51 +347,60 @@ class Op:
             result = _tensor._wrap(out)
         if record or dual:
             cls._record(ctx, inputs, out, result, record)
-        if dual:
-            from .autograd.forward_ad import _compute_tangent
+            if dual:
+                from .autograd.forward_ad import _compute_tangent
 
-            _compute_tangent(cls, ctx, inputs, result)
+                _compute_tangent(cls, ctx, inputs, result)
         return result
 
     @classmethod
     def _record(cls, ctx, inputs, out, result, record):
         """Make `ctx` a node of the graph: edges to the inputs, saved values, version numbers."""
-        Tensor = _tensor.Tensor
-        if cls.save_inputs:
-            ctx._saved = inputs
-            versions = tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs])
-            # share only the all-zero tuples: versions of tensors updated in place (parameters) grow without
-            # end, and a table of every tuple seen would grow by one entry per training step
-            ctx._saved_versions = versions if any(versions) else _shared(versions, _VERSIONS)
         if cls.save_output:
             ctx._out = (out, result._vc)
             ctx._out_version = result._vc[0]
         if not record:
+            if cls.save_inputs:  # forward AD only: the forward rule reads the inputs, no graph is built
+                ctx._saved = inputs
+                ctx._saved_versions = tuple([a._vc[0] if isinstance(a, _tensor.Tensor) else None for a in inputs])
             return
-        ctx._seq = next(_sequence)
-        edges, needs, metas = [], [], []
+        # One pass over the inputs collects what backward needs from each: the node its gradient goes to
+        # (`_next`), whether it needs one, its shape and dtype (to undo broadcasting), and, when the op
+        # saves its inputs, its version number (to detect a later in-place change).
+        Tensor, edge = _tensor.Tensor, _tensor._edge
+        save = cls.save_inputs
+        nodes, needs, metas, versions = [], [], [], []
         for a in inputs:
             if isinstance(a, Tensor):
                 data = a._data
-                metas.append((data.shape, data.dtype))  # to undo broadcasting in backward
-                if a.grad_fn is not None or a._requires_grad:
-                    edges.append((a.grad_fn or _tensor._edge(a), 0))
-                    needs.append(True)
-                    continue
+                metas.append((data.shape, data.dtype))
+                node = a.grad_fn
+                if node is None and a._requires_grad:
+                    node = edge(a)  # a leaf that requires grad: its AccumulateGrad node
+                if save:
+                    versions.append(a._vc[0])
             else:
                 metas.append(None)
-            edges.append(_NO_EDGE)
-            needs.append(False)
-        ctx.next_functions = tuple(edges)
-        ctx.needs_input_grad = _shared(tuple(needs), _NEEDS)
-        ctx._inputs_meta = _shared(tuple(metas), _METAS)  # sharing the tuple shares what it holds too
+                node = None
+                if save:
+                    versions.append(None)
+            nodes.append(node)
+            needs.append(node is not None)
+        ctx._seq = next(_sequence)
+        ctx._next = tuple(nodes)
+        needs, metas = tuple(needs), tuple(metas)
+        ctx.needs_input_grad = _NEEDS.get(needs) or _shared(needs, _NEEDS)
+        ctx._inputs_meta = _METAS.get(metas) or _shared(metas, _METAS)  # sharing the tuple shares its items
+        if save:
+            ctx._saved = inputs
+            versions = tuple(versions)
+            # share only the all-zero tuples: versions of tensors updated in place (parameters) grow without
+            # end, and a table of every tuple seen would grow by one entry per training step
+            ctx._saved_versions = versions if any(versions) else _VERSIONS.get(versions) or _shared(versions, _VERSIONS)
         if anomaly_state.enabled:
             ctx._trace = traceback.format_stack()[:-3]
         result._requires_grad = True
         result.grad_fn = ctx
-
-
-
 
 
 # tensor.py imports this module before it defines `Tensor`, so `Tensor` cannot be imported at the top, and
