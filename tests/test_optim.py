@@ -194,6 +194,18 @@ def test_zero_grad_sets_none_by_default_and_zeros_on_request():
     assert p.grad is None
 
 
+@pytest.mark.parametrize("owner", ["optimizer", "module"])
+def test_zero_grad_to_zeros_cuts_a_create_graph_gradient_from_its_graph(owner):
+    model = nn.Module()
+    model.p = nn.Parameter(ag.tensor([1.0, 2.0]))
+    (model.p**3).sum().backward(create_graph=True)  # the gradient 3p² is itself recorded
+    grad = model.p.grad
+    assert grad.grad_fn is not None
+    (optim.SGD(model.parameters(), lr=0.1) if owner == "optimizer" else model).zero_grad(set_to_none=False)
+    assert model.p.grad is grad  # zeroed in place, as PyTorch does
+    assert grad.grad_fn is None and not grad.requires_grad and grad.tolist() == [0.0, 0.0]
+
+
 def test_closure_is_evaluated_with_grad_enabled_and_its_loss_returned():
     p = nn.Parameter(ag.tensor([3.0], dtype=ag.float64))
     opt = optim.SGD([p], lr=0.25)

@@ -46,6 +46,22 @@ def _addindent(text, spaces):
     return first + "\n" + "\n".join((" " * spaces) + line if line.strip() else "" for line in lines)
 
 
+def _zero_grads(params, set_to_none):
+    """`zero_grad` of a Module or an Optimizer: each `.grad` becomes None, or (set_to_none=False) zeros in place,
+    first cut from any graph that `backward(create_graph=True)` gave it."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            if p.grad.grad_fn is not None:
+                p.grad.detach_()
+            else:
+                p.grad.requires_grad_(False)
+            p.grad.zero_()
+
+
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What `load_state_dict` returns: keys it expected but did not find, and keys it did not expect."""
 
@@ -323,16 +339,7 @@ class Module:
 
         By default `.grad` becomes None (PyTorch 2's default); `set_to_none=False` fills it with zeros.
         """
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        _zero_grads(self.parameters(), set_to_none)
 
     # -- dtype conversion ---------------------------------------------------------------------------------
     def _apply_to_floating(self, np_dtype):

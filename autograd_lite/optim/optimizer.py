@@ -18,11 +18,12 @@ the model's computation. Subclasses write into the numpy array `p._data` and bum
 """
 import collections
 import copy
+import warnings
 
 import numpy as np
 
 from .. import grad_mode
-from ..nn.module import _typename
+from ..nn.module import _typename, _zero_grads
 from ..tensor import Tensor, _wrap
 
 
@@ -93,8 +94,6 @@ class Optimizer:
 
         ids = [id(p) for p in tensors]
         if len(ids) != len(set(ids)):
-            import warnings
-
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
                           stacklevel=3)
@@ -111,17 +110,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of every parameter: to None by default, or to zeros with set_to_none=False."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        if p.grad.grad_fn is not None:
-                            p.grad.detach_()
-                        else:
-                            p.grad.requires_grad_(False)
-                        p.grad.zero_()
+        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError
