@@ -492,6 +492,11 @@ def test_module_list_registers_its_modules():
     layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     assert len(layers) == 3 and len(list(layers.parameters())) == 6
     assert [n for n, _ in layers.named_parameters()][:2] == ["0.weight", "0.bias"]
+    assert layers[-1] is list(layers)[2] and isinstance(layers[1:], nn.ModuleList) and layers[1:][0] is layers[1]
+    layers[-2] = nn.Tanh()
+    assert isinstance(layers[1], nn.Tanh) and len(list(layers.parameters())) == 4
+    with pytest.raises(IndexError, match="^index -4 is out of range$"):
+        layers[-4]
 
 
 def test_activation_modules_match_the_functions():

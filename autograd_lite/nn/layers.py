@@ -140,6 +140,14 @@ class Flatten(Module):
 
 
 # -- containers -----------------------------------------------------------------------------------------
+def _position(idx, size):
+    """`idx` (negative counts from the end) as a position in 0..size-1; PyTorch's IndexError outside."""
+    idx = operator.index(idx)
+    if not -size <= idx < size:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % size
+
+
 class Sequential(Module):
     """Modules applied one after another: `Sequential(Linear(2, 16), Tanh(), Linear(16, 1))(x)`.
 
@@ -157,11 +165,7 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def _get_item_by_idx(self, iterator, idx):
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        return next(itertools.islice(iterator, idx % size, None))
+        return next(itertools.islice(iterator, _position(idx, len(self)), None))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -201,19 +205,13 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def _index(self, idx):
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx % len(self))
-
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return type(self)(list(self._modules.values())[idx])
-        return self._modules[self._index(idx)]
+        return self._modules[str(_position(idx, len(self)))]
 
     def __setitem__(self, idx, module):
-        setattr(self, self._index(idx), module)
+        setattr(self, str(_position(idx, len(self))), module)
 
     def __len__(self):
         return len(self._modules)
