@@ -7,7 +7,7 @@ changes no state unless the whole pass succeeds.
 import numpy as np
 
 from .. import grad_mode
-from ..engine import _count_consumers, run_backward
+from ..engine import _count_consumers, accumulate_grad, run_backward
 from ..function import Node
 from ..tensor import Tensor, _edge, _wrap
 from . import forward_ad  # noqa: F401
@@ -88,8 +88,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         targets[_edge(t)] = t
     captured = run_backward(nodes, grads, retain_graph, create_graph, targets=targets)
-    from ..engine import accumulate_grad
-
     with grad_mode.set_grad_enabled(create_graph):
         for node, g in captured.items():
             accumulate_grad(targets[node], g, create_graph)

@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..function import forward_ad_state
+from ..ops import Alias
 from ..tensor import Tensor, _wrap
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
@@ -66,8 +67,6 @@ def make_dual(tensor, tangent, *, level=None):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if not tangent.is_floating_point():
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
-    from ..ops import Alias
-
     forward_ad_state.active = False  # the alias itself must not propagate an older tangent
     try:
         dual = Alias.apply(tensor)
@@ -81,8 +80,6 @@ def unpack_dual(tensor, *, level=None):
     """`(primal, tangent)`: the values as a tensor without tangent, and the tangent (or None)."""
     if forward_ad_state.level is None or tensor._tangent is None:
         return UnpackedDualTensor(tensor, None)
-    from ..ops import Alias
-
     forward_ad_state.active = False
     try:
         primal = Alias.apply(tensor)
