@@ -8,6 +8,7 @@ float32 rounding error swamps the difference quotient.
 import numpy as np
 
 from ..tensor import Tensor, _wrap
+from . import forward_ad as fwAD
 
 
 class GradcheckError(RuntimeError):
@@ -37,7 +38,7 @@ def _numerical_jacobian(fn, inputs, index, eps):
 
 
 def _analytical_jacobian(fn, inputs, index):
-    from . import grad
+    from . import grad  # defined in autograd/__init__.py after this module is imported
 
     outs = [o for o in _tuple(fn(*inputs)) if isinstance(o, Tensor)]
     x = inputs[index]
@@ -80,8 +81,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 
 def _forward_jacobian(fn, inputs, index):
-    from . import forward_ad as fwAD
-
     x = inputs[index]
     cols = None
     for k in range(x._data.size):
@@ -102,20 +101,19 @@ def _forward_jacobian(fn, inputs, index):
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **unused):
     """gradcheck of the gradient itself: checks that the reverse rules differentiate correctly."""
-    from . import grad
+    from . import grad  # defined in autograd/__init__.py after this module is imported
 
     inputs = _tuple(inputs)
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    outs0 = [o for o in _tuple(func(*inputs))]
-    rng = np.random.default_rng(0)
-    if grad_outputs is None:
-        grad_outputs = [_wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype)) for o in outs0]
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        return True
+    if grad_outputs is None:  # a random v as PyTorch draws one, but seeded so that a failure repeats
+        rng = np.random.default_rng(0)
+        grad_outputs = [_wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype)) for o in _tuple(func(*inputs))]
     grad_outputs = _tuple(grad_outputs)
 
     def first_grads(*args):
         outs = _tuple(func(*args))
         xs = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
-        gs = grad(outs, xs, grad_outputs, create_graph=True, allow_unused=True, materialize_grads=True)
-        return tuple(gs)
+        return grad(outs, xs, grad_outputs, create_graph=True, allow_unused=True, materialize_grads=True)
 
-    return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception) if diff else True
+    return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
