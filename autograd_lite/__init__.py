@@ -8,16 +8,22 @@
     loss.backward()
     w.grad
 
-Where to read what:
-    tensor.py      the Tensor and its factories
-    function.py    the op contract (forward / vjp / jvp) and graph nodes
-    ops.py         every op, with its derivative rules
-    engine.py      the backward pass
-    grad_mode.py   no_grad, enable_grad, set_grad_enabled
-    autograd/      backward, grad, gradcheck, forward_ad, functional, anomaly detection
-    func.py        torch.func-style transforms: grad, vjp, jvp, jacrev, jacfwd, hessian
-    nn/, optim/    layers, losses and optimizers
-    viz.py         pictures of the graph
+Where to read what (the first five are the engine):
+    tensor.py          the Tensor and its factories (tensor, zeros, arange, ...)
+    function.py        the op contract (forward / vjp / jvp) and the graph nodes (grad_fn)
+    ops.py             every op, with its reverse (VJP) and forward (JVP) rules
+    engine.py          the backward pass: the order nodes run in, gradients summed and stored
+    grad_mode.py       no_grad, enable_grad, set_grad_enabled, inference_mode
+    autograd/          backward, grad, forward_ad (dual tensors), functional (jacobian, hessian, hvp, ...),
+                       gradcheck, anomaly detection
+    func.py            torch.func-style transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian,
+                       linearize
+    jacobian_order.py  in which order to multiply a chain of Jacobians: forward, reverse, or the cheapest hybrid
+                       (import autograd_lite.jacobian_order)
+    nn/                Module, Parameter, layers, losses, init, nn.functional
+    optim/             SGD, Adam, AdamW
+    viz.py             pictures of the backward graph, and a step-by-step replay of backward()
+    dtypes.py          float32, int64, ...; random.py: manual_seed, randn, ...; printing.py: reprs as PyTorch's
 """
 import warnings as _warnings
 
@@ -27,9 +33,8 @@ _warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|unde
                          RuntimeWarning, r"autograd_lite(\.|$)")
 
 from . import dtypes  # noqa: E402
-from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int8, int16,  # noqa: A004
-                     int32, int64, long, set_default_dtype, short, uint8)
-from .dtypes import int as int  # noqa: A004, PLC0414
+from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
+                     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .printing import set_printoptions
 from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -52,8 +57,8 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def numel(t):
-    return t.numel()
+def numel(input):
+    return input.numel()
 
 
 def softmax(input, dim, dtype=None):  # noqa: A002
