@@ -55,19 +55,15 @@ class _Formatter:
             absolute = np.abs(finite)
             lo, hi = absolute.min(), absolute.max()
             self.int_mode = bool(np.all(finite == np.ceil(finite)))
-            vals = finite.tolist()
-            if self.int_mode:
-                if hi / lo > 1000.0 or hi > 1.0e8:
-                    self.sci_mode = True
-                    self.max_width = max(self.max_width, *(len(f"{v:.{p}e}") for v in vals))
-                else:
-                    self.max_width = max(self.max_width, *(len(f"{v:.0f}") + 1 for v in vals))
+            # scientific when magnitudes span more than 1000x, or are huge, or (for non-integers) tiny
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4))
+            if self.sci_mode:
+                texts = [f"{v:.{p}e}" for v in finite.tolist()]
+            elif self.int_mode:
+                texts = [f"{v:.0f}." for v in finite.tolist()]  # "3." : the point says it is a float
             else:
-                if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                    self.sci_mode = True
-                    self.max_width = max(self.max_width, *(len(f"{v:.{p}e}") for v in vals))
-                else:
-                    self.max_width = max(self.max_width, *(len(f"{v:.{p}f}") for v in vals))
+                texts = [f"{v:.{p}f}" for v in finite.tolist()]
+            self.max_width = max(self.max_width, *map(len, texts))
         if PRINT_OPTS.sci_mode is not None:
             self.sci_mode = PRINT_OPTS.sci_mode
 
@@ -89,7 +85,7 @@ class _Formatter:
 
 def _vector_str(values, indent, summarize, fmt):
     element_length = fmt.max_width + 2
-    per_line = max(1, int(math.floor((PRINT_OPTS.linewidth - indent) / element_length)))
+    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
     e = PRINT_OPTS.edgeitems
     if summarize and values.shape[0] > 2 * e:
         data = [fmt.format(v) for v in values[:e].tolist()] + [" ..."] + [fmt.format(v) for v in values[-e:].tolist()]
@@ -100,7 +96,7 @@ def _vector_str(values, indent, summarize, fmt):
 
 
 def _tensor_str_with_formatter(values, indent, summarize, fmt):
-    """Nested brackets; iterative in spirit (depth is the tensor's ndim, never the graph's size)."""
+    """Nested brackets, one recursion level per dimension: the depth is the ndim, never a graph's size."""
     if values.ndim == 0:
         return fmt.format(values.item())
     if values.ndim == 1:
