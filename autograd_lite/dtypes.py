@@ -55,16 +55,17 @@ def from_numpy_dtype(np_dtype):
         ) from None
 
 
+# Python's own types as dtypes, as PyTorch reads them: float is float64 whatever the default dtype is.
+# (`builtins.` because this module's `float`, `int` and `bool` are the dtypes of those names.)
+_BY_PYTHON_TYPE = {builtins.float: float64, builtins.int: int64, builtins.bool: bool}
+
+
 def to_numpy_dtype(d):
     """Accept an autograd_lite dtype, a numpy dtype or a Python type; return the numpy dtype."""
     if isinstance(d, dtype):
         return d.np
-    if d is builtins.float:
-        return _default_float.np
-    if d is builtins.int:
-        return int64.np
-    if d is builtins.bool:
-        return bool.np
+    if isinstance(d, type) and d in _BY_PYTHON_TYPE:
+        return _BY_PYTHON_TYPE[d].np
     return from_numpy_dtype(d).np
 
 

@@ -407,6 +407,12 @@ def test_grad_fn_and_misc_reprs():
     (lambda: ag.ones_like(ag.tensor([1, 2])), ag.int64),
     (lambda: ag.zeros_like(ag.ones(2, dtype=ag.int64), dtype=ag.float32), ag.float32),
     (lambda: ag.from_numpy(np.arange(3)), ag.int64),
+    # Python types as dtypes mean what they mean in PyTorch: float is float64 (not the default dtype)
+    (lambda: ag.zeros(2, dtype=float), ag.float64),
+    (lambda: ag.tensor([1.5], dtype=float), ag.float64),
+    (lambda: ag.ones(2).to(float), ag.float64),
+    (lambda: ag.tensor([1.5], dtype=int), ag.int64),
+    (lambda: ag.tensor([0, 1], dtype=bool), ag.bool),
 ], ids=lambda v: getattr(v, "__name__", str(v)))
 def test_factory_dtypes(make, dtype):
     assert make().dtype is dtype
