@@ -898,15 +898,14 @@ class Expand(Op):
 def _grad_to_input(grad, ctx):
     """Put back the reduced dims (size 1) so `grad` broadcasts against the input."""
     if ctx.dim is not None and not ctx.keepdim:
-        grad = reshape(grad, ctx.kept_shape)
+        kept_shape = tuple([1 if i in ctx.dim else s for i, s in enumerate(ctx.input_shape)])
+        grad = reshape(grad, kept_shape)
     return expand(grad, ctx.input_shape) if grad.shape != ctx.input_shape else grad
 
 
 def _reduction_setup(ctx, x, dim, keepdim):
     ctx.input_shape = x.shape
     ctx.dim, ctx.keepdim = dim, keepdim
-    if dim is not None:
-        ctx.kept_shape = tuple(1 if i in dim else s for i, s in enumerate(x.shape))
 
 
 class Sum(Op):
