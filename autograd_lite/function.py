@@ -336,9 +336,9 @@ class Op:
             out = np.asarray(out)
         if out.dtype is _F64:  # numpy's float64 may not be PyTorch's dtype...
             first = raw[0] if raw else None
-            if not (type(first) is np.ndarray and first.dtype is _F64 and first.ndim):  # ...but usually is
-                if options.get("dtype") is None:
-                    out = _tensor._fix_dtype(out, inputs)
+            usual = type(first) is np.ndarray and first.dtype is _F64 and first.ndim  # ...but usually is
+            if not usual and options.get("dtype") is None:
+                out = _tensor._fix_dtype(out, inputs)
         if cls.is_view:
             src = inputs[0]
             result = _tensor._wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
