@@ -558,6 +558,26 @@ def test_loss_modules_compute_the_textbook_formulas():
         nn.MSELoss(reduction="foo")(zt, tt)
 
 
+def test_label_smoothing_gives_pytorchs_values():
+    z = ag.tensor([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]], dtype=ag.float64)
+    classes = ag.tensor([2, 0])
+    probabilities = ag.tensor([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]], dtype=ag.float64)
+    # values printed by PyTorch 2.13 for the same calls
+    assert F.cross_entropy(z, classes, label_smoothing=0.1).item() == pytest.approx(2.4042381682008847, rel=1e-12)
+    assert nn.CrossEntropyLoss(label_smoothing=0.1)(z, classes).item() == pytest.approx(2.4042381682008847, rel=1e-12)
+    per_sample = F.cross_entropy(z, classes, label_smoothing=0.1, reduction="none").tolist()
+    assert per_sample == pytest.approx([1.8977021174, 2.9107742190], rel=1e-9)
+    assert F.cross_entropy(z, probabilities, label_smoothing=0.2).item() == pytest.approx(2.1209048348675514, rel=1e-12)
+    # class weights weigh the smoothing term too, and ignored targets take no part in it
+    w = ag.tensor([1.0, 2.0, 0.5], dtype=ag.float64)
+    assert F.cross_entropy(z, classes, w, label_smoothing=0.1).item() == pytest.approx(2.6945085112917786, rel=1e-12)
+    weighted = F.cross_entropy(z, classes, w, label_smoothing=0.1, reduction="none").tolist()
+    assert weighted == pytest.approx([0.9964756443278355, 3.0452871226098326], rel=1e-12)
+    ignoring = F.cross_entropy(z, classes, ignore_index=0, label_smoothing=0.1, reduction="none").tolist()
+    assert ignoring == pytest.approx([1.8977021174412783, 0.0], rel=1e-12)
+    assert F.cross_entropy(z, classes, ignore_index=0, label_smoothing=0.1).item() == pytest.approx(1.8977021174412783)
+
+
 def test_loss_module_gradient_flows_to_a_linear_layer():
     ag.manual_seed(0)
     lin = nn.Linear(3, 2, dtype=ag.float64)

@@ -102,10 +102,18 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         terms = -(target * logp) if weight is None else -(target * logp * weight)
         return ops._reduce(terms.sum(class_dim), reduction)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
-    if label_smoothing:
-        smooth = -logp.mean(class_dim)
-        loss = (1 - label_smoothing) * loss + label_smoothing * ops._reduce(smooth, reduction)
-    return loss
+    if not label_smoothing:
+        return loss
+    # PyTorch's smoothing term: -sum_c w_c log p_c per sample (w = 1 without weights), 0 where the target is
+    # ignored, and for 'mean' divided as nll_loss divides: by the targets' total weight (or count).
+    weight = None if weight is None else _number_or_tensor(weight, logp)
+    kept = target._data != ignore_index
+    smooth = ops.where(kept, -(logp if weight is None else logp * weight).sum(class_dim), 0.0)
+    if reduction == "mean":
+        smooth = smooth.sum() / (kept.sum() if weight is None else weight._data[target._data[kept]].sum())
+    else:
+        smooth = ops._reduce(smooth, reduction)
+    return (1 - label_smoothing) * loss + smooth * (label_smoothing / input.shape[class_dim])
 
 
 def _softmax_dim(name, input, dim, stacklevel):  # noqa: A002
