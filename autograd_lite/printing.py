@@ -55,8 +55,10 @@ class _Formatter:
             absolute = np.abs(finite)
             lo, hi = absolute.min(), absolute.max()
             self.int_mode = bool(np.all(finite == np.ceil(finite)))
-            # scientific when magnitudes span more than 1000x, or are huge, or (for non-integers) tiny
-            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4))
+            if PRINT_OPTS.sci_mode is None:  # scientific when magnitudes span more than 1000x, or are huge or tiny
+                self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+            else:  # forced, before the widths are measured (measured for the other notation, they came out too wide)
+                self.sci_mode = PRINT_OPTS.sci_mode
             if self.sci_mode:
                 texts = [f"{v:.{p}e}" for v in finite.tolist()]
             elif self.int_mode:
@@ -64,8 +66,6 @@ class _Formatter:
             else:
                 texts = [f"{v:.{p}f}" for v in finite.tolist()]
             self.max_width = max(self.max_width, *map(len, texts))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def format(self, value):
         p = PRINT_OPTS.precision

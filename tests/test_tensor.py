@@ -365,6 +365,20 @@ def test_format_of_0d_tensors_gives_the_python_number():
         format(ag.tensor([1.5, 2.0]), ".2f")
 
 
+def test_set_printoptions_sci_mode_and_precision_as_pytorch():
+    try:
+        ag.set_printoptions(sci_mode=False)
+        assert repr(ag.tensor([1e-5, 1.0])) == "tensor([0.0000, 1.0000])"
+        assert repr(ag.tensor([1e9, 1.0])) == "tensor([1000000000.,          1.])"
+        ag.set_printoptions(sci_mode=True)
+        assert repr(ag.tensor([1.0, 2.0])) == "tensor([1.0000e+00, 2.0000e+00])"
+        ag.set_printoptions(precision=2)  # leaving sci_mode out sets it back to automatic, as in PyTorch
+        assert repr(ag.tensor([1.5, 2.0])) == "tensor([1.50, 2.00])"
+    finally:
+        ag.set_printoptions(profile="default")
+    assert repr(ag.tensor([1e-5, 1.0])) == "tensor([1.0000e-05, 1.0000e+00])"
+
+
 def test_grad_fn_and_misc_reprs():
     x = ag.ones(2, requires_grad=True)
     assert repr((x * 2).grad_fn).startswith("<MulBackward0 object at 0x")
