@@ -289,6 +289,14 @@ def test_load_state_dict_errors_list_every_problem_as_pytorch_does(lib):
     assert repr(result) == "_IncompatibleKeys(missing_keys=['2.bias'], unexpected_keys=['3.weight'])"
 
 
+@pytest.mark.parametrize("lib", LIBS)
+def test_a_one_element_checkpoint_entry_loads_into_a_0d_parameter(lib):
+    model = lib.nn.Module()
+    model.scale = lib.nn.Parameter(lib.tensor(1.0))
+    assert repr(model.load_state_dict({"scale": lib.tensor([5.0])})) == "<All keys matched successfully>"
+    assert model.scale.shape == () and model.scale.item() == 5.0
+
+
 def test_load_state_dict_with_assign_replaces_the_parameters():
     a, b = nn.Linear(2, 2), nn.Linear(2, 2)
     b.load_state_dict(a.state_dict(), assign=True)

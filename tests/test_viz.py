@@ -134,6 +134,13 @@ def test_show_grads_prints_small_values_with_fixed_precision():
     assert after[by_label(after, "w")][0] == "w\n(5, 3) float32\ngrad (5, 3)"  # 15 values: shape only
 
 
+def test_negative_zero_is_printed_as_zero():
+    a = ag.tensor([-0.0, -1e-7], requires_grad=True)
+    (a * a).sum().backward()  # a.grad = 2a = [-0.0, -2e-7]: both round to zero
+    nodes, _ = parse(viz.draw_graph((a * a).sum(), params={"a": a}, show_grads=True).source)
+    assert nodes[by_label(nodes, "a")][0] == "a\n(2,) float32\ngrad (2,)\n[0.0000, 0.0000]"
+
+
 def test_show_tangents_inside_dual_level():
     from autograd_lite.autograd import forward_ad as fwAD
 
