@@ -120,6 +120,23 @@ def test_reassigning_and_deleting_attributes_updates_the_registries():
         net.body  # noqa: B018
 
 
+@pytest.mark.parametrize("kind", ["parameter", "buffer"])
+@pytest.mark.parametrize("lib", LIBS)
+def test_names_given_to_register_parameter_and_register_buffer_are_checked_as_pytorch_does(lib, kind):
+    m = lib.nn.Module()
+    m.x = 1
+    register = getattr(m, f"register_{kind}")
+    for name, error, message in [("a.b", KeyError, f'{kind} name can\'t contain "."'),
+                                 ("", KeyError, f'{kind} name can\'t be empty string ""'),
+                                 (3, TypeError, f"{kind} name should be a string. Got int"),
+                                 ("x", KeyError, "attribute 'x' already exists")]:
+        with pytest.raises(error) as info:
+            register(name, None)
+        assert info.value.args[0] == message
+    with pytest.raises(AttributeError, match=rf"^cannot assign {kind} before Module.__init__\(\) call$"):
+        getattr(lib.nn.Module.__new__(lib.nn.Module), f"register_{kind}")("p", None)
+
+
 @pytest.mark.parametrize("lib", LIBS)
 def test_registration_errors_use_pytorchs_wording(lib):
     name = _name(lib)
