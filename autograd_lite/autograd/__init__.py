@@ -1,8 +1,13 @@
-"""`autograd_lite.autograd`: backward, grad, gradcheck, forward-mode AD and anomaly detection.
+"""`autograd_lite.autograd`: backward, grad, forward-mode AD, Jacobians, gradcheck and anomaly detection.
 
 `backward(tensors)` accumulates gradients into the leaves' `.grad`; `grad(outputs, inputs)` returns
 them instead and touches no `.grad`. Both check their arguments before anything runs, and the engine
 changes no state unless the whole pass succeeds.
+
+    forward_ad.py    dual tensors: forward mode, one Jacobian-vector product J·v per pass
+    functional.py    jacobian, hessian, vjp, jvp, vhp, hvp of a function at given inputs
+    gradcheck.py     gradcheck / gradgradcheck: rules against finite differences
+    anomaly_mode.py  detect_anomaly: which op's backward produced NaN, and where it was called
 """
 import numpy as np
 
@@ -10,9 +15,9 @@ from .. import grad_mode
 from ..engine import _count_consumers, accumulate_grad, run_backward
 from ..function import Node
 from ..tensor import Tensor, _edge, _wrap
-from . import forward_ad  # noqa: F401
-from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from . import forward_ad
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def _as_tuple(x):
