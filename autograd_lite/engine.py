@@ -41,9 +41,13 @@ def _count_consumers(roots):
     return consumers
 
 
-def backward_order(roots):
-    """Nodes reachable from `roots` in the order the engine runs them (each after all its consumers)."""
-    consumers = _count_consumers(roots)
+def backward_order(roots, consumers=None):
+    """Nodes reachable from `roots` in the order the engine runs them (each after all its consumers).
+
+    consumers: counts from `_count_consumers(roots)` if the caller has them (they are used up).
+    """
+    if consumers is None:
+        consumers = _count_consumers(roots)
     ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
     ready = [(-node._seq, next(ties), node) for node in dict.fromkeys(roots) if consumers[node] == 0]
     heapq.heapify(ready)
@@ -96,7 +100,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     consumers = _count_consumers(roots)
     needed = expand = None
     if targets is not None:
-        needed, expand = _needed(backward_order(roots), targets)
+        needed, expand = _needed(backward_order(roots, dict(consumers)), targets)
     ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
     ready = [(-node._seq, next(ties), node) for node in buffers if consumers[node] == 0]
     heapq.heapify(ready)
@@ -206,7 +210,8 @@ def accumulate_grad(variable, grad, create_graph):
     """`variable.grad += grad`, in place when possible (so references to `.grad` see the sum), as PyTorch."""
     old = variable._grad
     if old is None:
-        variable._grad = grad if create_graph else _tensor._wrap(grad._data.astype(variable._data.dtype, copy=True))
+        # a copy either way: the engine may hand the same gradient to several leaves (a + b), or a view (t())
+        variable._grad = grad.clone() if create_graph else _tensor._wrap(grad._data.astype(variable._data.dtype, copy=True))
     elif create_graph or grad_mode.enabled:
         variable._grad = old + grad
     else:

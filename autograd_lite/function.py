@@ -28,7 +28,6 @@ input's own ``grad_fn``, at an ``AccumulateGrad`` node for a leaf that requires 
 import importlib
 import itertools
 import traceback
-import weakref
 
 import numpy as np
 

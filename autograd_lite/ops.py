@@ -1538,9 +1538,9 @@ def _shape_str(shape):
 def mm(x, y):
     a, b = x._data, y._data  # checked on the arrays: every backward through a matmul comes here twice
     if a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and {_shape_str(b.shape)})")
     if a.dtype != b.dtype:

@@ -16,8 +16,8 @@ import weakref
 
 import numpy as np
 
-from . import dtypes, grad_mode
-from .function import AccumulateGrad, _RemovableHandle, forward_ad_state
+from . import dtypes
+from .function import AccumulateGrad, _RemovableHandle
 from .printing import tensor_repr
 
 

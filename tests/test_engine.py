@@ -443,3 +443,13 @@ def test_a_1_000_000_op_chain_backprops_without_recursion_error():
 
 
 builtin_sum = sum
+
+
+def test_create_graph_gives_each_leaf_its_own_grad_tensor():
+    # the engine hands Add's one gradient to both inputs; .grad must not be shared between leaves
+    a = ag.ones(2, requires_grad=True)
+    b = ag.ones(2, requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    assert a.grad is not b.grad
+    a.grad.detach().zero_()  # zeroing one leaf's gradient leaves the other's alone
+    assert b.grad.tolist() == [1.0, 1.0]
