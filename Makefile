@@ -68,7 +68,7 @@ notebooks: install ## Re-execute every notebook top to bottom in a fresh kernel,
 	@set -e; cd notebooks; for nb in *.ipynb; do \
 		[ -e "$$nb" ] || { echo "No notebooks/*.ipynb to run."; break; }; \
 		echo "executing notebooks/$$nb"; \
-		$(JUPYTER) nbconvert --to notebook --execute --inplace "$$nb"; \
+		$(JUPYTER) nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False "$$nb"; \
 	done
 
 student: install ## build/student/: notebooks without solutions or outputs, checked by running them
