@@ -130,6 +130,50 @@ class Div(Op):
         return (x_t - x / y * y_t) / y
 
 
+class Maximum(Op):
+    r"""$z=\max(x,y)$ elementwise.   VJP: $\bar x=\bar z\,w,\ \bar y=\bar z\,(1-w)$ with $w=[x>y]+\tfrac12[x=y]$
+    (ties split the gradient in half, as PyTorch).   JVP: $\dot z=\dot y+w\,(\dot x-\dot y)$."""
+    name = "Maximum"
+    save_inputs = True
+    largest = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.maximum(x, y)
+
+    @staticmethod
+    def _masks(ctx):
+        """(ties, x wins, y wins) as numpy masks; minimum is maximum with the comparison reversed."""
+        x, y = ctx.saved_tensors
+        a, b = (x._data, y._data) if ctx.op.largest else (y._data, x._data)
+        return a == b, a > b, a < b
+
+    @staticmethod
+    def vjp(ctx, grad):
+        tie, x_wins, y_wins = Maximum._masks(ctx)
+        dtype = grad._data.dtype
+        need_x, need_y = ctx.needs_input_grad
+        # PyTorch's rule zeroes the loser's gradient (so where a NaN makes both comparisons false, both get it)
+        gx = grad * _const(np.where(tie, 0.5, ~y_wins).astype(dtype)) if need_x else None
+        gy = grad * _const(np.where(tie, 0.5, ~x_wins).astype(dtype)) if need_y else None
+        return gx, gy
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        tie, x_wins, _ = Maximum._masks(ctx)
+        return y_t + _const(np.where(tie, 0.5, x_wins).astype(x_t._data.dtype)) * (x_t - y_t)
+
+
+class Minimum(Maximum):
+    r"""$z=\min(x,y)$ elementwise: `Maximum`'s rules with the comparison reversed (ties split in half)."""
+    name = "Minimum"
+    largest = False
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.minimum(x, y)
+
+
 class Neg(Op):
     r"""$z=-x$.   VJP: $\bar x=-\bar z$.   JVP: $\dot z=-\dot x$."""
     name = "Neg"
@@ -1786,9 +1830,8 @@ class _ReturnTypes(tuple):
 
 
 def _max_or_min(x, dim, keepdim, largest):
-    if isinstance(dim, Tensor):  # torch.max(a, b): elementwise maximum
-        other = dim
-        return where(x >= other if largest else x <= other, x, other)
+    if isinstance(dim, Tensor):  # torch.max(a, b): elementwise, as torch.maximum(a, b)
+        return (Maximum if largest else Minimum).apply(x, dim)
     if dim is None:
         return (Amax if largest else Min).apply(x, largest=largest)
     d = _dim(dim, x.ndim)
@@ -1806,6 +1849,18 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
 
 def min(x, dim=None, keepdim=False):  # noqa: A001
     return _max_or_min(x, dim, keepdim, False)
+
+
+def maximum(x, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"maximum(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    return Maximum.apply(x, other)
+
+
+def minimum(x, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"minimum(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    return Minimum.apply(x, other)
 
 
 def argmax(x, dim=None, keepdim=False):

@@ -512,6 +512,12 @@ class Tensor:
     def min(self, dim=None, keepdim=False):
         return _ops.min(self, dim, keepdim)
 
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
     def argmax(self, dim=None, keepdim=False):
         return _ops.argmax(self, dim, keepdim)
 

@@ -34,6 +34,8 @@ SAMPLES = [
     ("div", lambda x, y: x / y, [((2, 3), REAL), ((2, 3), AWAY)]),
     ("div_broadcast", lambda x, y: x / y, [((3,), REAL), ((2, 1), AWAY)]),
     ("rdiv", lambda x: 2.0 / x, [((3,), AWAY)]),
+    ("maximum", lambda x, y: ag.maximum(x, y), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("minimum_broadcast", lambda x, y: ag.min(x, y), [((2, 3), REAL), ((3,), REAL)]),
     ("neg", lambda x: -x, [((2, 3), REAL)]),
     ("reciprocal", lambda x: x.reciprocal(), [((3,), AWAY)]),
     ("pow_scalar", lambda x: x**3, [((2, 3), REAL)]),
@@ -127,7 +129,8 @@ RENAME, RENAME_NONEMPTY = "rename", "rename+"  # each size other than 1 in the s
 #   a random size, equal sizes staying equal: matmul's inner dimensions keep matching, dims keep their roles
 SHAPES = {
     **dict.fromkeys(["add", "add_broadcast", "add_broadcast_both", "sub", "mul", "mul_broadcast", "mul_0d", "div",
-                     "div_broadcast", "pow_tensor", "pow_tensor_broadcast", "where", "where_broadcast"], BROADCAST),
+                     "div_broadcast", "pow_tensor", "pow_tensor_broadcast", "where", "where_broadcast", "maximum",
+                     "minimum_broadcast"], BROADCAST),
     **dict.fromkeys(["add_scalar", "radd_scalar", "rsub", "rdiv", "neg", "reciprocal", "pow_scalar", "pow_fraction",
                      "rpow", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "tanh_backward", "sigmoid_backward",
                      "relu", "sin", "cos", "clamp", "clamp_min", "clone", "sum", "inplace_mul", "mse_sum"], SAME),

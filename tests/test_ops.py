@@ -120,3 +120,32 @@ def test_inf_and_nan_arithmetic_warns_nothing_as_in_pytorch():
     done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("tensor([nan, inf, inf])")
     assert done.stderr.count("RuntimeWarning") == 1 and "<string>:6" in done.stderr, done.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# Behaviour at the points the finite-difference tests avoid (ties, kinks, zeros), and node names,
+# pinned to what PyTorch 2.13 gives
+# --------------------------------------------------------------------------------------------------
+def _grads(fn, *values):
+    xs = [ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in values]
+    out = fn(*xs)
+    out.sum().backward()
+    return out, [x.grad.tolist() for x in xs]
+
+
+def test_maximum_and_minimum_split_the_gradient_at_ties():
+    out, grads = _grads(ag.maximum, [1.0, 2.0, 3.0], [1.0, 3.0, 2.0])
+    assert out.grad_fn.name() == "MaximumBackward0" and grads == [[0.5, 0.0, 1.0], [0.5, 1.0, 0.0]]
+    out, grads = _grads(ag.minimum, [1.0, 2.0, 3.0], [1.0, 3.0, 2.0])
+    assert out.grad_fn.name() == "MinimumBackward0" and grads == [[0.5, 1.0, 0.0], [0.5, 0.0, 1.0]]
+    with fwAD.dual_level():  # the forward rule splits the tangent the same way
+        x = fwAD.make_dual(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]))
+        assert fwAD.unpack_dual(ag.maximum(x, ag.tensor([1.0, 0.0]))).tangent.tolist() == [0.5, 1.0]
+
+
+def test_max_and_min_of_two_tensors_are_maximum_and_minimum():
+    a, b = ag.tensor([1.0, 5.0], requires_grad=True), ag.tensor([1.0, 3.0])
+    assert ag.max(a, b).grad_fn.name() == "MaximumBackward0" and ag.min(a, b).grad_fn.name() == "MinimumBackward0"
+    assert a.maximum(b).tolist() == [1.0, 5.0] and a.minimum(b).tolist() == [1.0, 3.0]
+    with pytest.raises(TypeError, match=r"maximum\(\): argument 'other' \(position 2\) must be Tensor, not float"):
+        ag.maximum(a, 1.0)
