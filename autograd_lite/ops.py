@@ -332,6 +332,26 @@ class Log(Op):
         return x_t / x
 
 
+class Log1p(Op):
+    r"""$z=\ln(1+x)$, accurate for small $x$.   VJP: $\bar x=\bar z/(1+x)$.   JVP: $\dot z=\dot x/(1+x)$."""
+    name = "Log1P"  # PyTorch's spelling: Log1PBackward0
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / (1 + x),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t / (1 + x)
+
+
 class Sqrt(Op):
     r"""$z=\sqrt x$.   VJP: $\bar x=\bar z/(2z)$.   JVP: $\dot z=\dot x/(2z)$."""
     name = "Sqrt"
@@ -1519,6 +1539,10 @@ def exp(x):
 
 def log(x):
     return Log.apply(x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
 
 
 def sqrt(x):

@@ -468,6 +468,9 @@ class Tensor:
     def log(self):
         return _ops.Log.apply(self)
 
+    def log1p(self):
+        return _ops.Log1p.apply(self)
+
     def sqrt(self):
         return _ops.Sqrt.apply(self)
 

@@ -149,3 +149,15 @@ def test_max_and_min_of_two_tensors_are_maximum_and_minimum():
     assert a.maximum(b).tolist() == [1.0, 5.0] and a.minimum(b).tolist() == [1.0, 3.0]
     with pytest.raises(TypeError, match=r"maximum\(\): argument 'other' \(position 2\) must be Tensor, not float"):
         ag.maximum(a, 1.0)
+
+
+_X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
+NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
+    ("ag.maximum(x, x.detach())", "MaximumBackward0"),
+    ("ag.log1p(x.abs())", "Log1PBackward0"),
+]
+
+
+@pytest.mark.parametrize("expression,name", NODE_NAMES, ids=[e for e, _ in NODE_NAMES])
+def test_grad_fn_names_are_pytorchs(expression, name):
+    assert eval(expression, {"ag": ag, "F": ag.nn.functional, "x": _X}).grad_fn.name() == name
