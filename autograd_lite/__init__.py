@@ -41,9 +41,9 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
                      ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
-from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, flatten, log, log1p, matmul,  # noqa: A004
-                  max, maximum, mean, min, minimum, mm, mul, neg, permute, pow, relu, reshape, sigmoid, sin, sqrt,
-                  squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, where)
+from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, expm1, flatten, log, log1p,  # noqa: A004
+                  matmul, max, maximum, mean, min, minimum, mm, mul, neg, permute, pow, relu, reshape, sigmoid, sin,
+                  sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, where)
 from . import autograd, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402

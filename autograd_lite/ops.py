@@ -311,6 +311,24 @@ class Exp(Op):
         return x_t * ctx.output
 
 
+class Expm1(Op):
+    r"""$z=e^x-1$, accurate for small $x$.   VJP: $\bar x=\bar z\,(z+1)$.   JVP: $\dot z=\dot x\,(z+1)$."""
+    name = "Expm1"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * (ctx.output + 1),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * (ctx.output + 1)
+
+
 class Log(Op):
     r"""$z=\ln x$.   VJP: $\bar x=\bar z/x$.   JVP: $\dot z=\dot x/x$."""
     name = "Log"
@@ -1535,6 +1553,10 @@ def pow(x, exponent):  # noqa: A001
 
 def exp(x):
     return Exp.apply(x)
+
+
+def expm1(x):
+    return Expm1.apply(x)
 
 
 def log(x):

@@ -465,6 +465,9 @@ class Tensor:
     def exp(self):
         return _ops.Exp.apply(self)
 
+    def expm1(self):
+        return _ops.Expm1.apply(self)
+
     def log(self):
         return _ops.Log.apply(self)
 

@@ -155,6 +155,7 @@ _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
     ("ag.log1p(x.abs())", "Log1PBackward0"),
+    ("ag.expm1(x)", "Expm1Backward0"),
 ]
 
 
