@@ -20,6 +20,7 @@ Where to read what (the first five are the engine):
                        linearize
     jacobian_order.py  in which order to multiply a chain of Jacobians: forward, reverse, or the cheapest hybrid
                        (import autograd_lite.jacobian_order)
+    linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
     optim/             SGD, Adam, AdamW
     viz.py             pictures of the backward graph, and a step-by-step replay of backward()
@@ -42,9 +43,9 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, expm1, flatten, log, log1p,  # noqa: A004
-                  matmul, max, maximum, mean, min, minimum, mm, mul, neg, permute, pow, relu, reshape, sigmoid, sin,
-                  sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, where)
-from . import autograd, nn  # noqa: E402
+                  matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, permute, pow, relu, reshape, sigmoid,
+                  sin, sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, where)
+from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
 from . import viz  # noqa: E402

@@ -977,11 +977,18 @@ class Expand(Op):
 # =====================================================================================================
 # Reductions
 # =====================================================================================================
-def _grad_to_input(grad, ctx):
-    """Put back the reduced dims (size 1) so `grad` broadcasts against the input."""
+def _keep_dims(t, ctx):
+    """A reduction's result (or its gradient) with the reduced dims put back as size 1: it then broadcasts
+    against the input."""
     if ctx.dim is not None and not ctx.keepdim:
         kept_shape = tuple([1 if i in ctx.dim else s for i, s in enumerate(ctx.input_shape)])
-        grad = reshape(grad, kept_shape)
+        t = reshape(t, kept_shape)
+    return t
+
+
+def _grad_to_input(grad, ctx):
+    """Put back the reduced dims so `grad` has the input's shape."""
+    grad = _keep_dims(grad, ctx)
     return expand(grad, ctx.input_shape) if grad.shape != ctx.input_shape else grad
 
 
@@ -1119,6 +1126,61 @@ class MaxDim(Op):
 class MinDim(MaxDim):
     r"""`min(dim)`: PyTorch's `MinBackward0`."""
     name = "Min"
+
+
+class LinalgVectorNorm(Op):
+    r"""$z=\|x\|_p=(\sum_i|x_i|^p)^{1/p}$ over dims ($p=\infty$: $\max_i|x_i|$).   VJP: $\bar x=\bar z\,D$ with
+    $D=\partial z/\partial x=\mathrm{sign}(x)\,|x|^{p-1}/z^{p-1}$ ($x/z$ for $p=2$; 0 where $z=0$, as PyTorch).
+    JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
+    name = "LinalgVectorNorm"
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, ord, dim, keepdim, dtype):  # noqa: A002
+        _reduction_setup(ctx, x, dim, keepdim)
+        ctx.ord = ord
+        a = np.abs(x if dtype is None else x.astype(dtype))
+        if ord == math.inf:
+            return np.max(a, axis=dim, keepdims=keepdim)
+        if ord == -math.inf:
+            return np.min(a, axis=dim, keepdims=keepdim)
+        if ord == 0:
+            return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(a.dtype)
+        if ord == 1:
+            return np.sum(a, axis=dim, keepdims=keepdim)
+        if ord == 2:
+            return np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
+        return np.sum(a**ord, axis=dim, keepdims=keepdim) ** (1 / ord)
+
+    @staticmethod
+    def _derivative(ctx):
+        """D = dz/dx, of the input's shape (None for p = 0: no gradient, as PyTorch)."""
+        (x,) = ctx.saved_tensors
+        p, sign = ctx.ord, np.sign(x._data)
+        if p == 0:
+            return None
+        if p == 1:
+            return _const(sign)
+        z = _keep_dims(ctx.output, ctx)
+        if p in (math.inf, -math.inf):  # the gradient is shared among the elements where |x| is extreme
+            at_extreme = np.abs(x._data) == z._data
+            return _const(sign * at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True))
+        if p == 2:
+            return x / where(_const(z._data == 0), 1.0, z)  # z = 0 only where x = 0: D = 0 there
+        abs_x = where(_const(x._data == 0), 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
+        scale = z ** (1 - p) if p < 1 else where(_const(z._data == 0), 1.0, z) ** (1 - p)
+        return _const(sign) * abs_x ** (p - 1) * scale
+
+    @staticmethod
+    def vjp(ctx, grad):
+        d = LinalgVectorNorm._derivative(ctx)
+        return (None if d is None else _keep_dims(grad, ctx) * d,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        d = LinalgVectorNorm._derivative(ctx)
+        return 0.0 * sum(x_t, ctx.dim, ctx.keepdim) if d is None else sum(x_t * d, ctx.dim, ctx.keepdim)
 
 
 # =====================================================================================================
@@ -1907,6 +1969,46 @@ def minimum(x, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"minimum(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     return Minimum.apply(x, other)
+
+
+def _reduced_dims(dim, x, keepdim):
+    """The dims a norm / var / std reduces: None for all of them (dim None or empty), or a sorted tuple.
+    All of them with keepdim are listed, so that the result keeps every dim as size 1."""
+    dims = _dims(dim, x.ndim) if dim is not None and x.ndim else None
+    if not dims:
+        return tuple(range(x.ndim)) if keepdim and x.ndim else None
+    return dims
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """The p-norm of the elements over `dim` (all dims by default): `torch.linalg.vector_norm`, which `norm` calls."""
+    if isinstance(ord, str):
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
+    if x._data.dtype.kind != "f":
+        word = _DTYPE_WORD.get(x._data.dtype.name, x._data.dtype.name)
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {word}")
+    dims = _reduced_dims(dim, x, keepdim)
+    if ord < 0 or ord == math.inf:  # max, min and negative powers have no value on nothing
+        if dims is None and x.numel() == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for d in dims or ():
+            if x.shape[d] == 0:  # (PyTorch's message lacks the space before "because")
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d}because "
+                                   "this dimension is empty and the operation does not have an identity")
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    return LinalgVectorNorm.apply(x, ord=float(ord), dim=dims, keepdim=keepdim, dtype=np_dtype)
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """`torch.norm` / `Tensor.norm`: vector norms ('fro' is the 2-norm of all the elements reduced)."""
+    if p == "fro":
+        p = 2
+    elif p == "nuc":
+        raise NotImplementedError("autograd_lite has no nuclear norm (it needs a singular value decomposition)")
+    elif isinstance(p, str):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    return vector_norm(x, p, dim, keepdim, dtype)
 
 
 def argmax(x, dim=None, keepdim=False):

@@ -77,6 +77,11 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (read-only; shared with views and detach())."""
+        return self._vc[0]
+
+    @property
     def grad(self):
         if self.grad_fn is not None and not self._retains_grad and self._grad is None:
             import warnings
@@ -523,6 +528,9 @@ class Tensor:
 
     def minimum(self, other):
         return _ops.minimum(self, other)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _ops.norm(self, p, dim, keepdim, dtype)
 
     def argmax(self, dim=None, keepdim=False):
         return _ops.argmax(self, dim, keepdim)

@@ -151,11 +151,41 @@ def test_max_and_min_of_two_tensors_are_maximum_and_minimum():
         ag.maximum(a, 1.0)
 
 
+
+def test_norm_at_zero_and_its_orders_as_pytorch():
+    out, grads = _grads(lambda x: x.norm(), [0.0, 0.0])
+    assert out.item() == 0.0 and grads == [[0.0, 0.0]]  # 0 where the norm is 0 (x / |x| is nan there)
+    assert _grads(lambda x: x.norm(float("inf")), [2.0, 1.0, -2.0])[1] == [[0.5, 0.0, -0.5]]  # shared by the maxima
+    assert _grads(lambda x: x.norm(1), [0.0, 1.0, -2.0])[1] == [[0.0, 1.0, -1.0]]
+    assert np.allclose(_grads(lambda x: x.norm(0.5), [0.0, 1.0, -2.0])[1], [[0.0, 2.414213562373095, -1.7071067811865472]])
+    x = ag.tensor([0.0, 1.0, -2.0], requires_grad=True)
+    x.norm(0).backward()  # counts the nonzero elements: no gradient at all, as in PyTorch
+    assert x.norm(0).item() == 2.0 and x.grad is None
+    assert ag.ones(2, 3).norm(keepdim=True).shape == (1, 1) and ag.ones(2, 3).norm(2, 1, True).shape == (2, 1)
+    assert ag.tensor(-2.0).norm(dim=0).item() == 2.0 and np.isclose(ag.ones(2, 3).norm(dim=[]).item(), 6**0.5)
+
+
+def test_norm_errors_are_pytorchs():
+    with pytest.raises(RuntimeError, match="linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"):
+        ag.tensor([3, 4]).norm()
+    with pytest.raises(RuntimeError, match="cannot compute the inf norm on an empty tensor because the operation"):
+        ag.ones(0).norm(float("inf"))
+    with pytest.raises(RuntimeError, match="cannot compute the -1 norm on the dimension 1because this dimension is empty"):
+        ag.ones(2, 0).norm(-1, dim=1)
+    with pytest.raises(RuntimeError, match="If dim is not specified but ord is, the input must be 1D or 2D. Got 3D."):
+        ag.linalg.norm(ag.ones(2, 2, 2), 2)
+    assert ag.linalg.norm(ag.ones(2, 2, 2), "fro", dim=(0, 1)).tolist() == [2.0, 2.0]
+    with pytest.raises(NotImplementedError, match="only 'fro'"):
+        ag.linalg.norm(ag.ones(2, 2), 1)
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
     ("ag.log1p(x.abs())", "Log1PBackward0"),
     ("ag.expm1(x)", "Expm1Backward0"),
+    ("x.square()", "PowBackward0"), ("ag.square(x)", "PowBackward0"),
+    ("x.norm()", "LinalgVectorNormBackward0"), ("ag.linalg.norm(x, dim=1)", "LinalgVectorNormBackward0"),
 ]
 
 
