@@ -67,11 +67,12 @@ def make_dual(tensor, tangent, *, level=None):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if not tangent.is_floating_point():
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+    previous = forward_ad_state.active  # False inside a rule or a custom Function's forward: keep it so
     forward_ad_state.active = False  # the alias itself must not propagate an older tangent
     try:
         dual = Alias.apply(tensor)
     finally:
-        forward_ad_state.active = True
+        forward_ad_state.active = previous
     _attach_tangent(dual, tangent)
     return dual
 
@@ -80,11 +81,12 @@ def unpack_dual(tensor, *, level=None):
     """`(primal, tangent)`: the values as a tensor without tangent, and the tangent (or None)."""
     if forward_ad_state.level is None or tensor._tangent is None:
         return UnpackedDualTensor(tensor, None)
+    previous = forward_ad_state.active  # False inside a rule or a custom Function's forward: keep it so
     forward_ad_state.active = False
     try:
         primal = Alias.apply(tensor)
     finally:
-        forward_ad_state.active = True
+        forward_ad_state.active = previous
     return UnpackedDualTensor(primal, tensor._tangent)
 
 
