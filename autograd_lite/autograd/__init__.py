@@ -7,6 +7,7 @@ changes no state unless the whole pass succeeds.
     forward_ad.py    dual tensors: forward mode, one Jacobian-vector product J·v per pass
     functional.py    jacobian, hessian, vjp, jvp, vhp, hvp of a function at given inputs
     gradcheck.py     gradcheck / gradgradcheck: rules against finite differences
+    function.py      Function: write your own op (forward, backward, jvp), as torch.autograd.Function
     anomaly_mode.py  detect_anomaly: which op's backward produced NaN, and where it was called
 """
 import numpy as np
@@ -17,6 +18,7 @@ from ..function import Node
 from ..tensor import Tensor, _edge, _wrap
 from . import forward_ad
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
@@ -139,4 +141,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 from . import functional  # noqa: E402  (uses grad, defined above)
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "forward_ad", "functional", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "Node", "GradcheckError"]
+           "set_detect_anomaly", "is_anomaly_enabled", "Node", "GradcheckError", "Function", "once_differentiable"]

@@ -1,0 +1,375 @@
+r"""`autograd.Function`: write your own differentiable op, with PyTorch's API.
+
+A subclass gives the op's computation and its rules as static methods::
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):                 # tensors in, a tensor out; nothing is recorded in here
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):             # one gradient per input of forward (None for non-tensors)
+            (x,) = ctx.saved_tensors
+            return grad * 2 * x
+
+        @staticmethod
+        def jvp(ctx, x_t):                   # optional: the forward-mode rule, one tangent per input
+            (x,) = ctx.saved_tensors
+            return 2 * x * x_t
+
+    y = Square.apply(x)                      # y.grad_fn is a SquareBackward node
+
+How it sits on the engine. `ctx` *is* the node: `apply` makes an instance of `SquareBackward`, a
+`Node` subclass generated once per Function subclass (as `Op.__init_subclass__` does for built-in
+ops), lets `forward` fill it, and, if an input requires grad, connects it to the graph exactly as
+`Op._record` does, so it becomes `y.grad_fn`. The engine calls `node.op.vjp(node, grad)` on every
+node; for a custom Function `op` is a small adapter whose `vjp` calls the user's `backward` and
+checks what it returned (how many gradients, their types and shapes) with PyTorch's error messages.
+The engine itself is unchanged: broadcasting, dtype casts, freeing and retain_graph work as for
+any op.
+
+`backward` is written with tensor operations, so with `create_graph=True` it is recorded and can be
+differentiated again (double backward) — provided it does not drop down to numpy.
+
+Differences from PyTorch: `forward` returns a single tensor (tuple outputs are not supported), and
+`mark_dirty` (in-place forward) is not offered. In `jvp`, `ctx.saved_tensors` gives the tensors of
+`save_for_forward` if it was called, else those of `save_for_backward` (PyTorch gives the latter only
+when a graph is being recorded).
+"""
+import inspect
+
+import numpy as np
+
+from .. import grad_mode
+from ..function import (FREED_MESSAGE, Node, _modified_message, _modified_message_output, _sequence,
+                        anomaly_state, forward_ad_state)
+from ..tensor import Tensor, _edge, _wrap
+from .forward_ad import _attach_tangent
+
+__all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
+
+_OUTPUT = object()  # stands, among the saved tensors, for the op's own output (rebuilt when read: no cycle)
+
+
+class FunctionCtx:
+    """What `forward`, `backward` and `jvp` may call on `ctx` (mixed into every custom node class)."""
+
+    __slots__ = ()
+
+    def save_for_backward(self, *tensors):
+        """Keep `tensors` (inputs, the output, or tensors made in forward; None allowed) for `backward`,
+        read back as `ctx.saved_tensors`. Their version is recorded when forward ends: a later in-place
+        change makes reading them an error instead of a wrong gradient."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        """Keep `tensors` for `jvp` (read as `ctx.saved_tensors` inside `jvp`)."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_forward expects all arguments to be tensors; but argument {i} is of "
+                                f"type {type(t).__name__}.")
+        self._for_forward = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that have no gradient (indices, masks): they get no grad_fn."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """Whether `backward` gets zeros instead of None for outputs without a gradient. With the single
+        output supported here, backward always receives a tensor, so this only records the choice."""
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError("autograd_lite's custom Functions do not support in-place forward (mark_dirty)")
+
+
+class BackwardCFunction(FunctionCtx, Node):
+    """Base of the generated `<Name>Backward` node classes: the `ctx` of a custom Function."""
+
+    __slots__ = ("_to_save", "_for_forward", "_non_differentiable", "_materialize", "_in_jvp", "_arg_metas")
+    _forward_cls = None  # the user's Function subclass; set on each generated class
+
+    def __init__(self):
+        Node.__init__(self)
+        self._to_save = None
+        self._for_forward = None
+        self._non_differentiable = ()
+        self._materialize = True
+        self._in_jvp = False
+
+    def __repr__(self):
+        return f"<autograd_lite.autograd.function.{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def saved_tensors(self):
+        """The tensors given to `save_for_backward`, after checking they were neither freed nor modified."""
+        if self._in_jvp and self._for_forward is not None:
+            return self._for_forward
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
+            return ()
+        result = []
+        for value, version in zip(saved, self._saved_versions):
+            if value is _OUTPUT:
+                value = self._output()
+            elif value is not None and value._vc[0] != version:
+                raise RuntimeError(_modified_message(value, version))
+            result.append(value)
+        return tuple(result)
+
+    def _output(self):
+        """The op's output, rebuilt from its data and version counter and connected to this node (as
+        PyTorch unpacks a saved output), so that a backward using it can be differentiated again."""
+        data, vc = self._out
+        if vc[0] != self._out_version:
+            raise RuntimeError(_modified_message_output(self, data, vc[0], self._out_version))
+        t = _wrap(data, vc)
+        if self._seq is not None:
+            t._requires_grad = True
+            t.grad_fn = self
+        if self._out_tangent is not None and forward_ad_state.active:
+            _attach_tangent(t, self._out_tangent)
+        return t
+
+
+class _FunctionOp:
+    """The `op` of a custom node: what the engine calls (`op.vjp(node, grad)`), adapted to the user's
+    `backward`, whose result is checked here with PyTorch's messages."""
+
+    name = None  # the Function's class name ("which is output 0 of Square" in the in-place message)
+    save_inputs = save_output = False  # saved values live in the node's own slots (see saved_tensors)
+    differentiable = True
+    is_view = False
+
+    @staticmethod
+    def vjp(ctx, grad):
+        fn = ctx._forward_cls
+        user = fn.vjp if fn.vjp is not Function.vjp else fn.backward
+        grads = user(ctx, grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        metas = ctx._arg_metas  # one per argument of forward (None for non-tensors)
+        expected, got = len(metas), len(grads)
+        if got > expected and all(g is None for g in grads[expected:]):
+            grads, got = grads[:expected], expected  # PyTorch allows trailing Nones
+        if got != expected:
+            raise RuntimeError(f"function {ctx.name()} returned an incorrect number of gradients "
+                               f"(expected {expected}, got {got})")
+        for i, (g, meta) in enumerate(zip(grads, metas)):
+            if g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+            if meta is None:
+                raise RuntimeError(f"function {ctx.name()} returned a gradient different than None at position "
+                                   f"{i + 1}, but the corresponding forward input was not a Variable")
+            shape = meta[0]
+            if g._data.shape != shape and not _expandable(shape, g._data.shape):
+                raise RuntimeError(f"Function {ctx.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(g._data.shape)} but expected shape compatible with {list(shape)}")
+        # the node's edges are its tensor inputs only (as PyTorch's next_functions): keep their gradients
+        return tuple([g for g, meta in zip(grads, metas) if meta is not None])
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        return ctx._forward_cls.jvp(ctx, *tangents)
+
+
+def _expandable(shape, to):
+    """Can a tensor of `shape` be broadcast to `to`? (Then the engine sums a gradient of shape `to` back.)"""
+    try:
+        return np.broadcast_shapes(shape, to) == tuple(to)
+    except ValueError:
+        return False
+
+
+class Function:
+    """Base class for custom differentiable ops: subclass it, define static `forward` and `backward`
+    (and optionally `jvp`), and call `MyFn.apply(*args)`. See the module docstring."""
+
+    _backward_cls = None
+    _signature = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        op = type(cls.__name__, (_FunctionOp,), {"name": cls.__name__, "__module__": __name__})
+        cls._backward_cls = type(f"{cls.__name__}Backward", (BackwardCFunction,),
+                                 {"__slots__": (), "op": op, "_forward_cls": cls, "__module__": __name__})
+        cls._signature = None
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward  # PyTorch's other name for backward: a subclass may define either
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
+    @classmethod
+    def _bind(cls, args, kwargs):
+        """Positional arguments of forward, keywords and defaults included (as PyTorch binds them): the
+        node has one input, and backward returns one gradient, per parameter of forward after ctx."""
+        sig = cls._signature
+        if sig is None:
+            sig = cls._signature = inspect.signature(cls.forward)
+        bound = sig.bind(None, *args, **kwargs)
+        if bound.kwargs:  # keyword-only parameters cannot be inputs of the node
+            raise TypeError(f"forward() got an unexpected keyword argument '{next(iter(bound.kwargs))}'")
+        bound.apply_defaults()
+        return bound.args[1:]
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run `forward` on the arguments; if an input requires grad, record a node whose rule is `backward`;
+        if an input carries a forward-mode tangent, compute the output's tangent with `jvp`."""
+        if cls._backward_cls is None:
+            raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+        args = cls._bind(args, kwargs)
+        record = dual = False
+        for a in args:
+            if isinstance(a, Tensor):
+                record = record or a._requires_grad
+                dual = dual or a._tangent is not None
+        record = record and grad_mode.enabled
+        dual = dual and forward_ad_state.active
+        ctx = cls._backward_cls()
+        ctx.needs_input_grad = tuple([record and isinstance(a, Tensor) and a._requires_grad for a in args])
+
+        # forward sees plain values: no recording and no tangents, whatever the user's code does inside
+        previous = grad_mode.enabled, forward_ad_state.active
+        grad_mode.enabled = forward_ad_state.active = False
+        try:
+            out = cls.forward(ctx, *args)
+        finally:
+            grad_mode.enabled, forward_ad_state.active = previous
+
+        if isinstance(out, (tuple, list)):
+            if any(isinstance(o, Tensor) for o in out):
+                raise NotImplementedError("autograd_lite's custom Functions return a single tensor; tuple outputs "
+                                          "are not supported")
+            return out
+        if not isinstance(out, Tensor):
+            return out  # as PyTorch: a non-tensor result is returned as it is, with nothing recorded
+        result = out
+        if any(out is a for a in args) or out.grad_fn is not None or out._requires_grad:
+            # forward returned an input (or a tensor with its own history): the result is a new tensor
+            # sharing its memory and version counter, so that the input's own grad_fn is left untouched
+            result = _wrap(out._data, out._vc)
+            if any(out is a for a in args):
+                result._base = out._base if out._base is not None else out
+        differentiable = result._data.dtype.kind in "fc" and not any(out is t for t in ctx._non_differentiable)
+        record = record and differentiable
+        dual = dual and differentiable
+
+        _save(ctx, args, out, result)
+        if record:
+            _record(ctx, args, result)
+        if dual:
+            _tangent(cls, ctx, args, result)
+        return result
+
+
+def _save(ctx, args, out, result):
+    """Turn `save_for_backward`'s tensors into the node's saved values, noting each one's version now."""
+    to_save = ctx._to_save
+    if to_save is None:
+        return
+    ctx._to_save = None
+    saved, versions = [], []
+    for t in to_save:
+        if t is None:
+            saved.append(None)
+            versions.append(None)
+        elif t is out and not any(t is a for a in args):
+            saved.append(_OUTPUT)  # the output is not stored as a tensor: it would hold this node (a cycle)
+            versions.append(None)
+            ctx._out = (result._data, result._vc)
+            ctx._out_version = result._vc[0]
+        else:
+            saved.append(t)
+            versions.append(t._vc[0])
+    ctx._saved = tuple(saved)
+    ctx._saved_versions = tuple(versions)
+
+
+def _record(ctx, args, result):
+    """Connect `ctx` to the graph, as `Op._record` does for built-in ops. As in PyTorch, a custom node
+    has an edge for each tensor argument only (`next_functions` skips numbers and other options)."""
+    nodes, metas = [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            metas.append((a._data.shape, a._data.dtype))
+            nodes.append(a.grad_fn if a.grad_fn is not None else _edge(a))
+        else:
+            metas.append(None)
+    ctx._seq = next(_sequence)
+    ctx._next = tuple(nodes)
+    ctx._arg_metas = tuple(metas)
+    ctx._inputs_meta = tuple([m for m in metas if m is not None])
+    if anomaly_state.enabled:
+        import traceback
+
+        ctx._trace = traceback.format_stack()[:-3]
+    result._requires_grad = True
+    result.grad_fn = ctx
+
+
+def _tangent(cls, ctx, args, result):
+    """The output's tangent from the user's `jvp`: one tangent per input (zeros for a tensor without one,
+    None for a non-tensor), computed on primals only."""
+    tangents = []
+    for a in args:
+        if isinstance(a, Tensor):
+            tangents.append(a._tangent if a._tangent is not None else _wrap(np.zeros_like(a._data)))
+        else:
+            tangents.append(None)
+    forward_ad_state.active = False
+    ctx._in_jvp = True
+    try:
+        tangent = type(ctx).op.jvp(ctx, *tangents)
+    finally:
+        forward_ad_state.active = True
+        ctx._in_jvp = False
+    if isinstance(tangent, tuple) and len(tangent) == 1:
+        tangent = tangent[0]
+    if tangent is None:
+        return
+    if not isinstance(tangent, Tensor):
+        raise RuntimeError(f"expected Variable or None (got {type(tangent).__name__})")
+    if tangent.shape != result.shape:
+        raise RuntimeError(f"Function {cls.__name__} returned an invalid tangent - got {list(tangent.shape)} but "
+                           f"expected shape {list(result.shape)}")
+    if tangent._data.dtype != result._data.dtype:
+        tangent = tangent.to(result.dtype)
+    if ctx._out is not None:
+        ctx._out_tangent = tangent
+    _attach_tangent(result, tangent)
+
+
+def once_differentiable(fn):
+    """Decorate a `backward` that cannot be differentiated again (it uses numpy, say): it runs without
+    recording, so its gradients have no history (a double backward through it then fails instead of
+    silently using a rule that was never differentiated)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grad_outputs):
+        with grad_mode.no_grad():
+            return fn(ctx, *grad_outputs)
+
+    return wrapper
