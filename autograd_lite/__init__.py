@@ -44,7 +44,7 @@ from .random import (Generator, default_generator, initial_seed, manual_seed, no
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, div, dot, exp, expm1, flatten, log, log1p,  # noqa: A004
                   matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, permute, pow, relu, reshape, sigmoid,
-                  sin, sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, where)
+                  sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402

@@ -14,6 +14,8 @@ import builtins
 import math
 import numbers
 import re
+import sys
+import warnings
 
 import numpy as np
 
@@ -1128,6 +1130,51 @@ class MinDim(MaxDim):
     name = "Min"
 
 
+class Var(Op):
+    r"""$z=\frac{1}{n-c}\sum_i(x_i-m)^2$ over dims, $m$ the mean, $c$ the `correction` (1 by default).
+    VJP: $\bar x=\bar z\,D$ with $D=\partial z/\partial x=\frac{2(x-m)}{n-c}$.   JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
+    name = "Var"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        _reduction_setup(ctx, x, dim, keepdim)
+        ctx.n = n = x.size if dim is None else math.prod([x.shape[d] for d in dim])
+        ctx.scale = 1 / (n - correction) if n > correction else math.inf  # PyTorch divides by max(0, n - c)
+        centered = x - np.sum(x, axis=dim, keepdims=True) / builtins.max(n, 1)
+        with np.errstate(invalid="ignore"):  # 0 * inf: nan, as in PyTorch
+            return np.sum(centered * centered, axis=dim, keepdims=keepdim) * ctx.scale
+
+    @staticmethod
+    def _derivative(ctx):
+        (x,) = ctx.saved_tensors
+        return (x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)) * (2 * ctx.scale)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (_keep_dims(grad, ctx) * ctx.op._derivative(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return sum(x_t * ctx.op._derivative(ctx), ctx.dim, ctx.keepdim)
+
+
+class Std(Var):
+    r"""$z=\sqrt{\mathrm{var}(x)}$ over dims.   VJP: $\bar x=\bar z\,D$ with $D=\frac{x-m}{(n-c)\,z}$ (0 where $z=0$,
+    as PyTorch).   JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
+    name = "Std"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        return np.sqrt(Var.forward(ctx, x, dim, correction, keepdim))
+
+    @staticmethod
+    def _derivative(ctx):
+        z = _keep_dims(ctx.output, ctx)
+        return Var._derivative(ctx) / (2 * where(_const(z._data == 0), 1.0, z))  # z = 0: x = m, so D = 0
+
+
 class LinalgVectorNorm(Op):
     r"""$z=\|x\|_p=(\sum_i|x_i|^p)^{1/p}$ over dims ($p=\infty$: $\max_i|x_i|$).   VJP: $\bar x=\bar z\,D$ with
     $D=\partial z/\partial x=\mathrm{sign}(x)\,|x|^{p-1}/z^{p-1}$ ($x/z$ for $p=2$; 0 where $z=0$, as PyTorch).
@@ -2009,6 +2056,40 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     elif isinstance(p, str):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     return vector_norm(x, p, dim, keepdim, dtype)
+
+
+def _var_or_std(op, x, dim, unbiased, keepdim, correction):
+    name = op.name.lower()
+    if isinstance(dim, bool):  # x.var(False): `unbiased` given first, as PyTorch allows
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (correction=, unbiased=): "
+                        "give either correction or unbiased")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    correction = correction if correction is not None else 0 if unbiased is False else 1
+    dims = _reduced_dims(dim, x, keepdim)
+    n = x.numel() if dims is None else math.prod([x.shape[d] for d in dims])
+    if n - correction <= 0:
+        _warn_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                   "factor (input numel divided by output numel).")
+    return op.apply(x, dim=dims, correction=correction, keepdim=keepdim)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(Var, x, dim, unbiased, keepdim, correction)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(Std, x, dim, unbiased, keepdim, correction)
+
+
+def _warn_user(message):
+    """A UserWarning that points at the user's line: the first caller outside autograd_lite."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "autograd_lite":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def argmax(x, dim=None, keepdim=False):

@@ -94,6 +94,10 @@ SAMPLES = [
     ("min", lambda x: x.min(), [((2, 3), REAL)]),
     ("max_dim", lambda x: x.max(1).values, [((2, 3), REAL)]),
     ("min_dim_keepdim", lambda x: x.min(0, keepdim=True)[0], [((2, 3), REAL)]),
+    ("var", lambda x: x.var(), [((2, 3), REAL)]),
+    ("var_dim_biased", lambda x: x.var(1, unbiased=False, keepdim=True), [((2, 3), REAL)]),
+    ("std", lambda x: x.std(), [((2, 3), REAL)]),
+    ("std_dim_correction0", lambda x: ag.std(x, 1, correction=0), [((2, 3), REAL)]),
     ("norm", lambda x: x.norm(), [((2, 3), REAL)]),
     ("norm_dim_keepdim", lambda x: x.norm(dim=1, keepdim=True), [((2, 3), REAL)]),
     ("norm_p1", lambda x: ag.norm(x, 1), [((2, 3), AWAY)]),
@@ -129,7 +133,9 @@ SAMPLES = [
 
 # How the property tests (tests/test_properties.py) may vary each sample's shapes; a sample not listed
 # keeps the shapes written above (its values are still random). "+" kinds never make a dimension empty,
-# for ops that PyTorch refuses on empty input or that give NaN there (mean, max).
+# for ops that PyTorch refuses on empty input or that give NaN there (mean, max). The std samples keep their
+# shapes: over two elements std is |x1 - x2| / c, whose second derivative is 0 only after a cancellation
+# that rounding spoils.
 SAME, SAME_NONEMPTY = "same", "same+"  # every input takes one random shape (0-d, empty, size-one dims)
 BROADCAST = "broadcast"  # inputs take random shapes that broadcast together
 BROADCAST_INTO_FIRST = "broadcast_into_first"  # the first input has the broadcast shape (in-place ops)
@@ -151,7 +157,7 @@ SHAPES = {
                      "sum_dims_keepdim", "cat", "stack", "index_slice", "index_none", "softmax", "log_softmax"],
                     RENAME),
     **dict.fromkeys(["mean_dim", "mean_keepdim", "max_dim", "min_dim_keepdim", "cross_entropy_probs", "norm_dim_keepdim",
-                     "norm_p1_5", "norm_p3", "norm_inf"],
+                     "norm_p1_5", "norm_p3", "norm_inf", "var_dim_biased"],
                     RENAME_NONEMPTY),
 }
 

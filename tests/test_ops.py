@@ -179,6 +179,22 @@ def test_norm_errors_are_pytorchs():
         ag.linalg.norm(ag.ones(2, 2), 1)
 
 
+
+def test_var_and_std_corrections_and_degenerate_cases_as_pytorch():
+    x = [[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]]
+    assert np.isclose(ag.tensor(x).var().item(), 1.55) and np.isclose(ag.tensor(x).var(correction=0).item(), 1.55 * 5 / 6)
+    assert ag.tensor(x).var(False).item() == ag.tensor(x).var(unbiased=False).item()  # `unbiased` given first
+    assert ag.tensor(x).std(1, True, True).shape == (2, 1) and ag.tensor(x).var(keepdim=True).shape == (1, 1)
+    out, grads = _grads(lambda t: t.std(1), [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
+    assert out.tolist() == [0.0, 0.0] and grads == [[[0.0] * 3] * 2]  # 0 where std is 0, as PyTorch
+    with pytest.warns(UserWarning, match=r"std\(\): degrees of freedom is <= 0") as caught, np.errstate(invalid="ignore"):
+        out, grads = _grads(lambda t: t.std(), [3.0])  # one value, correction 1: nan, as PyTorch
+    assert caught[0].filename == __file__  # the warning names the user's line
+    assert np.isnan(out.item()) and np.isnan(grads[0][0])
+    with pytest.raises(RuntimeError, match="std and var only support floating point and complex dtypes"):
+        ag.tensor([1, 2]).var()
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
@@ -186,6 +202,8 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("ag.expm1(x)", "Expm1Backward0"),
     ("x.square()", "PowBackward0"), ("ag.square(x)", "PowBackward0"),
     ("x.norm()", "LinalgVectorNormBackward0"), ("ag.linalg.norm(x, dim=1)", "LinalgVectorNormBackward0"),
+    ("x.var()", "VarBackward0"), ("ag.var(x, 1, keepdim=True)", "VarBackward0"),
+    ("x.std(correction=0)", "StdBackward0"), ("ag.std(x, 0)", "StdBackward0"),
 ]
 
 
