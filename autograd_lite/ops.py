@@ -1362,6 +1362,56 @@ class SetItem(Op):
         return SetItem.apply(x_t, v_t, index=ctx.index)
 
 
+def _diagonal_index(shape, offset):
+    """Row and column indices of diagonal number `offset` of a matrix (above the main one for offset > 0)."""
+    rows, cols = shape
+    length = builtins.max(0, builtins.min(rows + builtins.min(offset, 0), cols - builtins.max(offset, 0)))
+    i = np.arange(length)
+    return i - builtins.min(offset, 0), i + builtins.max(offset, 0)
+
+
+class DiagEmbed(Op):
+    r"""$Z$ = zeros with the vector $v$ on diagonal $k$ (`diag` of a vector).   VJP: $\bar v$ = diagonal $k$ of $\bar Z$.
+    JVP: $\dot Z$ = zeros with $\dot v$ on diagonal $k$."""
+    name = "DiagEmbed"
+
+    @staticmethod
+    def forward(ctx, v, offset, shape=None):
+        ctx.offset = offset
+        n = len(v) + builtins.abs(offset)
+        out = np.zeros(shape or (n, n), v.dtype)  # a shape is given when this is Diagonal's rule
+        out[_diagonal_index(out.shape, offset)] = v
+        return out
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (Diagonal.apply(grad, offset=ctx.offset),)
+
+    @staticmethod
+    def jvp(ctx, v_t):
+        return DiagEmbed.apply(v_t, offset=ctx.offset, shape=None)
+
+
+class Diagonal(Op):
+    r"""$z$ = diagonal $k$ of the matrix $X$ (`diag` of a matrix, a copy).   VJP: $\bar X$ = zeros with $\bar z$ on
+    diagonal $k$.   JVP: $\dot z$ = diagonal $k$ of $\dot X$."""
+    name = "Diagonal"
+    node_name = "DiagonalBackward0_copy"  # what PyTorch 2.13 names torch.diag's node for a matrix
+
+    @staticmethod
+    def forward(ctx, x, offset):
+        ctx.offset, ctx.input_shape = offset, x.shape
+        return x[_diagonal_index(x.shape, offset)]
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (DiagEmbed.apply(grad, offset=ctx.offset, shape=ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return Diagonal.apply(x_t, offset=ctx.offset)
+
+
 # =====================================================================================================
 # Neural-network functions and losses (used by nn.functional)
 # =====================================================================================================
@@ -2139,6 +2189,15 @@ def stack(tensors, dim=0):
                 f"{list(other.shape)} at entry {i}"
             )
     return Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
+
+
+def diag(x, diagonal=0):
+    """A vector becomes a matrix with it on diagonal `diagonal`; a matrix gives that diagonal, as a vector."""
+    if x.ndim == 1:
+        return DiagEmbed.apply(x, offset=diagonal)
+    if x.ndim == 2:
+        return Diagonal.apply(x, offset=diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
 
 
 def _normalize_index(index):

@@ -596,6 +596,9 @@ class Tensor:
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
 
+    def diag(self, diagonal=0):
+        return _ops.diag(self, diagonal)
+
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 

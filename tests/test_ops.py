@@ -195,6 +195,16 @@ def test_var_and_std_corrections_and_degenerate_cases_as_pytorch():
         ag.tensor([1, 2]).var()
 
 
+
+def test_diag_of_vectors_and_of_non_square_matrices():
+    assert ag.diag(ag.tensor([1, 2]), -1).tolist() == [[0, 0, 0], [1, 0, 0], [0, 2, 0]]  # integers stay integers
+    out, grads = _grads(lambda m: m.diag(1), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert out.tolist() == [2.0, 6.0] and grads == [[[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]]
+    assert ag.ones(2, 3).diag(5).shape == (0,)
+    with pytest.raises(RuntimeError, match=r"diag\(\): Supports 1D or 2D tensors. Got 3D"):
+        ag.diag(ag.ones(2, 2, 2))
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
@@ -204,6 +214,7 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("x.norm()", "LinalgVectorNormBackward0"), ("ag.linalg.norm(x, dim=1)", "LinalgVectorNormBackward0"),
     ("x.var()", "VarBackward0"), ("ag.var(x, 1, keepdim=True)", "VarBackward0"),
     ("x.std(correction=0)", "StdBackward0"), ("ag.std(x, 0)", "StdBackward0"),
+    ("ag.diag(x[0])", "DiagEmbedBackward0"), ("x.diag(1)", "DiagonalBackward0_copy"),
 ]
 
 
