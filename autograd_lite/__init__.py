@@ -43,8 +43,8 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, exp, expm1, flatten, log,  # noqa: A004
-                  log1p, matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, permute, pow, relu, reshape,
-                  sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
+                  log1p, matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, outer, permute, pow, relu,
+                  reshape, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
@@ -84,10 +84,6 @@ def square(x):
 
 def reciprocal(x):
     return x.reciprocal()
-
-
-def outer(a, b):
-    return a.unsqueeze(1) * b.unsqueeze(0)
 
 
 def clone(x):

@@ -2191,6 +2191,14 @@ def stack(tensors, dim=0):
     return Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
 
 
+def outer(x, vec2):
+    """The matrix x yᵀ of two vectors, recorded as PyTorch does: `x` viewed as a column, times `vec2`."""
+    for name, v in (("self", x), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
+    return mul(View.apply(x, shape=(x.shape[0], 1)), vec2)
+
+
 def diag(x, diagonal=0):
     """A vector becomes a matrix with it on diagonal `diagonal`; a matrix gives that diagonal, as a vector."""
     if x.ndim == 1:

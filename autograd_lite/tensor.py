@@ -596,6 +596,9 @@ class Tensor:
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
 
+    def outer(self, vec2):
+        return _ops.outer(self, vec2)
+
     def diag(self, diagonal=0):
         return _ops.diag(self, diagonal)
 

@@ -205,6 +205,16 @@ def test_diag_of_vectors_and_of_non_square_matrices():
         ag.diag(ag.ones(2, 2, 2))
 
 
+
+def test_outer_is_recorded_as_pytorch_records_it():
+    v, w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True), ag.tensor([1.0, -1.0], requires_grad=True)
+    out = v.outer(w)
+    assert out.tolist() == [[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]]
+    assert [type(n).__name__ for n, _ in out.grad_fn.next_functions] == ["ViewBackward0", "AccumulateGrad"]
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument vec2, but got 0-D"):
+        ag.outer(v, ag.tensor(1.0))
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
@@ -215,6 +225,7 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("x.var()", "VarBackward0"), ("ag.var(x, 1, keepdim=True)", "VarBackward0"),
     ("x.std(correction=0)", "StdBackward0"), ("ag.std(x, 0)", "StdBackward0"),
     ("ag.diag(x[0])", "DiagEmbedBackward0"), ("x.diag(1)", "DiagonalBackward0_copy"),
+    ("ag.outer(x[0], x[1])", "MulBackward0"),
 ]
 
 
