@@ -132,6 +132,92 @@ class Div(Op):
         return (x_t - x / y * y_t) / y
 
 
+def _check_integer_division(x, y):
+    if np.result_type(x, y).kind in "iu" and np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")  # PyTorch's whole message; numpy would give 0 and a warning
+
+
+class Remainder(Op):
+    r"""$z=x-y\lfloor x/y\rfloor$ (`x % y`: the sign of $y$).   VJP: $\bar x=\bar z,\ \bar y=-\bar z\lfloor x/y\rfloor$.
+    JVP: $\dot z=\dot x-\dot y\lfloor x/y\rfloor$.   ($\lfloor x/y\rfloor$ is piecewise constant: a constant here.)"""
+    name = "Remainder"
+    overload = 1
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _check_integer_division(x, y)
+        with np.errstate(invalid="ignore"):  # x % 0.0 is nan, as in PyTorch
+            return np.remainder(x, y)
+
+    @staticmethod
+    def _quotient(ctx):
+        x, y = ctx.saved_tensors
+        return _const(np.floor_divide(x._data, y._data))
+
+    @staticmethod
+    def vjp(ctx, grad):
+        need_x, need_y = ctx.needs_input_grad
+        return (grad if need_x else None), (-grad * Remainder._quotient(ctx) if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return x_t - y_t * Remainder._quotient(ctx)
+
+
+class RemainderScalar(Op):
+    r"""$z=x-c\lfloor x/c\rfloor$ (`x % c` for a number $c$).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    name = "Remainder"
+
+    @staticmethod
+    def forward(ctx, x, other):
+        _check_integer_division(x, other)
+        with np.errstate(invalid="ignore"):
+            return np.remainder(x, other)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t
+
+
+class FloorDivide(Op):
+    r"""$z=\lfloor x/y\rfloor$ (`x // y`). Not differentiable in PyTorch: the node is `NotImplemented`, and a
+    backward or a tangent through it raises PyTorch's error."""
+    name = "NotImplemented"
+    node_name = "NotImplemented"
+    aten = "floor_divide"  # the name in the errors
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _check_integer_division(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x // 0.0 is ±inf or nan, as in PyTorch
+            return np.floor_divide(x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        raise RuntimeError(f"derivative for aten::{ctx.op.aten} is not implemented")
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(f"Trying to use forward AD with aten::{ctx.op.aten} that does not support it.")
+
+
+class RemainderOfNumber(FloorDivide):
+    r"""$z=c-x\lfloor c/x\rfloor$ (`c % x` for a number $c$): not differentiable in PyTorch either."""
+    node_name = "NotImplemented"
+    aten = "remainder"
+
+    @staticmethod
+    def forward(ctx, c, x):
+        _check_integer_division(c, x)
+        with np.errstate(invalid="ignore"):
+            return np.remainder(c, x)
+
+
 class Maximum(Op):
     r"""$z=\max(x,y)$ elementwise.   VJP: $\bar x=\bar z\,w,\ \bar y=\bar z\,(1-w)$ with $w=[x>y]+\tfrac12[x=y]$
     (ties split the gradient in half, as PyTorch).   JVP: $\dot z=\dot y+w\,(\dot x-\dot y)$."""
@@ -2054,6 +2140,17 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
 
 def min(x, dim=None, keepdim=False):  # noqa: A001
     return _max_or_min(x, dim, keepdim, False)
+
+
+def floor_divide(x, other):
+    return FloorDivide.apply(_number_or_tensor(x, other), _number_or_tensor(other, x))
+
+
+def remainder(x, other):
+    if not isinstance(x, Tensor):  # a number % a tensor
+        return RemainderOfNumber.apply(_number_or_tensor(x, other), other)
+    other = _number_or_tensor(other, x)
+    return Remainder.apply(x, other) if isinstance(other, Tensor) else RemainderScalar.apply(x, other=other)
 
 
 def maximum(x, other):

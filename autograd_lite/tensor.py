@@ -355,6 +355,18 @@ class Tensor:
     def __rtruediv__(self, other):
         return _ops.mul(_ops.Reciprocal.apply(self), _number_or_tensor(other, self))
 
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
     def __neg__(self):
         return _ops.Neg.apply(self)
 
@@ -445,6 +457,12 @@ class Tensor:
 
     def div(self, other):
         return _ops.div(self, other)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
 
     def pow(self, exponent):
         return _ops.pow(self, exponent)

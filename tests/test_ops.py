@@ -5,6 +5,8 @@ J u through the tangent, and both must agree with (f(x + eps u) - f(x - eps u)) 
 check <w, J u> == <Jᵀ w, u> ties the two rules together. Second order: the reverse rules, recorded with
 create_graph=True, are differentiated again and checked against finite differences of the gradient.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -215,6 +217,29 @@ def test_outer_is_recorded_as_pytorch_records_it():
         ag.outer(v, ag.tensor(1.0))
 
 
+
+def test_floor_divide_is_not_differentiable_and_remainder_is_as_in_pytorch():
+    v = ag.tensor([5.5, -3.25], requires_grad=True)
+    q = v // 2
+    assert q.tolist() == [2.0, -2.0] and q.requires_grad  # recorded, so that backward can say what is wrong
+    with pytest.raises(RuntimeError, match="^derivative for aten::floor_divide is not implemented$"):
+        q.sum().backward()
+    with pytest.raises(RuntimeError, match="^derivative for aten::remainder is not implemented$"):
+        (7.5 % v).sum().backward()
+    with fwAD.dual_level(), pytest.raises(NotImplementedError, match="forward AD with aten::floor_divide that does not"):
+        fwAD.make_dual(ag.tensor([1.0]), ag.tensor([1.0])) // 2
+    w = ag.tensor([2.0, -1.5], requires_grad=True)
+    (v % w).sum().backward()
+    assert (v % w).tolist() == [1.5, -0.25] and v.grad.tolist() == [1.0, 1.0] and w.grad.tolist() == [-2.0, -2.0]
+    i = ag.tensor([7, -7])
+    assert (i // 2).tolist() == [3, -4] and (i % 3).tolist() == [1, 2] and (-7 // i).tolist() == [-1, 1]
+    assert (i // 2).dtype is ag.int64 and (i // 2.5).dtype is ag.float32
+    assert (ag.tensor([7, -7], dtype=ag.int32) // 2).dtype is ag.int32
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        i % ag.tensor([1, 0])
+    assert (ag.tensor([1.0, -1.0]) // 0).tolist() == [math.inf, -math.inf]
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
@@ -226,6 +251,8 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("x.std(correction=0)", "StdBackward0"), ("ag.std(x, 0)", "StdBackward0"),
     ("ag.diag(x[0])", "DiagEmbedBackward0"), ("x.diag(1)", "DiagonalBackward0_copy"),
     ("ag.outer(x[0], x[1])", "MulBackward0"),
+    ("x % 2", "RemainderBackward0"), ("x % x.detach()", "RemainderBackward1"), ("x // 2", "NotImplemented"),
+    ("2 % x", "NotImplemented"),
 ]
 
 
