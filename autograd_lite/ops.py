@@ -603,6 +603,38 @@ class Relu(Op):
         return x_t * _const(ctx.output._data > 0)
 
 
+class LeakyRelu(Op):
+    r"""$z=x$ for $x>0$, $ax$ otherwise ($a$ = `negative_slope`).   VJP: $\bar x=\bar z\,s$ with $s=[x>0]+a[x\le0]$
+    (so $a$ at 0, as PyTorch).   JVP: $\dot z=\dot x\,s$."""
+    name = "LeakyRelu"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{_DTYPE_WORD.get(x.dtype.name, x.dtype)}\'')
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def _slope(ctx):
+        (x,) = ctx.saved_tensors
+        return _const(np.where(x._data > 0, 1, ctx.negative_slope).astype(x._data.dtype))
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * LeakyRelu._slope(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * LeakyRelu._slope(ctx)
+
+
+class LeakyReluInplace(LeakyRelu):
+    r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`."""
+    overload = 1
+
+
 class Sin(Op):
     r"""$z=\sin x$.   VJP: $\bar x=\bar z\cos x$.   JVP: $\dot z=\dot x\cos x$."""
     name = "Sin"

@@ -253,6 +253,7 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("ag.outer(x[0], x[1])", "MulBackward0"),
     ("x % 2", "RemainderBackward0"), ("x % x.detach()", "RemainderBackward1"), ("x // 2", "NotImplemented"),
     ("2 % x", "NotImplemented"),
+    ("F.leaky_relu(x)", "LeakyReluBackward0"), ("F.leaky_relu(x * 1, 0.2, inplace=True)", "LeakyReluBackward1"),
 ]
 
 

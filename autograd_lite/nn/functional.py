@@ -170,8 +170,8 @@ def linear(input, weight, bias=None):  # noqa: A002
     return out + bias if bias is not None else out
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x for x > 0, negative_slope·x otherwise. Built from `where`, so its grad_fn is `WhereBackward0`
-    (PyTorch's is `LeakyReluBackward0`); the gradient is the same, negative_slope at 0 included."""
-    out = ops.where(input > 0, input, input * negative_slope)
-    return input.copy_(out) if inplace else out
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """x for x > 0, negative_slope·x otherwise (its gradient at 0 is negative_slope, as PyTorch's)."""
+    if inplace:
+        return ops.inplace(input, lambda x, _: ops.LeakyReluInplace.apply(x, negative_slope=negative_slope), None)
+    return ops.LeakyRelu.apply(input, negative_slope=negative_slope)
