@@ -12,6 +12,7 @@ A tensor holds its values (`_data`, a numpy array) and four pieces of autograd s
 Arithmetic and methods call the ops in `ops.py`; there is no logic about derivatives in this file.
 """
 import numbers
+import warnings
 import weakref
 
 import numpy as np
@@ -84,8 +85,6 @@ class Tensor:
     @property
     def grad(self):
         if self.grad_fn is not None and not self._retains_grad and self._grad is None:
-            import warnings
-
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
                 "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
@@ -573,7 +572,19 @@ class Tensor:
 
     @property
     def T(self):
-        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+        """All dims reversed. PyTorch deprecates this for tensors that are not matrices, and says so."""
+        n = self._data.ndim
+        if n == 0:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+                          UserWarning, stacklevel=2)
+        elif n != 2:
+            warnings.warn(
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+                "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                UserWarning, stacklevel=2,
+            )
+        return _ops.permute(self, tuple(range(n - 1, -1, -1)))
 
     @property
     def mT(self):

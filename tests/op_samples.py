@@ -77,7 +77,7 @@ SAMPLES = [
     ("linear_bias", lambda x, w, b: F.linear(x, w, b), [((4, 3), REAL), ((2, 3), REAL), ((2,), REAL)]),
     ("linear_nobias_1d", lambda x, w: F.linear(x, w), [((3,), REAL), ((2, 3), REAL)]),
     ("t", lambda x: x.t(), [((2, 3), REAL)]),
-    ("T", lambda x: x.T, [((2, 3, 4), REAL)]),
+    ("T", lambda x: x.T, [((2, 3), REAL)]),  # (PyTorch warns for other ndims; permute reverses them)
     ("transpose", lambda x: x.transpose(0, 2), [((2, 3, 4), REAL)]),
     ("permute", lambda x: x.permute(2, 0, 1), [((2, 3, 4), REAL)]),
     ("reshape", lambda x: x.reshape(3, -1), [((2, 3, 2), REAL)]),

@@ -516,8 +516,12 @@ def test_numpy_refuses_when_grad_is_required_and_detach_allows_it():
 def test_T_and_t():
     x = ag.arange(6.0).reshape(2, 3)
     assert x.T.shape == (3, 2) and x.t().tolist() == x.T.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
-    assert ag.randn(3).T.shape == (3,) and ag.randn(3).t().shape == (3,)
-    assert ag.randn(2, 3, 4).T.shape == (4, 3, 2)
+    with pytest.warns(UserWarning, match=r"^The use of `x.T` on tensors of dimension other than 2 .* is deprecated") as w:
+        assert ag.randn(3).T.shape == (3,) and ag.randn(2, 3, 4).T.shape == (4, 3, 2)
+    assert len(w) == 2 and w[0].filename == __file__  # PyTorch's UserWarning, at the user's line
+    with pytest.warns(UserWarning, match=r"^Tensor.T is deprecated on 0-D tensors. This function is the identity"):
+        assert ag.tensor(1.0).T.item() == 1.0
+    assert ag.randn(3).t().shape == (3,)
     x = ag.ones(2, 3, requires_grad=True)
     assert x.T.grad_fn.name() == "PermuteBackward0" and x.t().grad_fn.name() == "TBackward0"
     assert x.mT.grad_fn.name() == "TransposeBackward0"
