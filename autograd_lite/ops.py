@@ -1431,6 +1431,12 @@ class Slice(Index):
     is_view = True
 
 
+class SliceUnsqueeze(Index):
+    r"""Basic indexing whose last part adds a dim, such as `x[1:, None]` (a view): PyTorch's `UnsqueezeBackward0`."""
+    name = "Unsqueeze"
+    is_view = True
+
+
 class IndexAdd(Op):
     r"""$z=$ zeros of a shape with $g$ added at idx (the reverse of `Index`).   VJP: $\bar g=\bar z[\text{idx}]$.
     JVP: $\dot z$ = zeros with $\dot g$ added at idx."""
@@ -2394,10 +2400,11 @@ def getitem(x, index):
     if index is None:
         return unsqueeze(x, 0)
     # PyTorch applies the parts one by one and names the node after the last one that does something
-    parts = [p for p in (index if isinstance(index, tuple) else (index,))
-             if p is not None and p is not Ellipsis and p != slice(None)]
+    parts = [p for p in (index if isinstance(index, tuple) else (index,)) if p is not Ellipsis and p != slice(None)]
     if parts and isinstance(parts[-1], (int, np.integer)):
         return Select.apply(x, index=index)
+    if parts and parts[-1] is None:
+        return SliceUnsqueeze.apply(x, index=index)
     return Slice.apply(x, index=index)
 
 

@@ -253,6 +253,8 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("ag.outer(x[0], x[1])", "MulBackward0"),
     ("x % 2", "RemainderBackward0"), ("x % x.detach()", "RemainderBackward1"), ("x // 2", "NotImplemented"),
     ("2 % x", "NotImplemented"),
+    ("x[1:, None]", "UnsqueezeBackward0"), ("x[..., None]", "UnsqueezeBackward0"), ("x[0, None]", "UnsqueezeBackward0"),
+    ("x[None, 1:]", "SliceBackward0"), ("x[1:, None, 1]", "SelectBackward0"), ("x[1:, None, :]", "UnsqueezeBackward0"),
     ("F.leaky_relu(x)", "LeakyReluBackward0"), ("F.leaky_relu(x * 1, 0.2, inplace=True)", "LeakyReluBackward1"),
 ]
 
