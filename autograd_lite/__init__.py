@@ -42,7 +42,7 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
                      ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
-from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, exp, expm1, flatten,  # noqa: A004
+from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
                   floor_divide, log, log1p, matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, outer,
                   permute, pow, relu, remainder, reshape, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh,
                   transpose, unsqueeze, var, where)

@@ -635,6 +635,70 @@ class LeakyReluInplace(LeakyRelu):
     overload = 1
 
 
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf element by element (exact, if slowish)
+
+
+class Erf(Op):
+    r"""$z=\mathrm{erf}\,x=\tfrac{2}{\sqrt\pi}\int_0^xe^{-t^2}dt$.   VJP: $\bar x=\bar z\,\tfrac{2}{\sqrt\pi}e^{-x^2}$.
+    JVP: $\dot z=\dot x\,\tfrac{2}{\sqrt\pi}e^{-x^2}$."""
+    name = "Erf"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+    @staticmethod
+    def _derivative(ctx):
+        (x,) = ctx.saved_tensors
+        return exp(-x * x) * (2 / math.sqrt(math.pi))
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * Erf._derivative(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * Erf._derivative(ctx)
+
+
+_GELU_C = math.sqrt(2 / math.pi)  # the tanh approximation: tanh(c (x + 0.044715 x^3))
+
+
+class Gelu(Op):
+    r"""$z=x\,\Phi(x)$, $\Phi$ the standard normal CDF $\tfrac12(1+\mathrm{erf}(x/\sqrt2))$ (`approximate='tanh'`:
+    $\Phi(x)\approx\tfrac12(1+\tanh(\sqrt{2/\pi}(x+0.044715x^3)))$).   VJP: $\bar x=\bar z\,z'(x)$, with
+    $z'=\Phi(x)+x\varphi(x)$ (differentiated the same way for tanh).   JVP: $\dot z=\dot x\,z'(x)$."""
+    name = "Gelu"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f'"GeluKernelImpl" not implemented for \'{_DTYPE_WORD.get(x.dtype.name, x.dtype)}\'')
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + np.asarray(_erf(x * (1 / math.sqrt(2))), dtype=x.dtype))
+
+    @staticmethod
+    def _derivative(ctx):
+        """z'(x), built from ops on the saved x, so that it can be differentiated again."""
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = tanh(_GELU_C * (x + 0.044715 * x * x * x))
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_C * (1 + 3 * 0.044715 * x * x))
+        return 0.5 * (1 + Erf.apply(x * (1 / math.sqrt(2)))) + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * Gelu._derivative(ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * Gelu._derivative(ctx)
+
+
 class Sin(Op):
     r"""$z=\sin x$.   VJP: $\bar x=\bar z\cos x$.   JVP: $\dot z=\dot x\cos x$."""
     name = "Sin"
@@ -1852,6 +1916,10 @@ def log1p(x):
 
 def sqrt(x):
     return Sqrt.apply(x)
+
+
+def erf(x):
+    return Erf.apply(x)
 
 
 def tanh(x):

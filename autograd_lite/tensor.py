@@ -496,6 +496,9 @@ class Tensor:
     def log1p(self):
         return _ops.Log1p.apply(self)
 
+    def erf(self):
+        return _ops.Erf.apply(self)
+
     def sqrt(self):
         return _ops.Sqrt.apply(self)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as ag
+import autograd_lite.nn.functional as F
 from autograd_lite.autograd import forward_ad as fwAD
 
 from .op_samples import SAMPLES, sample_inputs
@@ -240,6 +241,17 @@ def test_floor_divide_is_not_differentiable_and_remainder_is_as_in_pytorch():
     assert (ag.tensor([1.0, -1.0]) // 0).tolist() == [math.inf, -math.inf]
 
 
+
+def test_gelu_and_erf_values_are_pytorchs():
+    x = ag.tensor([-1.0, 0.5, 2.0], dtype=ag.float64)
+    assert np.allclose(F.gelu(x).tolist(), [-0.15865525393145707, 0.34573123063700656, 1.9544997361036416])
+    assert np.allclose(F.gelu(x, approximate="tanh").tolist(), [-0.15880800939172324, 0.34571400982514394, 1.954597694087775])
+    assert np.allclose(ag.erf(x).tolist(), [-0.8427007929497149, 0.5204998778130465, 0.9953222650189527])
+    assert ag.erf(ag.tensor([1, 2])).dtype is ag.float32
+    with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh."):
+        F.gelu(x, approximate="exact")
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
@@ -255,6 +267,7 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
     ("2 % x", "NotImplemented"),
     ("x[1:, None]", "UnsqueezeBackward0"), ("x[..., None]", "UnsqueezeBackward0"), ("x[0, None]", "UnsqueezeBackward0"),
     ("x[None, 1:]", "SliceBackward0"), ("x[1:, None, 1]", "SelectBackward0"), ("x[1:, None, :]", "UnsqueezeBackward0"),
+    ("x.erf()", "ErfBackward0"), ("F.gelu(x)", "GeluBackward0"), ("F.gelu(x, approximate='tanh')", "GeluBackward0"),
     ("F.leaky_relu(x)", "LeakyReluBackward0"), ("F.leaky_relu(x * 1, 0.2, inplace=True)", "LeakyReluBackward1"),
 ]
 

@@ -170,6 +170,13 @@ def linear(input, weight, bias=None):  # noqa: A002
     return out + bias if bias is not None else out
 
 
+def gelu(input, approximate="none"):  # noqa: A002
+    """x·Φ(x), Φ the standard normal CDF; approximate='tanh' uses PyTorch's tanh formula for Φ."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return ops.Gelu.apply(input, approximate=approximate)
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     """x for x > 0, negative_slope·x otherwise (its gradient at 0 is negative_slope, as PyTorch's)."""
     if inplace:
