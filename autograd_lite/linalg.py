@@ -10,7 +10,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if ord is None:
         return vector_norm(A, 2, dim, keepdim, dtype)
     if dim is None and A.ndim not in (1, 2):
-        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+        raise RuntimeError(
+            f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D."
+        )
     matrix = A.ndim == 2 if dim is None else not isinstance(dim, int) and len(dim) == 2
     if not matrix:
         if isinstance(ord, str):

