@@ -2198,7 +2198,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
     np_dtype = None if dtype is None else to_numpy_dtype(dtype)
     if dims is None:
         return Sum.apply(x, dim=None, keepdim=False, dtype=np_dtype)
-    return SumDim.apply(x, dim=dims, keepdim=keepdim, dtype=np_dtype)
+    return SumDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)  # dim=[]: all, as PyTorch
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
@@ -2206,7 +2206,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     np_dtype = None if dtype is None else to_numpy_dtype(dtype)
     if dims is None:
         return Mean.apply(x, dim=None, keepdim=False, dtype=np_dtype)
-    return MeanDim.apply(x, dim=dims, keepdim=keepdim, dtype=np_dtype)
+    return MeanDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)
 
 
 class _ReturnTypes(tuple):

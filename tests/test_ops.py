@@ -253,6 +253,15 @@ def test_gelu_and_erf_values_are_pytorchs():
         F.gelu(x, approximate="exact")
 
 
+
+def test_an_empty_dim_list_reduces_every_dim_as_in_pytorch():
+    x = ag.ones(2, 3, requires_grad=True)
+    assert x.sum([]).item() == 6.0 and x.mean(()).item() == 1.0 and x.sum([], keepdim=True).shape == (1, 1)
+    assert x.sum([]).grad_fn.name() == "SumBackward1" and x.mean([]).grad_fn.name() == "MeanBackward1"
+    x.mean([]).backward()
+    assert np.allclose(x.grad.tolist(), 1 / 6)
+
+
 _X = ag.tensor([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=True)
 NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn name
     ("ag.maximum(x, x.detach())", "MaximumBackward0"),
