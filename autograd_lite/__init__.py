@@ -8,23 +8,27 @@
     loss.backward()
     w.grad
 
-Where to read what (the first five are the engine):
+Where to read what, from the ground floor up (each file uses only what lies below it; the one cycle is
+Tensor's methods calling the ops, which build Tensors):
+    dtypes.py          float32, int64, ..., and the names PyTorch's messages give them (Float, FloatTensor)
+    grad_mode.py       no_grad, enable_grad, set_grad_enabled, inference_mode; the forward-AD and anomaly flags
+    printing.py        reprs as PyTorch's
+    graph.py           the backward graph's nodes (grad_fn, next_functions, AccumulateGrad), saved-value checks
+    engine.py          backward() and grad(): the order nodes run in, gradients summed, routed and stored
     tensor.py          the Tensor and its factories (tensor, zeros, arange, ...)
-    function.py        the op contract (forward / vjp / jvp) and the graph nodes (grad_fn)
-    ops.py             every op, with its reverse (VJP) and forward (JVP) rules
-    engine.py          the backward pass: the order nodes run in, gradients summed and stored
-    grad_mode.py       no_grad, enable_grad, set_grad_enabled, inference_mode
-    autograd/          backward, grad, forward_ad (dual tensors), functional (jacobian, hessian, hvp, ...),
-                       gradcheck, anomaly detection
+    ops/               every op: op.py (the contract, and Op.apply, which records a node), then one file per
+                       family (arithmetic, elementwise, copies, shape, reduction, linalg, indexing, nn), each
+                       op class with its forward, reverse (VJP) and forward (JVP) rules
+    random.py          manual_seed, randn, ...
+    autograd/          PyTorch's torch.autograd: backward, grad, forward_ad (dual tensors), functional
+                       (jacobian, hessian, hvp, ...), Function (custom ops), gradcheck, anomaly detection
     func.py            torch.func-style transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian,
                        linearize
-    jacobian_order.py  in which order to multiply a chain of Jacobians: forward, reverse, or the cheapest hybrid
-                       (import autograd_lite.jacobian_order)
     linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
     optim/             SGD, Adam, AdamW
-    viz.py             pictures of the backward graph, and a step-by-step replay of backward()
-    dtypes.py          float32, int64, ...; random.py: manual_seed, randn, ...; printing.py: reprs as PyTorch's
+    course/            the course's teaching aids, not PyTorch's API: viz (pictures of the graph and of
+                       backward), jacobian_order (in which order to multiply a chain of Jacobians)
 """
 import warnings as _warnings
 
@@ -49,7 +53,6 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
-from . import viz  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat

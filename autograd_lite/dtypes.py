@@ -79,3 +79,30 @@ def set_default_dtype(d):
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _default_float = d
+
+
+# ---------------------------------------------------------------------------------------------------
+# How PyTorch's messages name a dtype. PyTorch has three spellings, and each message uses one of them;
+# they all live here so that every message of this package spells a dtype the way PyTorch's does.
+# ---------------------------------------------------------------------------------------------------
+_SCALAR_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+_CPP_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+             "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char", "bool": "bool"}
+
+
+def scalar_type_name(d):
+    """'Float', 'Double', 'Long', ...: PyTorch's ScalarType names ("result type Float can't be cast ...")."""
+    name = to_numpy_dtype(d).name
+    return _SCALAR_TYPE.get(name, name)
+
+
+def cpp_type_name(d):
+    """'float', 'double', 'long int', ...: the C++ names some of PyTorch's messages use (mm, grad assignment)."""
+    name = to_numpy_dtype(d).name
+    return _CPP_TYPE.get(name, name)
+
+
+def legacy_type_name(d):
+    """'autograd_lite.FloatTensor', ...: the legacy tensor-type names (`tensor.type()`, version-counter errors)."""
+    return f"autograd_lite.{scalar_type_name(d)}Tensor"

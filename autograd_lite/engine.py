@@ -1,26 +1,164 @@
 """The backward engine: walk the graph from the outputs to the leaves, applying each node's rule once.
 
-A node may only run when every gradient meant for it has arrived — all the nodes that consume its
-output have run. So the engine first counts each node's consumers (`_count_consumers`), then runs
-nodes whose count has dropped to zero (Kahn's algorithm). Among the nodes that are ready it picks the
-most recently created one, which is also PyTorch's order; any order that respects the counts would
-give the same gradients.
+`backward()` and `grad()` (below, re-exported by `autograd`) check their arguments, then call
+`run_backward`, which works in three phases, one function each:
 
-Both walks use an explicit stack or heap, never recursion: a chain of a million ops is a graph a
+1. `prepare`: count each node's consumers (the edges pointing at it). With `inputs=` or `grad()`,
+   also decide which nodes lead to a wanted gradient: only those run.
+2. `walk`: Kahn's algorithm. A node runs when every gradient meant for it has arrived, i.e. when all
+   its consumers have run. Running a node means: sum the gradients that arrived, call its reverse rule
+   (`node.op.vjp`), and route each input's gradient to that input's node. Among the nodes that are
+   ready, the most recently created runs first, which is also PyTorch's order; any order that respects
+   the counts gives the same gradients. `kahn_order` is that order, and `backward_order` lists it.
+3. `finish`: accumulate into the leaves' `.grad`, fill `retain_grad()` tensors, free saved values.
+
+Side effects wait until the walk has succeeded, so an error in the middle (a freed graph, a tensor
+modified in place) leaves every `.grad` and every saved value as it was.
+
+Every walk uses an explicit stack or heap, never recursion: a chain of a million ops is a graph a
 million nodes deep, far past Python's recursion limit.
 
-Side effects wait until the walk has succeeded. Leaves' `.grad`, `retain_grad()` results and the
-freeing of saved values are applied only after every node has run, so an error in the middle (a freed
-graph, a tensor modified in place) leaves every `.grad` and every saved value as it was.
+The engine sits below the Tensor: it needs nodes (`graph.py`) and grad modes, and uses gradients only
+through their methods (`+`, `sum_to_size`, `to`, `clone`), so `Tensor.backward` can call it directly.
 """
 import heapq
 import itertools
+import os
+
+import numpy as np
 
 from . import grad_mode
-from .function import AccumulateGrad, _tensor, anomaly_state
+from .grad_mode import anomaly_state
+from .graph import AccumulateGrad, gradient_edge
 
 
-def _count_consumers(roots):
+# ---------------------------------------------------------------------------------------------------
+# The two ways in: backward() accumulates into .grad, grad() returns the gradients
+# ---------------------------------------------------------------------------------------------------
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute the gradient of `tensors` and accumulate it into the `.grad` of the leaves (or of `inputs`).
+
+    grad_tensors: the vector v of the vector-Jacobian product vᵀJ, one per tensor, **with the shape of the
+    tensor** (an output), needed whenever an output is not a scalar.
+    retain_graph: keep the saved values so backward can run through this graph again (default: create_graph).
+    create_graph: record the backward pass itself, so the gradients can be differentiated again.
+    """
+    tensors = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    nodes, grads = root_gradients(tensors, grad_tensors)
+    if inputs is None:
+        run_backward(nodes, grads, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    targets = {}
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        targets[gradient_edge(t)] = t
+    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=targets)
+    with grad_mode.set_grad_enabled(create_graph):
+        for node, g in captured.items():
+            accumulate_grad(targets[node], g, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned as a tuple; no `.grad` is changed."""
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not _is_tensor(t):
+            raise TypeError("grad(): inputs must be Tensors")
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    nodes, grads = root_gradients(outputs, grad_outputs)
+    edges = [gradient_edge(t) for t in inputs]
+    if not allow_unused:  # checked before the pass, so that this error, too, leaves the graph as it was
+        reachable = count_consumers(nodes)
+        for i, edge in enumerate(edges):
+            if edge not in reachable:
+                raise RuntimeError(_unused_message(i))
+    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=set(edges), accumulate=False)
+    result = []
+    for i, (t, edge) in enumerate(zip(inputs, edges)):
+        g = captured.get(edge)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(_unused_message(i))
+            if materialize_grads:
+                g = t.new_zeros(t.shape)
+        elif not create_graph:
+            tangent = g._tangent
+            g = g.detach()
+            if tangent is not None:  # as PyTorch: the gradient keeps its forward-mode tangent (forward-over-reverse)
+                grad_mode.attach_tangent(g, tangent)
+        result.append(g)
+    return tuple(result)
+
+
+def _is_tensor(x):
+    return hasattr(type(x), "grad_fn")  # the engine knows tensors by what they have (it sits below Tensor)
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if _is_tensor(x):
+        return (x,)
+    return tuple(x)
+
+
+def _size(shape):
+    return f"autograd_lite.Size({list(shape)})"
+
+
+def root_gradients(outputs, grad_outputs):
+    """Check outputs and their gradients; return (nodes, gradients) to start the engine from."""
+    grad_outputs = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    nodes, grads = [], []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not _is_tensor(out):
+            raise TypeError(f"outputs must be Tensors, but element {i} is {type(out).__name__}")
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.is_floating_point():
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
+            g = out.new_ones(out.shape)
+        else:
+            if not _is_tensor(g):
+                g = out.new_tensor(np.asarray(g))
+            if g.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g.shape)} and output[{i}] has a shape "
+                    f"of {_size(out.shape)}."
+                )
+            if g.dtype is not out.dtype:
+                g = g.to(out.dtype)
+        nodes.append(gradient_edge(out))
+        grads.append(g)
+    return nodes, grads
+
+
+def _unused_message(i):
+    return (f"The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
+            "allow_unused=True if this is the desired behavior.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The order: consumers counted, then Kahn's algorithm
+# ---------------------------------------------------------------------------------------------------
+def count_consumers(roots):
     """For every node reachable from `roots`: how many edges point at it (its consumers in the graph)."""
     consumers = {}
     stack = []
@@ -41,50 +179,35 @@ def _count_consumers(roots):
     return consumers
 
 
-def backward_order(roots, consumers=None):
-    """Nodes reachable from `roots` in the order the engine runs them (each after all its consumers).
+def kahn_order(roots, consumers):
+    """Yield the nodes reachable from `roots`, each once every node that consumes it has been yielded.
 
-    consumers: counts from `_count_consumers(roots)` if the caller has them (they are used up).
+    The counts in `consumers` are used up. A node's children are released when the caller asks for the
+    next node, so the caller may finish with a node (run its rule) before its children become ready.
     """
-    if consumers is None:
-        consumers = _count_consumers(roots)
     ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
     ready = [(-node._seq, next(ties), node) for node in dict.fromkeys(roots) if consumers[node] == 0]
     heapq.heapify(ready)
-    order = []
+    push, pop = heapq.heappush, heapq.heappop
     while ready:
-        node = heapq.heappop(ready)[2]
-        order.append(node)
+        node = pop(ready)[2]
+        yield node
         for child in node._next:
             if child is not None:
-                consumers[child] -= 1
-                if consumers[child] == 0:
-                    heapq.heappush(ready, (-child._seq, next(ties), child))
-    return order
+                left = consumers[child] - 1
+                consumers[child] = left
+                if left == 0:  # every consumer has run: the child is ready
+                    push(ready, (-child._seq, next(ties), child))
 
 
-def _needed(order, targets):
-    """The nodes from which some target can be reached (`needed`), and among them those whose rule must
-    run to get there (`expand`): for `autograd.grad`, only these do any work."""
-    needed, expand = set(targets), set()
-    for node in reversed(order):  # children come later in `order`, so they are decided first
-        if any(c in needed for c in node._next if c is not None):
-            needed.add(node)
-            expand.add(node)
-    return needed, expand
+def backward_order(roots):
+    """Nodes reachable from `roots` in the order the engine runs them (each after all its consumers)."""
+    return list(kahn_order(roots, count_consumers(roots)))
 
 
-def sum_to(grad, shape):
-    """Undo broadcasting: sum `grad` over the dimensions that broadcasting added or stretched."""
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1)
-    if not stretched:  # only dims added in front (a bias broadcast over a batch): one sum gives the shape
-        return grad.sum(tuple(range(lead)))
-    return grad.sum(tuple(range(lead)) + stretched, keepdim=True).reshape(shape)
-
-
+# ---------------------------------------------------------------------------------------------------
+# The three phases
+# ---------------------------------------------------------------------------------------------------
 def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True, observer=None):
     """Propagate `root_grads` from the nodes `roots` down the graph.
 
@@ -93,110 +216,136 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     observer: a callable told `(node, grad)` as each node runs (used by the backward replay pictures).
     Returns {target node: gradient}.
     """
-    buffers = {}
-    for node, g in zip(roots, root_grads):
-        buffers[node] = buffers[node] + g if node in buffers else g
-
-    consumers = _count_consumers(roots)
-    needed = expand = None
-    if targets is not None:
-        needed, expand = _needed(backward_order(roots, dict(consumers)), targets)
-    ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
-    ready = [(-node._seq, next(ties), node) for node in buffers if consumers[node] == 0]
-    heapq.heapify(ready)
-    heappush, heappop = heapq.heappush, heapq.heappop
-    check_nan = None
-    if anomaly_state.enabled:
-        from .autograd.anomaly_mode import check_nan
-
-    captured = {}
-    leaf_grads = []  # (AccumulateGrad node, gradient), applied after the walk
-    retained = []  # (tensor, gradient) for retain_grad(), applied after the walk
-    ran = []  # nodes whose saved values are freed after the walk unless retain_graph
+    consumers, needed = prepare(roots, targets)
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph  # rules build a graph only when asked to (create_graph=True)
-    after = None  # the node to run next when it is the only one ready (a chain): no trip through the heap
     try:
-        while True:
-            if after is not None:
-                node, after = after, None
-            elif ready:
-                node = heappop(ready)[2]
-            else:
-                break
-            grad = buffers.pop(node, None)
-            if grad is not None:
-                if node._pre_hooks:
-                    for hook in node._pre_hooks:
-                        new = hook(grad)
-                        if new is not None:
-                            grad = new
-                if node._retain is not None:
-                    retained.append((node._retain, grad))
-                if observer is not None:
-                    observer(node, grad)
-            is_leaf = type(node) is AccumulateGrad
-            if targets is not None and node in targets and grad is not None:
-                captured[node] = _leaf_hooks(node, grad) if is_leaf else grad
-            if is_leaf:
-                if grad is not None and accumulate and targets is None:
-                    leaf_grads.append((node, grad))
-                continue
-            grads = None
-            if grad is not None and (expand is None or node in expand):
-                grads = node.op.vjp(node, grad)
-                ran.append(node)
-                if node._hooks:
-                    for hook in node._hooks:
-                        new = hook(grads, (grad,))
-                        if new is not None:
-                            grads = new
-                if check_nan is not None:
-                    check_nan(node, grads)
-            metas = node._inputs_meta
-            for i, child in enumerate(node._next):
-                if child is None:
-                    continue
-                g = grads[i] if grads is not None else None
-                if g is not None and (needed is None or child in needed):
-                    shape, dtype = metas[i]
-                    data = g._data
-                    if data.shape != shape:
-                        g = sum_to(g, shape)
-                    if data.dtype is not dtype and data.dtype != dtype:
-                        g = g.to(dtype)
-                    old = buffers.get(child)
-                    buffers[child] = g if old is None else old + g
-                left = consumers[child] - 1
-                consumers[child] = left
-                if left == 0:  # every consumer has run: the child is ready
-                    if after is None and not ready:
-                        after = child
-                    else:
-                        if after is not None:
-                            heappush(ready, (-after._seq, next(ties), after))
-                            after = None
-                        heappush(ready, (-child._seq, next(ties), child))
+        outcome = walk(roots, root_grads, consumers, needed, targets, accumulate, observer)
     finally:
         grad_mode.enabled = previous_mode
+    finish(outcome, retain_graph, create_graph)
+    return outcome.captured
 
-    # The walk succeeded: now change state.
+
+def prepare(roots, targets):
+    """Phase 1: count every node's consumers; with `targets`, find the nodes that lead to one.
+
+    Returns (consumers, needed): `needed` is None when every node runs, else the set of nodes whose rule
+    must run (a target reached, on the way to another target, runs too).
+    """
+    consumers = count_consumers(roots)
+    if targets is None:
+        return consumers, None
+    order = list(kahn_order(roots, dict(consumers)))
+    needed = set()
+    for node in reversed(order):  # children come later in `order`, so they are decided first
+        if any(c in targets or c in needed for c in node._next if c is not None):
+            needed.add(node)
+    return consumers, needed
+
+
+class _Outcome:
+    """What the walk leaves for `finish`: leaves' gradients, retained gradients, nodes run, captured."""
+
+    __slots__ = ("leaf_grads", "retained", "ran", "captured")
+
+    def __init__(self):
+        self.leaf_grads = []  # (AccumulateGrad node, gradient)
+        self.retained = []  # (weak reference to a tensor with retain_grad(), gradient)
+        self.ran = []  # nodes whose rule ran: their saved values are freed unless retain_graph
+        self.captured = {}  # {target node: gradient}
+
+
+def walk(roots, root_grads, consumers, needed, targets, accumulate, observer):
+    """Phase 2: run the nodes in Kahn order, each with the sum of the gradients that reached it."""
+    buffers = {}  # node -> the sum of the gradients that have reached it so far
+    for node, g in zip(roots, root_grads):
+        buffers[node] = buffers[node] + g if node in buffers else g
+    check_nan = anomaly_state.enabled and anomaly_state.check_nan
+    out = _Outcome()
+    for node in kahn_order(roots, consumers):
+        grad = buffers.pop(node, None)
+        if grad is None:  # nothing reached this node (every path to it carried no gradient)
+            continue
+        if node._pre_hooks:
+            for hook in node._pre_hooks:
+                new = hook(grad)
+                if new is not None:
+                    grad = new
+        if node._retain is not None:
+            out.retained.append((node._retain, grad))
+        if observer is not None:
+            observer(node, grad)
+        if type(node) is AccumulateGrad:  # a leaf: its gradient is stored after the walk (or returned)
+            if targets is not None:
+                if node in targets:
+                    out.captured[node] = leaf_hooks(node, grad)
+            elif accumulate:
+                out.leaf_grads.append((node, grad))
+            continue
+        if targets is not None:
+            if node in targets:
+                out.captured[node] = grad
+            if node not in needed:
+                continue
+        grads = call_rule(node, grad, check_nan)
+        out.ran.append(node)
+        route(node, grads, buffers, needed, targets)
+    return out
+
+
+def call_rule(node, grad, check_nan=False):
+    """The gradients for `node`'s inputs: its op's reverse rule, then the node's hooks."""
+    grads = node.op.vjp(node, grad)
+    if node._hooks:
+        for hook in node._hooks:
+            new = hook(grads, (grad,))
+            if new is not None:
+                grads = new
+    if check_nan:
+        raise_if_nan(node, grads)
+    return grads
+
+
+def route(node, grads, buffers, needed, targets):
+    """Add each input's gradient into the buffer of that input's node, with the input's shape and dtype
+    (broadcasting undone by `sum_to_size`: a rule may return a gradient of the output's shape)."""
+    metas = node._inputs_meta
+    for i, child in enumerate(node._next):
+        if child is None:
+            continue
+        g = grads[i]
+        if g is None or (needed is not None and child not in needed and child not in targets):
+            continue
+        shape, dtype = metas[i]
+        data = g._data
+        if data.shape != shape:
+            g = g.sum_to_size(shape)
+        if data.dtype is not dtype and data.dtype != dtype:
+            g = g.to(dtype)
+        old = buffers.get(child)
+        buffers[child] = g if old is None else old + g
+
+
+def finish(outcome, retain_graph, create_graph):
+    """Phase 3, once the walk has succeeded: store the leaves' gradients, fill retained `.grad`s, free the
+    saved values of the nodes that ran (unless `retain_graph`)."""
     with grad_mode.set_grad_enabled(create_graph):
-        for node, g in leaf_grads:
-            accumulate_grad(node.variable, _leaf_hooks(node, g), create_graph)
-        for ref, g in retained:
+        for node, g in outcome.leaf_grads:
+            accumulate_grad(node.variable, leaf_hooks(node, g), create_graph)
+        for ref, g in outcome.retained:
             tensor = ref()
             if tensor is not None:
                 if not create_graph:
                     g = g.detach().clone()
                 tensor._grad = g if tensor._grad is None else tensor._grad + g
     if not retain_graph:
-        for node in ran:
+        for node in outcome.ran:
             node._release()
-    return captured
 
 
-def _leaf_hooks(node, grad):
+def leaf_hooks(node, grad):
+    """The leaf tensor's own hooks (`leaf.register_hook`), which may replace its gradient."""
     hooks = node.variable._hooks
     if hooks:
         for hook in hooks:
@@ -211,9 +360,36 @@ def accumulate_grad(variable, grad, create_graph):
     old = variable._grad
     if old is None:
         # a copy either way: the engine may hand the same gradient to several leaves (a + b), or a view (t())
-        variable._grad = grad.clone() if create_graph else _tensor._wrap(grad._data.astype(variable._data.dtype, copy=True))
+        variable._grad = grad.clone() if create_graph else grad.detach().clone()
     elif create_graph or grad_mode.enabled:
         variable._grad = old + grad
     else:
         old._data += grad._data
         old._vc[0] += 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Anomaly detection's check (switched on by autograd.detect_anomaly)
+# ---------------------------------------------------------------------------------------------------
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def forward_trace(node):
+    """Where `node`'s op was called: the stack recorded when it was made, ending at the last frame of the
+    user's code (the frames inside autograd_lite, such as `Tensor.__matmul__` -> `matmul` -> `mm`, are
+    dropped from the end)."""
+    frames = list(node._trace or ())
+    while frames and frames[-1].startswith(f'  File "{_PACKAGE}'):
+        frames.pop()
+    return "".join(frames) if frames else "  (created before anomaly detection was enabled)\n"
+
+
+def raise_if_nan(node, grads):
+    """Raise if the rule of `node` returned NaN, with the forward traceback of where `node` was made."""
+    for i, g in enumerate(grads):
+        if g is not None and g._data.dtype.kind == "f" and np.isnan(g._data).any():
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output.\n"
+                f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                f"{forward_trace(node)}"
+            )

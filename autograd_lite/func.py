@@ -39,9 +39,10 @@ from . import grad_mode
 from .autograd import forward_ad as fwAD
 from .autograd import grad as _autograd_grad
 from .autograd.functional import _column_blocks, _stack_to, _standard_basis
-from .function import AccumulateGrad, forward_ad_state
+from .grad_mode import attach_tangent, forward_ad_state
+from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias
-from .tensor import Tensor, _edge, ones_like, zeros_like
+from .tensor import Tensor, ones_like, zeros_like
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
@@ -138,7 +139,7 @@ def _detached(t):
     """`t` cut from the graph, but keeping its tangent if an enclosing forward transform gave it one."""
     d = t.detach()
     if t._tangent is not None:
-        fwAD._attach_tangent(d, t._tangent)
+        attach_tangent(d, t._tangent)
     return d
 
 
@@ -165,8 +166,8 @@ def _stand_in(x, tracked):
 def _reaches_outside(outputs, stand_ins):
     """Whether the graph of `outputs` reaches a leaf other than our own stand-ins — that is, whether
     something outside this transform is being differentiated, so our results must stay in the graph."""
-    own = {_edge(t) for t in stand_ins if t.grad_fn is None}
-    stack_ = [_edge(o) for o in outputs if o._requires_grad]
+    own = {gradient_edge(t) for t in stand_ins if t.grad_fn is None}
+    stack_ = [gradient_edge(o) for o in outputs if o._requires_grad]
     seen = set(stack_)
     while stack_:  # iterative graph walk
         node = stack_.pop()

@@ -1,4 +1,4 @@
-"""Grad modes: whether operations record themselves in the graph.
+"""Grad modes: whether operations record themselves in the graph, carry tangents, and watch for NaN.
 
 Every op checks one flag, `grad_mode.enabled`, before it builds a node. Inside `no_grad()` the flag is
 False, so results have `requires_grad=False` and no `grad_fn`: nothing is saved for backward, which is
@@ -6,8 +6,17 @@ what makes inference cheaper. `enable_grad()` turns recording back on inside a `
 `set_grad_enabled(mode)` sets it from a variable (handy for `train`/`eval` code paths).
 
 All three work as context managers and as decorators, like PyTorch's.
+
+Two more switches live here because every op reads them, so they sit below the ops (the context
+managers that set them are PyTorch's, in `autograd/`):
+
+* `forward_ad_state`: whether a `forward_ad.dual_level` is open, so that ops compute tangents
+  (`autograd/forward_ad.py`); `attach_tangent` gives a tensor its tangent for that level.
+* `anomaly_state`: whether anomaly detection is on (`autograd/anomaly_mode.py`): nodes then remember
+  where they were created, and the engine checks every gradient for NaN.
 """
 import functools
+import weakref
 
 enabled = True
 
@@ -94,3 +103,39 @@ class set_grad_enabled(_GradModeContext):
 
 def is_grad_enabled():
     return enabled
+
+
+# ---------------------------------------------------------------------------------------------------
+# Forward-mode AD and anomaly detection: the flags that ops and the engine read
+# ---------------------------------------------------------------------------------------------------
+class _ForwardAD:
+    """Whether a `forward_ad.dual_level` is open (`level`), and so whether ops must propagate tangents
+    (`active`; switched off while a forward rule runs, which sees primals only)."""
+
+    active = False
+    level = None
+
+
+forward_ad_state = _ForwardAD()
+_duals = weakref.WeakSet()  # tensors holding a tangent of the open level: their tangents go when it exits
+
+
+def attach_tangent(t, tangent):
+    """Give tensor `t` the tangent `tangent` for the open forward-AD level."""
+    t._tangent = tangent
+    _duals.add(t)
+
+
+def drop_tangents():
+    """Forget every tangent of the level that is closing."""
+    for t in list(_duals):
+        t._tangent = None
+    _duals.clear()
+
+
+class _Anomaly:
+    enabled = False
+    check_nan = True
+
+
+anomaly_state = _Anomaly()

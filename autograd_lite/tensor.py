@@ -9,7 +9,9 @@ A tensor holds its values (`_data`, a numpy array) and four pieces of autograd s
   saved, so a backward that would use a value modified since raises instead of returning a wrong
   gradient. Tensors sharing memory (`detach()`, views) share the counter.
 
-Arithmetic and methods call the ops in `ops.py`; there is no logic about derivatives in this file.
+Arithmetic and methods call the ops in `ops/`; there is no logic about derivatives in this file.
+`backward()` calls the engine, which sits below this file (it knows nodes, and uses gradients only
+through their methods).
 """
 import numbers
 import warnings
@@ -17,8 +19,8 @@ import weakref
 
 import numpy as np
 
-from . import dtypes
-from .function import AccumulateGrad, _RemovableHandle
+from . import dtypes, engine
+from .graph import RemovableHandle
 from .printing import tensor_repr
 
 
@@ -104,14 +106,11 @@ class Tensor:
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
                     f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
-            if value.dtype is not self.dtype:
-                from .ops import _C_TYPE, _DTYPE_WORD  # PyTorch names the two dtypes in two styles here
-
-                new, own = value._data.dtype.name, self._data.dtype.name
+            if value.dtype is not self.dtype:  # PyTorch names the two dtypes in two styles here
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_C_TYPE.get(new, new)}' to a tensor with grad_dtype "
-                    f"'{_DTYPE_WORD.get(own, own)}'. The gradient must match the tensor's grad_dtype (defaults to the "
-                    "tensor's dtype)."
+                    f"attempting to assign a gradient with dtype '{dtypes.cpp_type_name(value._data.dtype)}' to a "
+                    f"tensor with grad_dtype '{dtypes.scalar_type_name(self._data.dtype)}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype)."
                 )
         self._grad = value
 
@@ -136,17 +135,15 @@ class Tensor:
             if node._pre_hooks is None:
                 node._pre_hooks = []
             node._pre_hooks.append(hook)
-            return _RemovableHandle(node._pre_hooks, hook)
+            return RemovableHandle(node._pre_hooks, hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+        return RemovableHandle(self._hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see `autograd.backward`)."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         """The same values (shared memory, shared version counter), cut from the graph."""
@@ -197,10 +194,6 @@ class Tensor:
     @property
     def device(self):
         return "cpu"
-
-    @property
-    def is_floating_point_(self):
-        return self._data.dtype.kind == "f"
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -275,9 +268,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            from .function import _legacy_type
-
-            return _legacy_type(self._data)
+            return dtypes.legacy_type_name(self._data.dtype)
         return self.to(dtype)
 
     def float(self):
@@ -628,6 +619,15 @@ class Tensor:
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
 
+    def sum_to_size(self, *size):
+        """Sum this tensor down to `size`, undoing broadcasting (what the engine does to every gradient)."""
+        size = _varargs(size)
+        shape = self._data.shape
+        lead = len(shape) - len(size)
+        if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
+            raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+        return _ops.sum_to(self, size)
+
     def outer(self, vec2):
         return _ops.outer(self, vec2)
 
@@ -672,10 +672,10 @@ class Tensor:
         return _ops.inplace(self, lambda x, _: _ops.clamp(x, min, max), None)
 
     def new_zeros(self, *size, dtype=None):
-        return zeros(*size, dtype=dtype if dtype is not None else self.dtype)
+        return _wrap(np.zeros(_shape(size), self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)))
 
     def new_ones(self, *size, dtype=None):
-        return ones(*size, dtype=dtype if dtype is not None else self.dtype)
+        return _wrap(np.ones(_shape(size), self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)))
 
     def new_tensor(self, data, dtype=None):
         return tensor(data, dtype=dtype if dtype is not None else self.dtype)
@@ -712,19 +712,6 @@ def _wrap(arr, vc=None):
     t._retains_grad = False
     t._tangent = None
     return t
-
-
-def _edge(t):
-    """Where a gradient for tensor `t` should go: its grad_fn, its AccumulateGrad node, or nowhere."""
-    if t.grad_fn is not None:
-        return t.grad_fn
-    if not t._requires_grad:
-        return None
-    acc = t._accumulator() if t._accumulator is not None else None
-    if acc is None:  # one AccumulateGrad per leaf while any graph uses it (held weakly by the tensor)
-        acc = AccumulateGrad(t)
-        t._accumulator = weakref.ref(acc)
-    return acc
 
 
 _F64 = np.dtype(np.float64)
@@ -940,4 +927,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _new(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
-from . import ops as _ops  # noqa: E402  (ops import Tensor from this module)
+# The one import cycle of the package, and the one every tensor library has: Tensor's methods call the
+# ops, and the ops build Tensors. It closes here, at the end, once `Tensor` and the helpers the ops import
+# from this module exist.
+from . import ops as _ops  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 
 import autograd_lite as ag
 from autograd_lite.engine import backward_order, run_backward
-from autograd_lite.function import FREED_MESSAGE
+from autograd_lite.graph import FREED_MESSAGE
 
 
 def leaf(values, dtype=None):

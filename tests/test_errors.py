@@ -16,7 +16,7 @@ import pytest
 import autograd_lite as ag
 import autograd_lite.nn.functional as F
 from autograd_lite.autograd import forward_ad as fwAD
-from autograd_lite.function import FREED_MESSAGE
+from autograd_lite.graph import FREED_MESSAGE
 
 CATALOGUE = []
 
@@ -674,6 +674,13 @@ def inplace_add_of_a_float_into_a_long_tensor():
     return (lambda: a.add_(1.5)), [a]
 
 
+@mistake(RuntimeError, "result type Double can't be cast to the desired output type Long")
+def inplace_add_of_a_double_tensor_into_a_long_tensor():
+    # PyTorch names float64 Double here (this message once said Float for every floating type)
+    a, b = ag.ones(2, dtype=ag.int64), ag.ones(2, dtype=ag.float64)
+    return (lambda: a.add_(b)), [a, b]
+
+
 @mistake(RuntimeError, "result type Float can't be cast to the desired output type Long")
 def inplace_true_division_of_a_long_tensor():
     a = ag.ones(2, dtype=ag.int64)
@@ -870,7 +877,7 @@ def test_mistake_raises_pytorchs_error_and_changes_nothing(setup, exception, mes
     assert str(info.value) == message
     _assert_same(before, _snapshot(tensors))
     assert ag.is_grad_enabled()
-    from autograd_lite.function import forward_ad_state
+    from autograd_lite.grad_mode import forward_ad_state
 
     assert forward_ad_state.level is None, "a failed call left a dual level open"
 

@@ -26,7 +26,7 @@ def test_no_grad_records_nothing_and_saves_nothing():
     import gc
     import weakref
 
-    from autograd_lite.function import Node
+    from autograd_lite.graph import Node
 
     x = ag.ones(3, requires_grad=True)
     gc.collect()

@@ -6,13 +6,11 @@ showing where in your code its forward op ran.
 
 The message's first line is PyTorch's ("Function 'SqrtBackward0' returned nan values in its 0th
 output."). PyTorch shows the forward traceback as a separate warning; here it is part of the error
-message, so it appears wherever the error does (a notebook cell's output included).
+message, so it appears wherever the error does (a notebook cell's output included). The flags live in
+`grad_mode.anomaly_state`; the check itself is `engine.raise_if_nan`.
 """
-import os
-
-import numpy as np
-
-from ..function import anomaly_state
+from ..engine import forward_trace  # noqa: F401  (where a node was made; the engine's NaN check prints it)
+from ..grad_mode import anomaly_state
 
 
 class detect_anomaly:
@@ -54,29 +52,3 @@ class set_detect_anomaly:
 
 def is_anomaly_enabled():
     return anomaly_state.enabled
-
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def forward_trace(node):
-    """Where `node`'s op was called: the stack recorded when it was made, ending at the last frame of the
-    user's code (the frames inside autograd_lite, such as `Tensor.__matmul__` -> `matmul` -> `mm`, are
-    dropped from the end)."""
-    frames = list(node._trace or ())
-    while frames and frames[-1].startswith(f'  File "{_PACKAGE}'):
-        frames.pop()
-    return "".join(frames) if frames else "  (created before anomaly detection was enabled)\n"
-
-
-def check_nan(node, grads):
-    """Raise if the rule of `node` returned NaN, with the forward traceback of where `node` was made."""
-    if not anomaly_state.check_nan:
-        return
-    for i, g in enumerate(grads):
-        if g is not None and g._data.dtype.kind == "f" and np.isnan(g._data).any():
-            where = forward_trace(node)
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {i}th output.\n"
-                f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{where}"
-            )

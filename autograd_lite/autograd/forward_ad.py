@@ -7,19 +7,16 @@ rule — the directional derivative J·v travels forward with the values, one op
 direction: the cost of forward mode scales with the number of inputs, reverse mode's with outputs.
 
 Tangents are dropped when the level exits. Only one level can be open at a time, as in PyTorch.
+The level's state, which every op reads, lives in `grad_mode.forward_ad_state`; each op's forward rule
+is applied by `ops.op.push_tangent`.
 """
-import weakref
 from collections import namedtuple
 
-import numpy as np
-
-from ..function import forward_ad_state
+from ..grad_mode import attach_tangent, drop_tangents, forward_ad_state
 from ..ops import Alias
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
-
-_duals = weakref.WeakSet()  # tensors holding a tangent of the open level, cleared when it exits
 
 
 class dual_level:
@@ -42,9 +39,7 @@ def enter_dual_level():
 
 
 def exit_dual_level(*, level=None):
-    for t in list(_duals):
-        t._tangent = None
-    _duals.clear()
+    drop_tangents()
     forward_ad_state.level = None
     forward_ad_state.active = False
 
@@ -73,7 +68,7 @@ def make_dual(tensor, tangent, *, level=None):
         dual = Alias.apply(tensor)
     finally:
         forward_ad_state.active = previous
-    _attach_tangent(dual, tangent)
+    attach_tangent(dual, tangent)
     return dual
 
 
@@ -88,40 +83,3 @@ def unpack_dual(tensor, *, level=None):
     finally:
         forward_ad_state.active = previous
     return UnpackedDualTensor(primal, tensor._tangent)
-
-
-def _attach_tangent(t, tangent):
-    t._tangent = tangent
-    _duals.add(t)
-
-
-def _zero_tangent(a):
-    return _wrap(np.zeros(a._data.shape, a._data.dtype))
-
-
-def _compute_tangent(op, ctx, inputs, result):
-    """Apply `op`'s forward rule to the inputs' tangents (zeros where an input has none)."""
-    tangents = []
-    for a in inputs:
-        if isinstance(a, Tensor):
-            tangents.append(a._tangent if a._tangent is not None else _zero_tangent(a))
-        elif a is None or isinstance(a, np.ndarray):
-            tangents.append(None)
-        else:
-            tangents.append(0.0)
-    forward_ad_state.active = False  # the rule sees primals only: no tangents of tangents
-    try:
-        tangent = op.jvp(ctx, *tangents)
-    finally:
-        forward_ad_state.active = True
-    if tangent is None:
-        return
-    if not isinstance(tangent, Tensor):
-        tangent = _wrap(np.asarray(tangent, dtype=result._data.dtype))
-    if tangent.shape != result.shape:
-        tangent = tangent.expand(result.shape)
-    if tangent._data.dtype != result._data.dtype and result._data.dtype.kind == "f":
-        tangent = tangent.to(result.dtype)
-    if op.save_output and ctx._out is not None:
-        ctx._out_tangent = tangent
-    _attach_tangent(result, tangent)

@@ -22,8 +22,9 @@ A subclass gives the op's computation and its rules as static methods::
 
 How it sits on the engine. `ctx` *is* the node: `apply` makes an instance of `SquareBackward`, a
 `Node` subclass generated once per Function subclass (as `Op.__init_subclass__` does for built-in
-ops), lets `forward` fill it, and, if an input requires grad, connects it to the graph exactly as
-`Op._record` does, so it becomes `y.grad_fn`. The engine calls `node.op.vjp(node, grad)` on every
+ops), lets `forward` fill it, and, if an input requires grad, connects it to the graph with the same
+`record_node` that `Op.apply` uses, so it becomes `y.grad_fn`; a tangent is pushed by the same
+`push_tangent`. The engine calls `node.op.vjp(node, grad)` on every
 node; for a custom Function `op` is a small adapter whose `vjp` calls the user's `backward` and
 checks what it returned (how many gradients, their types and shapes) with PyTorch's error messages.
 The engine itself is unchanged: broadcasting, dtype casts, freeing and retain_graph work as for
@@ -37,15 +38,16 @@ Differences from PyTorch: `forward` returns a single tensor (tuple outputs are n
 `save_for_forward` if it was called, else those of `save_for_backward` (PyTorch gives the latter only
 when a graph is being recorded).
 """
+import functools
 import inspect
 
 import numpy as np
 
 from .. import grad_mode
-from ..function import (FREED_MESSAGE, Node, _modified_message, _modified_message_output, _sequence,
-                        anomaly_state, forward_ad_state)
-from ..tensor import Tensor, _edge, _wrap
-from .forward_ad import _attach_tangent
+from ..grad_mode import attach_tangent, forward_ad_state
+from ..graph import FREED_MESSAGE, Node, check_version, modified_message
+from ..ops import push_tangent, record_node
+from ..tensor import Tensor, _wrap
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 
@@ -119,8 +121,8 @@ class BackwardCFunction(FunctionCtx, Node):
         for value, version in zip(saved, self._saved_versions):
             if value is _OUTPUT:
                 value = self._output()
-            elif value is not None and value._vc[0] != version:
-                raise RuntimeError(_modified_message(value, version))
+            elif value is not None:
+                check_version(value, version)
             result.append(value)
         return tuple(result)
 
@@ -129,13 +131,13 @@ class BackwardCFunction(FunctionCtx, Node):
         PyTorch unpacks a saved output), so that a backward using it can be differentiated again."""
         data, vc = self._out
         if vc[0] != self._out_version:
-            raise RuntimeError(_modified_message_output(self, data, vc[0], self._out_version))
+            raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
         t = _wrap(data, vc)
         if self._seq is not None:
             t._requires_grad = True
             t.grad_fn = self
         if self._out_tangent is not None and forward_ad_state.active:
-            _attach_tangent(t, self._out_tangent)
+            attach_tangent(t, self._out_tangent)
         return t
 
 
@@ -179,7 +181,28 @@ class _FunctionOp:
 
     @staticmethod
     def jvp(ctx, *tangents):
-        return ctx._forward_cls.jvp(ctx, *tangents)
+        """The user's `jvp`, given None for the arguments that are not tensors (as PyTorch gives)."""
+        tangents = [t if isinstance(t, Tensor) else None for t in tangents]
+        ctx._in_jvp = True  # ctx.saved_tensors then gives save_for_forward's tensors
+        try:
+            tangent = ctx._forward_cls.jvp(ctx, *tangents)
+        finally:
+            ctx._in_jvp = False
+        if isinstance(tangent, tuple) and len(tangent) == 1:
+            tangent = tangent[0]
+        return tangent
+
+    @staticmethod
+    def fit_tangent(ctx, tangent, result):
+        """Check the user's tangent with PyTorch's messages (it is not broadcast, as a built-in op's is)."""
+        if not isinstance(tangent, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(tangent).__name__})")
+        if tangent.shape != result.shape:
+            raise RuntimeError(f"Function {ctx._forward_cls.__name__} returned an invalid tangent - got {list(tangent.shape)} but "
+                               f"expected shape {list(result.shape)}")
+        if tangent._data.dtype != result._data.dtype:
+            tangent = tangent.to(result.dtype)
+        return tangent
 
 
 def _expandable(shape, to):
@@ -278,9 +301,12 @@ class Function:
 
         _save(ctx, args, out, result)
         if record:
-            _record(ctx, args, result)
+            # edges for the tensor arguments only (as PyTorch's next_functions); _arg_metas keeps one entry per
+            # argument, for checking what backward returns
+            ctx._arg_metas = tuple([(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args])
+            record_node(ctx, args, result, tensors_only=True)
         if dual:
-            _tangent(cls, ctx, args, result)
+            push_tangent(type(ctx).op, ctx, args, result)
         return result
 
 
@@ -307,66 +333,10 @@ def _save(ctx, args, out, result):
     ctx._saved_versions = tuple(versions)
 
 
-def _record(ctx, args, result):
-    """Connect `ctx` to the graph, as `Op._record` does for built-in ops. As in PyTorch, a custom node
-    has an edge for each tensor argument only (`next_functions` skips numbers and other options)."""
-    nodes, metas = [], []
-    for a in args:
-        if isinstance(a, Tensor):
-            metas.append((a._data.shape, a._data.dtype))
-            nodes.append(a.grad_fn if a.grad_fn is not None else _edge(a))
-        else:
-            metas.append(None)
-    ctx._seq = next(_sequence)
-    ctx._next = tuple(nodes)
-    ctx._arg_metas = tuple(metas)
-    ctx._inputs_meta = tuple([m for m in metas if m is not None])
-    if anomaly_state.enabled:
-        import traceback
-
-        ctx._trace = traceback.format_stack()[:-3]
-    result._requires_grad = True
-    result.grad_fn = ctx
-
-
-def _tangent(cls, ctx, args, result):
-    """The output's tangent from the user's `jvp`: one tangent per input (zeros for a tensor without one,
-    None for a non-tensor), computed on primals only."""
-    tangents = []
-    for a in args:
-        if isinstance(a, Tensor):
-            tangents.append(a._tangent if a._tangent is not None else _wrap(np.zeros_like(a._data)))
-        else:
-            tangents.append(None)
-    forward_ad_state.active = False
-    ctx._in_jvp = True
-    try:
-        tangent = type(ctx).op.jvp(ctx, *tangents)
-    finally:
-        forward_ad_state.active = True
-        ctx._in_jvp = False
-    if isinstance(tangent, tuple) and len(tangent) == 1:
-        tangent = tangent[0]
-    if tangent is None:
-        return
-    if not isinstance(tangent, Tensor):
-        raise RuntimeError(f"expected Variable or None (got {type(tangent).__name__})")
-    if tangent.shape != result.shape:
-        raise RuntimeError(f"Function {cls.__name__} returned an invalid tangent - got {list(tangent.shape)} but "
-                           f"expected shape {list(result.shape)}")
-    if tangent._data.dtype != result._data.dtype:
-        tangent = tangent.to(result.dtype)
-    if ctx._out is not None:
-        ctx._out_tangent = tangent
-    _attach_tangent(result, tangent)
-
-
 def once_differentiable(fn):
     """Decorate a `backward` that cannot be differentiated again (it uses numpy, say): it runs without
     recording, so its gradients have no history (a double backward through it then fails instead of
     silently using a rule that was never differentiated)."""
-    import functools
-
     @functools.wraps(fn)
     def wrapper(ctx, *grad_outputs):
         with grad_mode.no_grad():

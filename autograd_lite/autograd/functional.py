@@ -27,7 +27,7 @@ from .. import grad_mode
 from ..ops import stack
 from ..tensor import Tensor, _wrap, zeros_like
 from . import forward_ad as fwAD
-from . import grad as _grad
+from ..engine import grad as _grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 

@@ -7,6 +7,7 @@ float32 rounding error swamps the difference quotient.
 """
 import numpy as np
 
+from ..engine import grad
 from ..tensor import Tensor, _wrap
 from . import forward_ad as fwAD
 
@@ -38,7 +39,6 @@ def _numerical_jacobian(fn, inputs, index, eps):
 
 
 def _analytical_jacobian(fn, inputs, index):
-    from . import grad  # defined in autograd/__init__.py after this module is imported
 
     outs = [o for o in _tuple(fn(*inputs)) if isinstance(o, Tensor)]
     x = inputs[index]
@@ -101,7 +101,6 @@ def _forward_jacobian(fn, inputs, index):
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **unused):
     """gradcheck of the gradient itself: checks that the reverse rules differentiate correctly."""
-    from . import grad  # defined in autograd/__init__.py after this module is imported
 
     inputs = _tuple(inputs)
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):

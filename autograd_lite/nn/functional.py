@@ -7,7 +7,7 @@ Each loss is one op in `ops.py` (so its `grad_fn` carries PyTorch's name, such a
 import math
 import warnings
 
-from .. import ops
+from .. import dtypes, ops
 from ..tensor import Tensor, _dim, _number_or_tensor
 
 
@@ -30,7 +30,7 @@ def _size(t):
 
 def _word(t):
     """A dtype as PyTorch's messages name it: Float, Double, Long."""
-    return ops._DTYPE_WORD.get(t._data.dtype.name, t._data.dtype.name)
+    return dtypes.scalar_type_name(t._data.dtype)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002

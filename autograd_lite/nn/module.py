@@ -24,7 +24,6 @@ import itertools
 import numpy as np
 
 from .. import dtypes, grad_mode
-from ..function import _legacy_type
 from ..tensor import Tensor, _wrap
 from .parameter import Parameter
 
@@ -32,7 +31,7 @@ from .parameter import Parameter
 def _typename(obj):
     """`torch.typename`: 'autograd_lite.FloatTensor' for tensors, 'int', 'numpy.ndarray', ... otherwise."""
     if isinstance(obj, Tensor):
-        return _legacy_type(obj._data)
+        return dtypes.legacy_type_name(obj._data.dtype)
     cls = obj if isinstance(obj, type) else type(obj)
     module = getattr(cls, "__module__", "") or ""
     return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"

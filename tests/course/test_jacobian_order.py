@@ -1,4 +1,4 @@
-"""autograd_lite.jacobian_order: the matrix-chain optimum on textbook examples, and the chain Jacobian in any order."""
+"""autograd_lite.course.jacobian_order: the matrix-chain optimum on textbook examples, and the chain Jacobian in any order."""
 import doctest
 import itertools
 
@@ -8,7 +8,7 @@ import pytest
 import autograd_lite as ag
 from autograd_lite import jacobian_order
 from autograd_lite.func import jacrev
-from autograd_lite.jacobian_order import chain_jacobian, cheapest_order
+from autograd_lite.course.jacobian_order import chain_jacobian, cheapest_order
 
 
 def all_bracketing_costs(widths):

@@ -1,0 +1,8 @@
+"""The course's teaching aids: not part of PyTorch's API, so they live apart from the PyTorch surface.
+
+    viz.py             pictures of the backward graph, and a step-by-step replay of backward()
+    jacobian_order.py  in which order to multiply a chain of Jacobians: forward, reverse, or the cheapest hybrid
+
+They sit on top of everything else (the engine, func) and nothing in the package imports them.
+`autograd_lite.viz` and `autograd_lite.jacobian_order` still name the same modules, for older code.
+"""

@@ -1,0 +1,165 @@
+r"""Copies and in-place writes: `to`, `clone`, aliases, `fill_`, `copy_`, and `inplace`.
+
+`inplace` is how every in-place method (`add_`, `mul_`, `copy_`, `x[i] = v`, ...) runs: it applies the
+out-of-place op, writes the result into the tensor, and bumps the tensor's version counter.
+"""
+import numpy as np
+
+from .. import grad_mode
+from ..dtypes import scalar_type_name
+from ..tensor import Tensor, _number_or_tensor, _wrap
+from .op import Op
+
+
+class ToCopy(Op):
+    r"""$z=x$ converted to another dtype.   VJP: $\bar x=\bar z$ (in $x$'s dtype).   JVP: $\dot z=\dot x$."""
+    name = "ToCopy"
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)  # the engine casts it back to x's dtype
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t.to(ctx.dtype) if isinstance(x_t, Tensor) else x_t
+
+
+class Clone(Op):
+    r"""$z=x$ (a copy).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    name = "Clone"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t
+
+
+class Alias(Op):
+    r"""$z=x$ (same memory; what `make_dual` returns).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    name = "Alias"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t
+
+
+class Fill(Op):
+    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$.   JVP: $\dot z=0$."""
+    name = "Fill"
+    overload = 2
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return np.full_like(x, value)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (None,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return 0.0 * x_t
+
+
+class Zero(Fill):
+    r"""$z=0$ everywhere (`zero_`): PyTorch's `ZeroBackward0`."""
+    name = "Zero"
+    overload = 0
+
+
+def fill(x, value):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
+            )
+        return copy_from(x, value)
+    return (Zero if value == 0 else Fill).apply(x, value=value)
+
+
+class Copy(Op):
+    r"""$z=s$ broadcast to $x$'s shape and dtype (`x.copy_(s)`).   VJP: $\bar x=0,\ \bar s=\bar z$.
+    JVP: $\dot z=\dot s$."""
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        return np.broadcast_to(np.asarray(src, dtype=x.dtype), x.shape).copy()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return None, grad
+
+    @staticmethod
+    def jvp(ctx, x_t, s_t):
+        return s_t + 0.0 * x_t
+
+
+def copy_from(x, src):
+    src = _number_or_tensor(src, x)
+    np.broadcast_shapes(x.shape, src.shape if isinstance(src, Tensor) else ())
+    return Copy.apply(x, src)
+
+
+def inplace(x, op, other):
+    """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
+
+    When recording, the op is applied to a copy of `x`'s old values (which is what backward needs) and
+    `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
+    saved the old values can tell that they are gone.
+    """
+    record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+    if record and x.grad_fn is None and x._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if record and x._base is not None and x._base.grad_fn is None and x._base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if record and x._base is not None:
+        raise RuntimeError(
+            "autograd_lite does not record in-place operations on views (results of view, reshape, transpose, "
+            "indexing, ...) that take part in autograd; use the out-of-place operation instead, e.g. `y = y + 1`."
+        )
+    if record:
+        old = _wrap(x._data.copy())
+        old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, x._tangent
+        result = op(old, other)
+    else:
+        result = op(x, other)
+    new = result._data
+    if new.shape != x._data.shape:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape {list(new.shape)}")
+    if new.dtype != x._data.dtype and not np.can_cast(new.dtype, x._data.dtype, "same_kind"):
+        raise RuntimeError(f"result type {scalar_type_name(new.dtype)} can't be cast to the desired output type {scalar_type_name(x._data.dtype)}")
+    if not x._data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
+    np.copyto(x._data, new, casting="unsafe")
+    x._vc[0] += 1
+    if record:
+        x.grad_fn = result.grad_fn
+        x._requires_grad = result._requires_grad
+    if result._tangent is not None:
+        x._tangent = result._tangent
+    return x

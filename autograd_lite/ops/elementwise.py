@@ -1,0 +1,500 @@
+r"""Elementwise functions: exp and log, sqrt and abs, tanh and the activations, sin and cos, clamp and where.
+
+Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`grad`), $\bar x$ what the
+rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
+Where a factor is piecewise constant (a mask, a sign), it is built from the saved values with numpy and
+enters as a constant, which is its exact derivative almost everywhere.
+"""
+import math
+
+import numpy as np
+
+from ..dtypes import scalar_type_name
+from ..tensor import Tensor, _number_or_tensor
+from .op import Op, _const
+
+
+class Exp(Op):
+    r"""$z=e^x$.   VJP: $\bar x=\bar z\,z$.   JVP: $\dot z=\dot x\,z$."""
+    name = "Exp"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * ctx.output,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * ctx.output
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+class Expm1(Op):
+    r"""$z=e^x-1$, accurate for small $x$.   VJP: $\bar x=\bar z\,(z+1)$.   JVP: $\dot z=\dot x\,(z+1)$."""
+    name = "Expm1"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * (ctx.output + 1),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * (ctx.output + 1)
+
+
+def expm1(x):
+    return Expm1.apply(x)
+
+
+class Log(Op):
+    r"""$z=\ln x$.   VJP: $\bar x=\bar z/x$.   JVP: $\dot z=\dot x/x$."""
+    name = "Log"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / x,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t / x
+
+
+def log(x):
+    return Log.apply(x)
+
+
+class Log1p(Op):
+    r"""$z=\ln(1+x)$, accurate for small $x$.   VJP: $\bar x=\bar z/(1+x)$.   JVP: $\dot z=\dot x/(1+x)$."""
+    name = "Log1P"  # PyTorch's spelling: Log1PBackward0
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / (1 + x),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t / (1 + x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+class Sqrt(Op):
+    r"""$z=\sqrt x$.   VJP: $\bar x=\bar z/(2z)$.   JVP: $\dot z=\dot x/(2z)$."""
+    name = "Sqrt"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad / (2 * ctx.output),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t / (2 * ctx.output)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+class Abs(Op):
+    r"""$z=|x|$.   VJP: $\bar x=\bar z\,\mathrm{sign}(x)$.   JVP: $\dot z=\dot x\,\mathrm{sign}(x)$ (0 at 0)."""
+    name = "Abs"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.abs(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * _const(np.sign(x._data)),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t * _const(np.sign(x._data))
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(x)
+
+
+class Tanh(Op):
+    r"""$z=\tanh x$.   VJP: $\bar x=\bar z\,(1-z^2)$.   JVP: $\dot z=\dot x\,(1-z^2)$."""
+    name = "Tanh"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        z = ctx.output  # reuse the output instead of recomputing tanh
+        return (TanhBackward.apply(grad, z),)  # grad * (1 - z * z), as one op
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return TanhBackward.apply(x_t, ctx.output)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+class TanhBackward(Op):
+    r"""$w=g\,(1-z^2)$: tanh's rule as one op (PyTorch's `tanh_backward`: one node instead of three).
+    VJP: $\bar g=\bar w\,(1-z^2),\ \bar z=-2\bar w\,g\,z$.   JVP: $\dot w=\dot g\,(1-z^2)-2g\,z\,\dot z$."""
+    name = "TanhBackward"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, g, z):
+        return g * (1 - z * z)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        g, z = ctx.saved_tensors
+        need_g, need_z = ctx.needs_input_grad
+        return (TanhBackward.apply(grad, z) if need_g else None), (-2 * grad * g * z if need_z else None)
+
+    @staticmethod
+    def jvp(ctx, g_t, z_t):
+        g, z = ctx.saved_tensors
+        return TanhBackward.apply(g_t, z) - 2 * g * z * z_t
+
+
+def _sigmoid(x):
+    r"""Numerically stable logistic function (no overflow warning for large |x|): $1/(1+e^{-x})$ for $x\ge0$,
+    $e^x/(1+e^x)$ below. (Both are computed and one picked: cheaper than boolean indexing.)"""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Op):
+    r"""$z=\sigma(x)=1/(1+e^{-x})$.   VJP: $\bar x=\bar z\,z(1-z)$.   JVP: $\dot z=\dot x\,z(1-z)$."""
+    name = "Sigmoid"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return _sigmoid(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (SigmoidBackward.apply(grad, ctx.output),)  # grad * z * (1 - z), as one op
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return SigmoidBackward.apply(x_t, ctx.output)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+class SigmoidBackward(Op):
+    r"""$w=g\,z(1-z)$: the sigmoid's rule as one op (PyTorch's `sigmoid_backward`).
+    VJP: $\bar g=\bar w\,z(1-z),\ \bar z=\bar w\,g\,(1-2z)$.   JVP: $\dot w=\dot g\,z(1-z)+g\,(1-2z)\,\dot z$."""
+    name = "SigmoidBackward"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, g, z):
+        return g * z * (1 - z)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        g, z = ctx.saved_tensors
+        need_g, need_z = ctx.needs_input_grad
+        return (SigmoidBackward.apply(grad, z) if need_g else None), (grad * g * (1 - 2 * z) if need_z else None)
+
+    @staticmethod
+    def jvp(ctx, g_t, z_t):
+        g, z = ctx.saved_tensors
+        return SigmoidBackward.apply(g_t, z) + g * (1 - 2 * z) * z_t
+
+
+class Relu(Op):
+    r"""$z=\max(x,0)$.   VJP: $\bar x=\bar z\,[z>0]$.   JVP: $\dot z=\dot x\,[z>0]$."""
+    name = "Relu"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad * _const(ctx.output._data > 0),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t * _const(ctx.output._data > 0)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+class LeakyRelu(Op):
+    r"""$z=x$ for $x>0$, $ax$ otherwise ($a$ = `negative_slope`).   VJP: $\bar x=\bar z\,s$ with $s=[x>0]+a[x\le0]$
+    (so $a$ at 0, as PyTorch).   JVP: $\dot z=\dot x\,s$."""
+    name = "LeakyRelu"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{scalar_type_name(x.dtype)}\'')
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        return (_const(np.where(x._data > 0, 1, ctx.negative_slope).astype(x._data.dtype)),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = LeakyRelu.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = LeakyRelu.derivative(ctx)
+        return x_t * dx
+
+
+class LeakyReluInplace(LeakyRelu):
+    r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`."""
+    overload = 1
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf element by element (exact, if slowish)
+
+
+class Erf(Op):
+    r"""$z=\mathrm{erf}\,x=\tfrac{2}{\sqrt\pi}\int_0^xe^{-t^2}dt$.   VJP: $\bar x=\bar z\,\tfrac{2}{\sqrt\pi}e^{-x^2}$.
+    JVP: $\dot z=\dot x\,\tfrac{2}{\sqrt\pi}e^{-x^2}$."""
+    name = "Erf"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        return (exp(-x * x) * (2 / math.sqrt(math.pi)),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = Erf.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = Erf.derivative(ctx)
+        return x_t * dx
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+_GELU_C = math.sqrt(2 / math.pi)  # the tanh approximation: tanh(c (x + 0.044715 x^3))
+
+
+class Gelu(Op):
+    r"""$z=x\,\Phi(x)$, $\Phi$ the standard normal CDF $\tfrac12(1+\mathrm{erf}(x/\sqrt2))$ (`approximate='tanh'`:
+    $\Phi(x)\approx\tfrac12(1+\tanh(\sqrt{2/\pi}(x+0.044715x^3)))$).   VJP: $\bar x=\bar z\,z'(x)$, with
+    $z'=\Phi(x)+x\varphi(x)$ (differentiated the same way for tanh).   JVP: $\dot z=\dot x\,z'(x)$."""
+    name = "Gelu"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f'"GeluKernelImpl" not implemented for \'{scalar_type_name(x.dtype)}\'')
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + np.asarray(_erf(x * (1 / math.sqrt(2))), dtype=x.dtype))
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        """z'(x), built from ops on the saved x, so that it can be differentiated again."""
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = tanh(_GELU_C * (x + 0.044715 * x * x * x))
+            return (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_C * (1 + 3 * 0.044715 * x * x)),)
+        return (0.5 * (1 + Erf.apply(x * (1 / math.sqrt(2)))) + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = Gelu.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = Gelu.derivative(ctx)
+        return x_t * dx
+
+
+class Sin(Op):
+    r"""$z=\sin x$.   VJP: $\bar x=\bar z\cos x$.   JVP: $\dot z=\dot x\cos x$."""
+    name = "Sin"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * cos(x),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return x_t * cos(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+class Cos(Op):
+    r"""$z=\cos x$.   VJP: $\bar x=-\bar z\sin x$.   JVP: $\dot z=-\dot x\sin x$."""
+    name = "Cos"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (-grad * sin(x),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (x,) = ctx.saved_tensors
+        return -x_t * sin(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+class Clamp(Op):
+    r"""$z=\min(\max(x,a),b)$.   VJP: $\bar x=\bar z\,[a\le x\le b]$.   JVP: $\dot z=\dot x\,[a\le x\le b]$."""
+    name = "Clamp"
+    overload = 1
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, min, max):  # noqa: A002
+        ctx.min, ctx.max = min, max
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        keep = np.ones(x._data.shape, bool)
+        if ctx.min is not None:
+            keep &= x._data >= ctx.min
+        if ctx.max is not None:
+            keep &= x._data <= ctx.max
+        return (_const(keep),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = Clamp.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = Clamp.derivative(ctx)
+        return x_t * dx
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
+    return Clamp.apply(x, min=min, max=max)
+
+
+class Where(Op):
+    r"""$z=c\,?\,x:y$.   VJP: $\bar x=[c]\,\bar z,\ \bar y=[\lnot c]\,\bar z$.   JVP: $\dot z=c\,?\,\dot x:\dot y$."""
+    name = "Where"
+
+    @staticmethod
+    def forward(ctx, x, y, condition):
+        ctx.condition = condition
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        c = _const(ctx.condition)
+        need_x, need_y = ctx.needs_input_grad
+        return (where(c, grad, 0.0) if need_x else None), (where(c, 0.0, grad) if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return where(_const(ctx.condition), x_t, y_t)
+
+
+def where(condition, x, y):
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(cond.dtype)}")
+    like = x if isinstance(x, Tensor) else y
+    x, y = _number_or_tensor(x, like), _number_or_tensor(y, like)
+    return Where.apply(x, y, condition=cond)

@@ -1,0 +1,321 @@
+r"""Joining and indexing: cat, stack, `x[index]`, `x[index] = v`, diag.
+
+Basic indexing (ints, slices, None, ...) gives a view (`SelectBackward0`, `SliceBackward0`); advanced
+indexing (integer or boolean tensors) copies (`IndexBackward0`), and its rule scatters back with `IndexAdd`.
+"""
+import builtins
+import re
+
+import numpy as np
+
+from .. import grad_mode
+from ..tensor import Tensor, _dim, _number_or_tensor
+from .copies import inplace
+from .op import Op, _const
+from .shape import unsqueeze
+
+
+class Cat(Op):
+    r"""Concatenate along a dim.   VJP: split $\bar z$ into the inputs' pieces.   JVP: concatenate the tangents."""
+    name = "Cat"
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        grads, start = [], 0
+        for size in ctx.sizes:
+            index = [slice(None)] * grad.ndim
+            index[ctx.dim] = slice(start, start + size)
+            grads.append(grad[tuple(index)])
+            start += size
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        return cat(tangents, ctx.dim)
+
+
+def cat(tensors, dim=0):
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    first = tensors[0]
+    d = _dim(dim, first.ndim)
+    for i, other in enumerate(tensors[1:], 1):
+        if other.ndim != first.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {first.ndim} and {other.ndim}"
+            )
+        for k in range(first.ndim):
+            if k != d and other.shape[k] != first.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {first.shape[k]} but got size "
+                    f"{other.shape[k]} for tensor number {i} in the list."
+                )
+    return Cat.apply(*tensors, dim=d)
+
+
+class Stack(Op):
+    r"""Stack along a new dim.   VJP: $\bar x_i=\bar z$ selected at $i$.   JVP: stack the tangents."""
+    name = "Stack"
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        n = grad.shape[ctx.dim]
+        index = [slice(None)] * grad.ndim
+        grads = []
+        for i in range(n):
+            index[ctx.dim] = i
+            grads.append(grad[tuple(index)])
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        return stack(tangents, ctx.dim)
+
+
+def stack(tensors, dim=0):
+    if isinstance(tensors, Tensor):
+        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, other in enumerate(tensors[1:], 1):
+        if other.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 and "
+                f"{list(other.shape)} at entry {i}"
+            )
+    return Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
+
+
+class Index(Op):
+    r"""$z=x[\text{idx}]$ with integer arrays or masks.   VJP: $\bar x=$ zeros with $\bar z$ added at idx
+    (repeated indices accumulate).   JVP: $\dot z=\dot x[\text{idx}]$."""
+    name = "Index"
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index, ctx.input_shape = index, x.shape
+        return x[index]
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (IndexAdd.apply(grad, index=ctx.index, shape=ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return Index.apply(x_t, index=ctx.index)
+
+
+class Select(Index):
+    r"""`x[i]` with an integer (a view): PyTorch's `SelectBackward0`."""
+    name = "Select"
+    is_view = True
+
+
+class Slice(Index):
+    r"""`x[a:b]` and other basic indexing (a view): PyTorch's `SliceBackward0`."""
+    name = "Slice"
+    is_view = True
+
+
+class SliceUnsqueeze(Index):
+    r"""Basic indexing whose last part adds a dim, such as `x[1:, None]` (a view): PyTorch's `UnsqueezeBackward0`."""
+    name = "Unsqueeze"
+    is_view = True
+
+
+def _normalize_index(index):
+    """Tensors in an index become numpy arrays; says whether the index is basic (a view)."""
+    items = index if isinstance(index, tuple) else (index,)
+    out, basic = [], True
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item._data
+        if isinstance(item, (list, np.ndarray)):
+            item = np.asarray(item)
+            if item.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if item.ndim == 0 and item.dtype.kind in "iu":
+                item = int(item)
+            else:
+                basic = False
+        out.append(item)
+    return (tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]), basic
+
+
+def _index_error(x, index, message):
+    """numpy's IndexError for `x[index]`, reworded as PyTorch words it."""
+    items = index if isinstance(index, tuple) else (index,)
+    if x.ndim == 0 and "too many indices" in message:
+        return ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
+                "convert a 0-dim tensor to a number")
+    if "too many indices" in message:
+        return f"too many indices for tensor of dimension {x.ndim}"
+    found = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
+    if found:
+        return f"index {found[1]} is out of bounds for dimension {found[2]} with size {found[3]}"
+    found = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+)", message)
+    masks = [i for i, item in enumerate(items) if isinstance(item, np.ndarray) and item.dtype == np.bool_]
+    if found and len(masks) == 1 and not any(item is Ellipsis for item in items):
+        before = items[: masks[0]]
+        ints = [i for i, item in enumerate(before) if isinstance(item, (int, np.integer))]
+        start = builtins.sum(item is not None for item in before)  # the first dim the mask covers
+        shape = [s for i, s in enumerate(x.shape) if i not in ints]  # ints are applied first, as in PyTorch
+        axis = int(found[1]) - len(ints)
+        mask = items[masks[0]]
+        return (f"The shape of the mask {list(mask.shape)} at index {int(found[1]) - start} does not match the shape "
+                f"of the indexed tensor {shape} at index {axis}")
+    return message
+
+
+def getitem(x, index):
+    index, basic = _normalize_index(index)
+    try:
+        x._data[index]  # let numpy validate, then raise PyTorch's message
+    except IndexError as e:
+        raise IndexError(_index_error(x, index, str(e))) from None
+    if not basic:
+        return Index.apply(x, index=index)
+    if isinstance(index, (int, np.integer)):
+        return Select.apply(x, index=index)
+    if index is None:
+        return unsqueeze(x, 0)
+    # PyTorch applies the parts one by one and names the node after the last one that does something
+    parts = [p for p in (index if isinstance(index, tuple) else (index,)) if p is not Ellipsis and p != slice(None)]
+    if parts and isinstance(parts[-1], (int, np.integer)):
+        return Select.apply(x, index=index)
+    if parts and parts[-1] is None:
+        return SliceUnsqueeze.apply(x, index=index)
+    return Slice.apply(x, index=index)
+
+
+class IndexAdd(Op):
+    r"""$z=$ zeros of a shape with $g$ added at idx (the reverse of `Index`).   VJP: $\bar g=\bar z[\text{idx}]$.
+    JVP: $\dot z$ = zeros with $\dot g$ added at idx."""
+    name = "IndexPut"
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index, ctx.shape = index, shape
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, index, g)
+        return out
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (Index.apply(grad, index=ctx.index),)
+
+    @staticmethod
+    def jvp(ctx, g_t):
+        return IndexAdd.apply(g_t, index=ctx.index, shape=ctx.shape)
+
+
+class SetItem(Op):
+    r"""$z=x$ with $z[\text{idx}]=v$ (`x[idx] = v`).   VJP: $\bar x=\bar z$ zeroed at idx, $\bar v=\bar z[\text{idx}]$.
+    JVP: $\dot z=\dot x$ with $\dot z[\text{idx}]=\dot v$."""
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        ctx.index, ctx.shape = index, x.shape
+        out = x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        """dz/dx only (1 where x is kept, 0 where v was written): v's gradient is an indexing, not a factor."""
+        keep = np.ones(ctx.shape, bool)
+        keep[ctx.index] = False
+        return _const(keep), None
+
+    @staticmethod
+    def vjp(ctx, grad):
+        need_x, need_v = ctx.needs_input_grad
+        dx, _ = SetItem.derivative(ctx)
+        return (grad * dx if need_x else None), (Index.apply(grad, index=ctx.index) if need_v else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, v_t):
+        return SetItem.apply(x_t, v_t, index=ctx.index)
+
+
+def setitem(x, index, value):
+    index, _ = _normalize_index(index)
+    if grad_mode.enabled and x.grad_fn is None and x._requires_grad:  # `x[i] = v` writes through a view of x
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    value = _number_or_tensor(value, x)
+    inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value)
+
+
+def _diagonal_index(shape, offset):
+    """Row and column indices of diagonal number `offset` of a matrix (above the main one for offset > 0)."""
+    rows, cols = shape
+    length = builtins.max(0, builtins.min(rows + builtins.min(offset, 0), cols - builtins.max(offset, 0)))
+    i = np.arange(length)
+    return i - builtins.min(offset, 0), i + builtins.max(offset, 0)
+
+
+class DiagEmbed(Op):
+    r"""$Z$ = zeros with the vector $v$ on diagonal $k$ (`diag` of a vector).
+    VJP: $\bar v$ = diagonal $k$ of $\bar Z$.   JVP: $\dot Z$ = zeros with $\dot v$ on diagonal $k$."""
+    name = "DiagEmbed"
+
+    @staticmethod
+    def forward(ctx, v, offset, shape=None):
+        ctx.offset = offset
+        n = len(v) + builtins.abs(offset)
+        out = np.zeros(shape or (n, n), v.dtype)  # a shape is given when this is Diagonal's rule
+        out[_diagonal_index(out.shape, offset)] = v
+        return out
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (Diagonal.apply(grad, offset=ctx.offset),)
+
+    @staticmethod
+    def jvp(ctx, v_t):
+        return DiagEmbed.apply(v_t, offset=ctx.offset, shape=None)
+
+
+class Diagonal(Op):
+    r"""$z$ = diagonal $k$ of the matrix $X$ (`diag` of a matrix, a copy).   VJP: $\bar X$ = zeros with $\bar z$ on
+    diagonal $k$.   JVP: $\dot z$ = diagonal $k$ of $\dot X$."""
+    name = "Diagonal"
+    node_name = "DiagonalBackward0_copy"  # what PyTorch 2.13 names torch.diag's node for a matrix
+
+    @staticmethod
+    def forward(ctx, x, offset):
+        ctx.offset, ctx.input_shape = offset, x.shape
+        return x[_diagonal_index(x.shape, offset)]
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (DiagEmbed.apply(grad, offset=ctx.offset, shape=ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return Diagonal.apply(x_t, offset=ctx.offset)
+
+
+def diag(x, diagonal=0):
+    """A vector becomes a matrix with it on diagonal `diagonal`; a matrix gives that diagonal, as a vector."""
+    if x.ndim == 1:
+        return DiagEmbed.apply(x, offset=diagonal)
+    if x.ndim == 2:
+        return Diagonal.apply(x, offset=diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")

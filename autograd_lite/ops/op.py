@@ -1,0 +1,304 @@
+r"""The op contract, and `Op.apply`: how an op runs, records its node and pushes its tangent.
+
+Every differentiable operation is one subclass of `Op` holding three static methods:
+
+* ``forward(ctx, *inputs, **options)`` computes the result from **numpy arrays** (tensors are unwrapped
+  before the call; Python numbers pass through). ``options`` are non-differentiable settings such as
+  ``dim``; an op may keep anything it needs later on ``ctx`` (``ctx.dim = dim``).
+* ``vjp(ctx, grad)`` — the reverse rule. Given :math:`\bar y` (the gradient of the final output with
+  respect to this op's output, a Tensor), return one gradient per positional input, or ``None`` for
+  inputs that do not need one (``ctx.needs_input_grad[i]`` says which do). Rules are written with
+  autograd_lite's own tensor operations, so when ``create_graph=True`` they are recorded too and can be
+  differentiated again.
+* ``jvp(ctx, *tangents)`` — the forward rule. Given one tangent :math:`\dot x_i` per positional input
+  (zeros for inputs that carry none), return the output's tangent :math:`\dot y`. While it runs,
+  tangent propagation is switched off, so the rule sees the primals only (a tangent of a tangent would
+  otherwise recurse forever).
+
+Where both rules multiply by the op's local derivative, the op computes it once, in one more static method
+with one name and one calling convention: ``derivative(ctx, need=None)`` returns a tuple with one entry
+per positional input, :math:`\partial y/\partial x_i` as a tensor that broadcasts against the output
+(``None`` for an input that ``need``, a tuple of flags like ``needs_input_grad``, does not ask for;
+``need=None`` asks for all). ``vjp`` returns ``grad * d`` and ``jvp`` returns ``x_t * d``.
+
+Rules read what they need from ``ctx``: ``ctx.saved_tensors`` (the positional inputs, as tensors, when
+the op sets ``save_inputs = True``) and ``ctx.output`` (the result, when ``save_output = True``).
+Broadcasting is undone by the engine, not by the rules: a rule may return a gradient of the output's
+shape, and the engine sums it down to the input's shape (``sum_to``, in ``shape.py``).
+
+When grad mode is on and an input requires grad, ``Op.apply`` turns ``ctx`` into a node of the graph:
+an instance of a class named as PyTorch names it (``MulBackward0``), which becomes the result's
+``grad_fn``. Its ``next_functions`` are ``((node, 0), ...)`` — one edge per input, pointing at the
+input's own ``grad_fn``, at an ``AccumulateGrad`` node for a leaf that requires grad, or ``None``.
+Custom ops written with ``autograd.Function`` are recorded by the same two functions, ``record_node``
+and ``push_tangent``.
+"""
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+from .. import grad_mode
+from ..grad_mode import anomaly_state, attach_tangent, forward_ad_state
+from ..graph import FREED_MESSAGE, Node, gradient_edge, modified_message, next_sequence_number
+from ..tensor import Tensor, _fix_dtype, _wrap
+
+
+class OpNode(Node):
+    """The base of every built-in op's node class (`MulBackward0`, ...): a Node that can rebuild its output."""
+
+    __slots__ = ()
+
+    @property
+    def output(self):
+        """The op's result as a tensor. Rebuilt on each access rather than stored, so the node does not
+        hold its own output (a reference cycle); when recording, it is connected to this node again."""
+        out = self._out
+        if out is None:
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
+            raise RuntimeError(f"{self.name()} did not save its output (set save_output = True on the op)")
+        data, vc = out
+        if vc[0] != self._out_version:
+            raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
+        t = _wrap(data, vc)
+        if grad_mode.enabled and self._seq is not None:
+            t._requires_grad = True
+            t.grad_fn = self
+        if self._out_tangent is not None and forward_ad_state.active:
+            attach_tangent(t, self._out_tangent)
+        return t
+
+
+class _Scratch:
+    """Stand-in for a node when nothing is recorded: `forward` may still store options on it."""
+
+    __slots__ = ("__dict__",)
+
+
+_F64 = np.dtype(np.float64)
+
+
+class Op:
+    """Base of every op: see the module docstring for the contract.
+
+    Subclasses set `name` (and `overload` where PyTorch numbers variants: `PowBackward1`), and whether
+    the rules need the inputs (`save_inputs`) or the output (`save_output`).
+    """
+
+    name = None
+    overload = 0
+    save_inputs = False
+    save_output = False
+    differentiable = True
+    is_view = False  # the result shares memory with input 0 (reshape, transpose, basic indexing, ...)
+    node_class = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ or "overload" in cls.__dict__ or "node_name" in cls.__dict__:
+            node_name = cls.__dict__.get("node_name") or f"{cls.name}Backward{cls.overload}"
+            cls.node_class = type(node_name, (OpNode,), {"__slots__": (), "op": cls, "__module__": cls.__module__})
+
+    @staticmethod
+    def forward(ctx, *inputs, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def vjp(ctx, grad):
+        raise NotImplementedError
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on tensors (or numbers): compute, then record a node and/or a tangent if needed."""
+        # Every op of every model passes through here (and every rule during backward), so this path is
+        # kept lean: one pass over the inputs, nothing built that is not needed (no node unless recording).
+
+        # 1. Unwrap: numpy arrays for forward; note whether any input is tracked (requires grad, or has a tangent).
+        raw = []
+        record = dual = False
+        for a in inputs:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                if a._requires_grad:
+                    record = True
+                if a._tangent is not None:
+                    dual = True
+            else:
+                raw.append(a)
+
+        # 2. Decide: record a node if grad mode is on, push a tangent if a forward-AD level is active.
+        if record or dual:
+            record = record and grad_mode.enabled and cls.differentiable
+            dual = dual and forward_ad_state.active and cls.differentiable
+        ctx = cls.node_class() if (record or dual) else _Scratch()
+
+        # 3. Run forward on the arrays; wrap the result (a view shares its input's version counter).
+        try:
+            out = cls.forward(ctx, *raw, **options)
+        except ValueError as e:
+            if "broadcast" in str(e):
+                raise RuntimeError(_broadcast_message(raw)) from None
+            raise
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if out.dtype is _F64:  # numpy's float64 may not be PyTorch's dtype...
+            first = raw[0] if raw else None
+            usual = type(first) is np.ndarray and first.dtype is _F64 and first.ndim  # ...but usually is
+            if not usual and options.get("dtype") is None:
+                out = _fix_dtype(out, inputs)
+        if cls.is_view:  # the result shares its input's memory, version counter and base
+            src = inputs[0]
+            result = _wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
+            result._base = src._base if src._base is not None else src
+        else:
+            result = _wrap(out)
+
+        # 4. Record: the node gets its edges and saved values, and becomes result.grad_fn.
+        if record or dual:
+            if cls.save_output:
+                ctx._out = (result._data, result._vc)
+                ctx._out_version = result._vc[0]
+            if record:
+                record_node(ctx, inputs, result, cls.save_inputs)
+            elif cls.save_inputs:  # forward AD only: the forward rule reads the inputs, no graph is built
+                ctx._saved = inputs
+                ctx._saved_versions = tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs])
+
+            # 5. Push tangents: the output's tangent from the inputs' tangents, by the forward rule.
+            if dual:
+                push_tangent(cls, ctx, inputs, result)
+        return result
+
+    @staticmethod
+    def fit_tangent(ctx, tangent, result):
+        """The forward rule's result as the output's tangent: a tensor of the output's shape and dtype."""
+        if not isinstance(tangent, Tensor):
+            tangent = _wrap(np.asarray(tangent, dtype=result._data.dtype))
+        if tangent.shape != result.shape:
+            tangent = tangent.expand(result.shape)
+        if tangent._data.dtype != result._data.dtype and result._data.dtype.kind == "f":
+            tangent = tangent.to(result.dtype)
+        return tangent
+
+
+_NEEDS, _METAS, _VERSIONS = {}, {}, {}  # one table per kind: (True, False) == (1, 0), but must not become it
+
+
+def _shared(value, table):
+    """One shared copy of a small immutable tuple that many nodes hold alike (`needs_input_grad`, input
+    shapes and dtypes, saved version numbers): a long graph then stores references, not copies.
+    Callers try `table.get(value)` first: the usual case, a tuple seen before, then costs no call."""
+    if len(table) > 10_000:  # bounded: a program that sees ever new shapes does not grow it forever
+        table.clear()
+    return table.setdefault(value, value)
+
+
+def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
+    """Make `node` a node of the graph and `result.grad_fn`: edges to the inputs, saved values, versions.
+
+    tensors_only: edges for the tensor inputs only, skipping numbers and options (a custom Function's
+    node, as PyTorch's); a built-in op has one edge per positional input, `None` for a number.
+    """
+    # One pass over the inputs collects what backward needs from each: the node its gradient goes to
+    # (`_next`), whether it needs one, its shape and dtype (to undo broadcasting), and, when the op
+    # saves its inputs, its version number (to detect a later in-place change).
+    nodes, needs, metas, versions = [], [], [], []
+    for a in inputs:
+        if isinstance(a, Tensor):
+            data = a._data
+            metas.append((data.shape, data.dtype))
+            edge = a.grad_fn
+            if edge is None and a._requires_grad:
+                edge = gradient_edge(a)  # a leaf that requires grad: its AccumulateGrad node
+            if save_inputs:
+                versions.append(a._vc[0])
+        elif tensors_only:
+            continue
+        else:
+            metas.append(None)
+            edge = None
+            if save_inputs:
+                versions.append(None)
+        nodes.append(edge)
+        needs.append(edge is not None)
+    node._seq = next_sequence_number()
+    node._next = tuple(nodes)
+    metas = tuple(metas)
+    node._inputs_meta = _METAS.get(metas) or _shared(metas, _METAS)  # sharing the tuple shares its items
+    if not tensors_only:
+        needs = tuple(needs)
+        node.needs_input_grad = _NEEDS.get(needs) or _shared(needs, _NEEDS)
+    if save_inputs:
+        node._saved = inputs
+        versions = tuple(versions)
+        # share only the all-zero tuples: versions of tensors updated in place (parameters) grow without
+        # end, and a table of every tuple seen would grow by one entry per training step
+        node._saved_versions = versions if any(versions) else _VERSIONS.get(versions) or _shared(versions, _VERSIONS)
+    if anomaly_state.enabled:
+        node._trace = traceback.format_stack()[:-3]
+    result._requires_grad = True
+    result.grad_fn = node
+
+
+def push_tangent(op, ctx, inputs, result):
+    """Apply `op`'s forward rule to the inputs' tangents (zeros for a tensor without one, 0.0 for a number,
+    None for anything else) and attach the result, fitted by `op.fit_tangent`, to `result`."""
+    tangents = []
+    for a in inputs:
+        if isinstance(a, Tensor):
+            tangents.append(a._tangent if a._tangent is not None else _wrap(np.zeros(a._data.shape, a._data.dtype)))
+        elif a is None or isinstance(a, np.ndarray):
+            tangents.append(None)
+        else:
+            tangents.append(0.0)
+    forward_ad_state.active = False  # the rule sees primals only: no tangents of tangents
+    try:
+        tangent = op.jvp(ctx, *tangents)
+    finally:
+        forward_ad_state.active = True
+    if tangent is None:
+        return
+    tangent = op.fit_tangent(ctx, tangent, result)
+    if ctx._out is not None:  # the saved output carries its tangent when a rule reads it back
+        ctx._out_tangent = tangent
+    attach_tangent(result, tangent)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small helpers that ops of several families use
+# ---------------------------------------------------------------------------------------------------
+def _const(array):
+    """A constant tensor (no graph) around a numpy array: masks, signs, index patterns."""
+    return _wrap(np.asarray(array))
+
+
+def _is_scalar(x):
+    return not isinstance(x, Tensor)
+
+
+def _broadcast_message(raw):
+    """PyTorch's message for shapes that do not broadcast, naming the first dimension that clashes."""
+    shapes = [np.shape(a) for a in raw if isinstance(a, np.ndarray)][:2]
+    if len(shapes) == 2:
+        a, b = shapes
+        n = max(len(a), len(b))
+        a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and 1 not in (a[i], b[i]):
+                return (f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
+                        f"dimension {i}")
+    return "shapes cannot be broadcast together: " + " and ".join(str(list(s)) for s in shapes)
+
+
+def _warn_user(message):
+    """A UserWarning that points at the user's line: the first caller outside autograd_lite."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "autograd_lite":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)

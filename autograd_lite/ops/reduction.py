@@ -1,0 +1,420 @@
+r"""Reductions: sum, mean, max/min, var/std and vector norms, over all elements or over `dim`.
+
+A reduction's reverse rule puts the reduced dims back (`_grad_to_input`) so that the gradient has the
+input's shape.
+"""
+import builtins
+import math
+
+import numpy as np
+
+from ..dtypes import scalar_type_name, to_numpy_dtype
+from ..tensor import Tensor, _dim, _wrap
+from .arithmetic import Maximum, Minimum
+from .elementwise import abs, where  # noqa: A004
+from .op import Op, _const, _warn_user
+from .shape import expand, reshape, unsqueeze
+
+
+def _keep_dims(t, ctx):
+    """A reduction's result (or its gradient) with the reduced dims put back as size 1: it then broadcasts
+    against the input."""
+    if ctx.dim is not None and not ctx.keepdim:
+        kept_shape = tuple([1 if i in ctx.dim else s for i, s in enumerate(ctx.input_shape)])
+        t = reshape(t, kept_shape)
+    return t
+
+
+def _grad_to_input(grad, ctx):
+    """Put back the reduced dims so `grad` has the input's shape."""
+    grad = _keep_dims(grad, ctx)
+    return expand(grad, ctx.input_shape) if grad.shape != ctx.input_shape else grad
+
+
+def _reduction_setup(ctx, x, dim, keepdim):
+    ctx.input_shape = x.shape
+    ctx.dim, ctx.keepdim = dim, keepdim
+
+
+class Sum(Op):
+    r"""$z=\sum_{i\in\text{dims}} x_i$.   VJP: $\bar x=\bar z$ broadcast back.   JVP: $\dot z=\sum\dot x$."""
+    name = "Sum"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        _reduction_setup(ctx, x, dim, keepdim)
+        if dtype is None and x.dtype.kind in "bi":
+            dtype = np.int64
+        return np.add.reduce(x, axis=dim, dtype=dtype, keepdims=keepdim)  # np.sum without its Python wrapper
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (_grad_to_input(grad, ctx),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return sum(x_t, ctx.dim, ctx.keepdim)
+
+
+class SumDim(Sum):
+    r"""`sum(dim)`: PyTorch's `SumBackward1`."""
+    overload = 1
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    dims = [_dim(d, ndim) for d in dims]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    dims = _dims(dim, x.ndim)
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    if dims is None:
+        return Sum.apply(x, dim=None, keepdim=False, dtype=np_dtype)
+    return SumDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)  # dim=[]: all, as PyTorch
+
+
+class Mean(Op):
+    r"""$z=\frac1n\sum x_i$.   VJP: $\bar x=\bar z/n$ broadcast back.   JVP: $\dot z=\frac1n\sum\dot x$."""
+    name = "Mean"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        if x.dtype.kind != "f" and dtype is None:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+                f"dtype. Got: {scalar_type_name(x.dtype)}"
+            )
+        _reduction_setup(ctx, x, dim, keepdim)
+        ctx.count = int(np.prod([x.shape[d] for d in dim])) if dim is not None else x.size
+        return np.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (_grad_to_input(grad, ctx) / ctx.count,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return mean(x_t, ctx.dim, ctx.keepdim)
+
+
+class MeanDim(Mean):
+    r"""`mean(dim)`: PyTorch's `MeanBackward1`."""
+    overload = 1
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    dims = _dims(dim, x.ndim)
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    if dims is None:
+        return Mean.apply(x, dim=None, keepdim=False, dtype=np_dtype)
+    return MeanDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)
+
+
+class Amax(Op):
+    r"""$z=\max_i x_i$ over all elements.   VJP: $\bar z$ shared equally among the maximal elements.
+    JVP: the mean of $\dot x$ over the maximal elements.   (`min` is the same op on $-x$.)"""
+    name = "Max"
+    overload = 1
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, largest):
+        ctx.largest = largest
+        if x.size == 0:
+            raise RuntimeError(
+                f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return np.max(x) if largest else np.min(x)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        mask = x._data == ctx.output._data
+        return (_const(mask / mask.sum()),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = Amax.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = Amax.derivative(ctx)
+        return sum(x_t * dx)
+
+
+class Min(Amax):
+    r"""`min()` of all elements: PyTorch's `MinBackward1`."""
+    name = "Min"
+    overload = 1
+
+
+class MaxDim(Op):
+    r"""$z_j=x_{i_j j}$ with $i_j=\arg\max$ along a dim.   VJP: $\bar z$ placed at the chosen indices.
+    JVP: $\dot z$ = the tangent at the chosen indices."""
+    name = "Max"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, indices):
+        ctx.dim, ctx.keepdim, ctx.input_shape = dim, keepdim, x.shape
+        ctx.indices = np.expand_dims(indices, dim)
+        out = np.take_along_axis(x, ctx.indices, dim)
+        return out if keepdim else np.squeeze(out, dim)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        onehot = np.zeros(ctx.input_shape, bool)
+        np.put_along_axis(onehot, ctx.indices, True, ctx.dim)
+        return (_const(onehot),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        if not ctx.keepdim:
+            grad = unsqueeze(grad, ctx.dim)
+        (dx,) = MaxDim.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = MaxDim.derivative(ctx)
+        return sum(x_t * dx, ctx.dim, ctx.keepdim)
+
+
+class MinDim(MaxDim):
+    r"""`min(dim)`: PyTorch's `MinBackward0`."""
+    name = "Min"
+
+
+class Var(Op):
+    r"""$z=\frac{1}{n-c}\sum_i(x_i-m)^2$ over dims, $m$ the mean, $c$ the `correction` (1 by default).
+    VJP: $\bar x=\bar z\,D$ with $D=\partial z/\partial x=\frac{2(x-m)}{n-c}$.   JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
+    name = "Var"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        _reduction_setup(ctx, x, dim, keepdim)
+        ctx.n = n = x.size if dim is None else math.prod([x.shape[d] for d in dim])
+        ctx.scale = 1 / (n - correction) if n > correction else math.inf  # PyTorch divides by max(0, n - c)
+        centered = x - np.sum(x, axis=dim, keepdims=True) / builtins.max(n, 1)
+        with np.errstate(invalid="ignore"):  # 0 * inf: nan, as in PyTorch
+            return np.sum(centered * centered, axis=dim, keepdims=keepdim) * ctx.scale
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        return ((x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)) * (2 * ctx.scale),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = ctx.op.derivative(ctx)
+        return (_keep_dims(grad, ctx) * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = ctx.op.derivative(ctx)
+        return sum(x_t * dx, ctx.dim, ctx.keepdim)
+
+
+def _var_or_std(op, x, dim, unbiased, keepdim, correction):
+    name = op.name.lower()
+    if isinstance(dim, bool):  # x.var(False): `unbiased` given first, as PyTorch allows
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (correction=, unbiased=): "
+                        "give either correction or unbiased")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    correction = correction if correction is not None else 0 if unbiased is False else 1
+    dims = _reduced_dims(dim, x, keepdim)
+    n = x.numel() if dims is None else math.prod([x.shape[d] for d in dims])
+    if n - correction <= 0:
+        _warn_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                   "factor (input numel divided by output numel).")
+    return op.apply(x, dim=dims, correction=correction, keepdim=keepdim)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(Var, x, dim, unbiased, keepdim, correction)
+
+
+class Std(Var):
+    r"""$z=\sqrt{\mathrm{var}(x)}$ over dims.   VJP: $\bar x=\bar z\,D$ with $D=\frac{x-m}{(n-c)\,z}$ (0 where $z=0$,
+    as PyTorch).   JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
+    name = "Std"
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        return np.sqrt(Var.forward(ctx, x, dim, correction, keepdim))
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        z = _keep_dims(ctx.output, ctx)
+        (d_var,) = Var.derivative(ctx)
+        return (d_var / (2 * where(_const(z._data == 0), 1.0, z)),)  # z = 0: x = m, so D = 0
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(Std, x, dim, unbiased, keepdim, correction)
+
+
+class LinalgVectorNorm(Op):
+    r"""$z=\|x\|_p=(\sum_i|x_i|^p)^{1/p}$ over dims ($p=\infty$: $\max_i|x_i|$).   VJP: $\bar x=\bar z\,D$ with
+    $D=\partial z/\partial x=\mathrm{sign}(x)\,|x|^{p-1}/z^{p-1}$ ($x/z$ for $p=2$; 0 where $z=0$, as PyTorch).
+    JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
+    name = "LinalgVectorNorm"
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, ord, dim, keepdim, dtype):  # noqa: A002
+        _reduction_setup(ctx, x, dim, keepdim)
+        ctx.ord = ord
+        a = np.abs(x if dtype is None else x.astype(dtype))
+        if ord == math.inf:
+            return np.max(a, axis=dim, keepdims=keepdim)
+        if ord == -math.inf:
+            return np.min(a, axis=dim, keepdims=keepdim)
+        if ord == 0:
+            return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(a.dtype)
+        if ord == 1:
+            return np.sum(a, axis=dim, keepdims=keepdim)
+        if ord == 2:
+            return np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
+        return np.sum(a**ord, axis=dim, keepdims=keepdim) ** (1 / ord)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        """(D,) with D = dz/dx, of the input's shape (None for p = 0: no gradient, as PyTorch)."""
+        (x,) = ctx.saved_tensors
+        p, sign = ctx.ord, np.sign(x._data)
+        if p == 0:
+            return (None,)
+        if p == 1:
+            return (_const(sign),)
+        z = _keep_dims(ctx.output, ctx)
+        if p in (math.inf, -math.inf):  # the gradient is shared among the elements where |x| is extreme
+            at_extreme = np.abs(x._data) == z._data
+            return (_const(sign * at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
+        if p == 2:
+            return (x / where(_const(z._data == 0), 1.0, z),)  # z = 0 only where x = 0: D = 0 there
+        abs_x = where(_const(x._data == 0), 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
+        scale = z ** (1 - p) if p < 1 else where(_const(z._data == 0), 1.0, z) ** (1 - p)
+        return (_const(sign) * abs_x ** (p - 1) * scale,)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (d,) = LinalgVectorNorm.derivative(ctx)
+        return (None if d is None else _keep_dims(grad, ctx) * d,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (d,) = LinalgVectorNorm.derivative(ctx)
+        return 0.0 * sum(x_t, ctx.dim, ctx.keepdim) if d is None else sum(x_t * d, ctx.dim, ctx.keepdim)
+
+
+class _ReturnTypes(tuple):
+    """`values, indices = x.max(dim)`, printed as PyTorch's `torch.return_types.max(...)`."""
+
+    _name = "max"
+
+    def __new__(cls, values, indices, name):
+        self = super().__new__(cls, (values, indices))
+        self._name = name
+        return self
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"autograd_lite.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+def _max_or_min(x, dim, keepdim, largest):
+    if isinstance(dim, Tensor):  # torch.max(a, b): elementwise, as torch.maximum(a, b)
+        return (Maximum if largest else Minimum).apply(x, dim)
+    if dim is None:
+        return (Amax if largest else Min).apply(x, largest=largest)
+    d = _dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
+    indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
+    values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
+    idx = np.expand_dims(indices, d) if keepdim else indices
+    return _ReturnTypes(values, _wrap(np.asarray(idx, dtype=np.int64)), "max" if largest else "min")
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(x, dim, keepdim, True)
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(x, dim, keepdim, False)
+
+
+def _reduced_dims(dim, x, keepdim):
+    """The dims a norm / var / std reduces: None for all of them (dim None or empty), or a sorted tuple.
+    All of them with keepdim are listed, so that the result keeps every dim as size 1."""
+    dims = _dims(dim, x.ndim) if dim is not None and x.ndim else None
+    if not dims:
+        return tuple(range(x.ndim)) if keepdim and x.ndim else None
+    return dims
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """The p-norm of the elements over `dim` (all dims by default): `torch.linalg.vector_norm`, which `norm` calls."""
+    if isinstance(ord, str):
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {scalar_type_name(x._data.dtype)}"
+        )
+    dims = _reduced_dims(dim, x, keepdim)
+    if ord < 0 or ord == math.inf:  # max, min and negative powers have no value on nothing
+        if dims is None and x.numel() == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for d in dims or ():
+            if x.shape[d] == 0:  # (PyTorch's message lacks the space before "because")
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d}because "
+                                   "this dimension is empty and the operation does not have an identity")
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    return LinalgVectorNorm.apply(x, ord=float(ord), dim=dims, keepdim=keepdim, dtype=np_dtype)
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """`torch.norm` / `Tensor.norm`: vector norms ('fro' is the 2-norm of all the elements reduced)."""
+    if p == "fro":
+        p = 2
+    elif p == "nuc":
+        raise NotImplementedError("autograd_lite has no nuclear norm (it needs a singular value decomposition)")
+    elif isinstance(p, str):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    return vector_norm(x, p, dim, keepdim, dtype)
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return _wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
+    return _wrap(np.asarray(np.argmax(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim), dtype=np.int64))
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        return _wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
+    return _wrap(np.asarray(np.argmin(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim), dtype=np.int64))

@@ -1,0 +1,287 @@
+r"""Shape ops: views (transpose, permute, view/reshape, unsqueeze/squeeze, expand) and `sum_to`.
+
+Results are views of the input where numpy can make them (`is_view`): they share memory and the version
+counter. `sum_to` undoes broadcasting; the engine calls it (as `Tensor.sum_to_size`) on every gradient
+whose shape is not its input's, so that no rule has to.
+"""
+import math
+
+import numpy as np
+
+from ..dtypes import legacy_type_name
+from ..tensor import _dim
+from .op import Op
+
+
+class T(Op):
+    r"""$Z=X^\top$ (`t()`, 2-D or less).   VJP: $\bar X=\bar Z^\top$.   JVP: $\dot Z=\dot X^\top$."""
+    name = "T"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.T
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (t(grad),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return t(x_t)
+
+
+def t(x):
+    if x._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return T.apply(x)
+
+
+class Transpose(Op):
+    r"""Swap two dims.   VJP: swap them back.   JVP: swap the tangent's."""
+    name = "Transpose"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return np.swapaxes(x, dim0, dim1)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (transpose(grad, *ctx.dims),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return transpose(x_t, *ctx.dims)
+
+
+def transpose(x, dim0, dim1):
+    n = x.ndim
+    return Transpose.apply(x, dim0=_dim(dim0, n), dim1=_dim(dim1, n))
+
+
+class Permute(Op):
+    r"""Reorder dims.   VJP: the inverse permutation.   JVP: the same permutation of the tangent."""
+    name = "Permute"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (permute(grad, tuple(np.argsort(ctx.dims).tolist())),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return permute(x_t, ctx.dims)
+
+
+def permute(x, dims):
+    n = x.ndim
+    dims = tuple(_dim(d, n) for d in dims)
+    if len(dims) != n:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired "
+            f"ordering of dimensions i.e. input.dim() = {n} is not equal to len(dims) = {len(dims)}"
+        )
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, dims=dims)
+
+
+class View(Op):
+    r"""Same values, new shape.   VJP: reshape back.   JVP: reshape the tangent."""
+    name = "View"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape, ctx.shape = x.shape, shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (reshape(grad, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return reshape(x_t, ctx.shape)
+
+
+def _infer_shape(shape, numel):
+    shape = [int(s) for s in shape]
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod([s for s in shape if s != -1])
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+        shape[shape.index(-1)] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def view(x, shape):
+    shape = _infer_shape(shape, x.numel())
+    if not x._data.flags.c_contiguous and x.ndim > 1 and x.numel() > 1:
+        try:
+            x._data.view().shape = shape  # numpy raises when no view of this shape exists
+        except AttributeError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+                "two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+    return View.apply(x, shape=shape)
+
+
+class UnsafeView(View):
+    r"""`reshape` of a non-contiguous tensor: a copy with a new shape (PyTorch's `UnsafeViewBackward0`)."""
+    name = "UnsafeView"
+    is_view = False
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape, ctx.shape = x.shape, shape
+        return np.reshape(x, shape).copy()
+
+
+def reshape(x, shape):
+    shape = _infer_shape(shape, x.numel())
+    if x._data.flags.c_contiguous or x.numel() <= 1:
+        return View.apply(x, shape=shape)
+    return UnsafeView.apply(x, shape=shape)
+
+
+class Unsqueeze(Op):
+    r"""Insert a dim of size 1.   VJP: squeeze it.   JVP: unsqueeze the tangent."""
+    name = "Unsqueeze"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])  # np.expand_dims, without its Python overhead
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (reshape(grad, _squeezed_shape(grad.shape, (ctx.dim,))),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return unsqueeze(x_t, ctx.dim)
+
+
+def unsqueeze(x, dim):
+    return Unsqueeze.apply(x, dim=_dim(dim, x.ndim + 1))
+
+
+class Squeeze(Op):
+    r"""Remove dims of size 1 (all of them).   VJP: reshape back.   JVP: squeeze the tangent."""
+    name = "Squeeze"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.input_shape = x.shape
+        ctx.dims = dims
+        return np.squeeze(x, dims)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (reshape(grad, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return reshape(x_t, _squeezed_shape(ctx.input_shape, ctx.dims))
+
+
+class SqueezeDim(Squeeze):
+    r"""`squeeze(dim)`: remove one dim of size 1 (PyTorch's `SqueezeBackward1`)."""
+    overload = 1
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return Squeeze.apply(x, dims=None)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(_dim(d, x.ndim) for d in dims) if x.ndim else ()
+    dims = tuple(d for d in dims if x.shape[d] == 1)
+    return SqueezeDim.apply(x, dims=dims)
+
+
+class SqueezeInplace(Squeeze):
+    r"""The squeeze that `matmul(vector, matrix)` applies to its result (PyTorch's `SqueezeBackward4`)."""
+    overload = 4
+
+
+def _squeezed_shape(shape, dims):
+    if dims is None:
+        return tuple(s for s in shape if s != 1)
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+class Expand(Op):
+    r"""Broadcast to a larger shape (no copy).   VJP: $\bar x=$ `sum_to`$(\bar z)$.   JVP: expand the tangent."""
+    name = "Expand"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        ctx.shape = shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (sum_to(grad, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return expand(x_t, ctx.shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return x
+    shape = x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :]
+    return reshape(x, shape)
+
+
+def expand(x, shape):
+    shape = tuple(shape)
+    if len(shape) < x.ndim:
+        raise RuntimeError(
+            f"expand({legacy_type_name(x._data.dtype)}{{{list(x.shape)}}}, size={list(shape)}): the number of sizes provided "
+            f"({len(shape)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})"
+        )
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
+    for i in range(x.ndim):
+        if x.shape[i] != 1 and x.shape[i] != full[i + lead]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({full[i + lead]}) must match the existing size ({x.shape[i]}) at "
+                f"non-singleton dimension {i + lead}.  Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}"
+            )
+    return Expand.apply(x, shape=full)
+
+
+def sum_to(grad, shape):
+    """Undo broadcasting: sum `grad` over the dimensions that broadcasting added or stretched."""
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1)
+    if not stretched:  # only dims added in front (a bias broadcast over a batch): one sum gives the shape
+        return grad.sum(tuple(range(lead)))
+    return grad.sum(tuple(range(lead)) + stretched, keepdim=True).reshape(shape)
