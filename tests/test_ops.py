@@ -4,6 +4,7 @@ For f with inputs x_i and random directions: reverse mode must give <w, J u> thr
 J u through the tangent, and both must agree with (f(x + eps u) - f(x - eps u)) / (2 eps). The adjoint
 check <w, J u> == <Jᵀ w, u> ties the two rules together. Second order: the reverse rules, recorded with
 create_graph=True, are differentiated again and checked against finite differences of the gradient.
+The harness (finite differences, vᵀJ, J u, the second derivative) is tests/rule_check.py.
 """
 import math
 
@@ -15,43 +16,35 @@ import autograd_lite.nn.functional as F
 from autograd_lite.autograd import forward_ad as fwAD
 
 from .op_samples import SAMPLES, sample_inputs
+from .rule_check import (
+    dot,
+    fd_directional,
+    fd_vjp_dot,
+    jvp,
+    leaves,
+    random_directions,
+    value_float64,
+    vjp,
+    vjp_dot,
+    vjp_dot_grads,
+)
 
-EPS = 1e-6
 IDS = [s[0] for s in SAMPLES]
-
-
-def _leaves(arrays):
-    return [ag.tensor(a, requires_grad=True) for a in arrays]
-
-
-def _eval(fn, arrays):
-    with ag.no_grad():
-        return fn(*[ag.tensor(a) for a in arrays])._data.astype(np.float64)
-
-
-def _fd_directional(fn, arrays, directions):
-    plus = [a + EPS * u for a, u in zip(arrays, directions)]
-    minus = [a - EPS * u for a, u in zip(arrays, directions)]
-    return (_eval(fn, plus) - _eval(fn, minus)) / (2 * EPS)
-
-
-def _directions(arrays, rng):
-    return [rng.standard_normal(a.shape) for a in arrays]
 
 
 @pytest.mark.parametrize("name,fn,spec", SAMPLES, ids=IDS)
 def test_reverse_rule_matches_finite_differences(name, fn, spec):
     rng = np.random.default_rng(0)
     arrays = sample_inputs(spec, rng)
-    xs = _leaves(arrays)
+    xs = leaves(arrays)
     out = fn(*xs)
     w = rng.standard_normal(out.shape)
-    grads = ag.autograd.grad(out, xs, ag.tensor(w), allow_unused=True, materialize_grads=True)
+    grads = vjp(out, xs, w)
     for i, (g, x) in enumerate(zip(grads, xs)):
         assert g.shape == x.shape, f"gradient of input {i} has shape {g.shape}, input {x.shape}"
-    u = _directions(arrays, rng)
-    predicted = builtin_sum(float(np.sum(g._data * ui)) for g, ui in zip(grads, u))
-    numeric = float(np.sum(w * _fd_directional(fn, arrays, u)))
+    u = random_directions(arrays, rng)
+    predicted = sum(dot(g._data, ui) for g, ui in zip(grads, u))
+    numeric = dot(w, fd_directional(fn, arrays, u))
     assert np.isclose(predicted, numeric, rtol=1e-5, atol=1e-7), (predicted, numeric)
 
 
@@ -59,21 +52,18 @@ def test_reverse_rule_matches_finite_differences(name, fn, spec):
 def test_forward_rule_matches_finite_differences_and_is_adjoint(name, fn, spec):
     rng = np.random.default_rng(1)
     arrays = sample_inputs(spec, rng)
-    u = _directions(arrays, rng)
-    with fwAD.dual_level():
-        duals = [fwAD.make_dual(ag.tensor(a), ag.tensor(ui)) for a, ui in zip(arrays, u)]
-        out = fn(*duals)
-        primal, tangent = fwAD.unpack_dual(out)
-    numeric = _fd_directional(fn, arrays, u)
+    u = random_directions(arrays, rng)
+    primal, tangent = jvp(fn, arrays, u)
+    numeric = fd_directional(fn, arrays, u)
     assert tangent is not None
     assert tangent.shape == primal.shape
     np.testing.assert_allclose(tangent._data, numeric, rtol=1e-5, atol=1e-7)
     # adjoint: <w, J u> (forward) equals <Jᵀ w, u> (reverse)
-    xs = _leaves(arrays)
+    xs = leaves(arrays)
     w = rng.standard_normal(primal.shape)
-    grads = ag.autograd.grad(fn(*xs), xs, ag.tensor(w), allow_unused=True, materialize_grads=True)
-    reverse = builtin_sum(float(np.sum(g._data * ui)) for g, ui in zip(grads, u))
-    assert np.isclose(float(np.sum(w * tangent._data)), reverse, rtol=1e-9, atol=1e-10)
+    grads = vjp(fn(*xs), xs, w)
+    reverse = sum(dot(g._data, ui) for g, ui in zip(grads, u))
+    assert np.isclose(dot(w, tangent._data), reverse, rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize("name,fn,spec", SAMPLES, ids=IDS)
@@ -81,28 +71,70 @@ def test_reverse_rules_differentiate_again(name, fn, spec):
     """d/dx <v, ∇_x <w, f(x)>> by double backward equals the finite difference of the gradient."""
     rng = np.random.default_rng(2)
     arrays = sample_inputs(spec, rng)
-    w = rng.standard_normal(_eval(fn, arrays).shape)
-    u = _directions(arrays, rng)
-
-    def grad_dot_u(*arrs):
-        xs = _leaves(arrs)
-        gs = ag.autograd.grad(fn(*xs), xs, ag.tensor(w), create_graph=True, allow_unused=True, materialize_grads=True)
-        return xs, builtin_sum((g * ag.tensor(ui)).sum() for g, ui in zip(gs, u))
-
-    xs, s = grad_dot_u(*arrays)
-    if not s.requires_grad:  # linear in every input: the second derivative is zero
-        second = [np.zeros_like(a) for a in arrays]
-    else:
-        second = [g._data for g in ag.autograd.grad(s, xs, allow_unused=True, materialize_grads=True)]
-    d = _directions(arrays, rng)
-    plus = grad_dot_u(*[a + EPS * di for a, di in zip(arrays, d)])[1].item()
-    minus = grad_dot_u(*[a - EPS * di for a, di in zip(arrays, d)])[1].item()
-    numeric = (plus - minus) / (2 * EPS)
-    predicted = builtin_sum(float(np.sum(g * di)) for g, di in zip(second, d))
+    w = rng.standard_normal(value_float64(fn, arrays).shape)
+    u = random_directions(arrays, rng)
+    xs, _, s = vjp_dot(fn, arrays, w, u)
+    second = vjp_dot_grads(s, xs)  # zeros when f is linear in every input
+    d = random_directions(arrays, rng)
+    numeric = fd_vjp_dot(fn, arrays, w, u, d)
+    predicted = sum(dot(g, di) for g, di in zip(second, d))
     assert np.isclose(predicted, numeric, rtol=1e-4, atol=1e-6), (predicted, numeric)
 
 
-builtin_sum = sum
+# --------------------------------------------------------------------------------------------------
+# Every op has a sample: an op missing from the table above would get none of its checks
+# --------------------------------------------------------------------------------------------------
+# Ops that no sample can exercise, because they are not differentiable: a backward or a tangent through
+# them raises PyTorch's error (pinned in test_floor_divide_is_not_differentiable_and_remainder_is_as_in_pytorch).
+NOT_DIFFERENTIABLE = {
+    ag.ops.FloorDivide,  # x // y
+    ag.ops.RemainderOfNumber,  # c % x for a number c
+}
+
+
+def _op_classes_with_nodes():
+    """Every subclass of Op (at any depth) defined in the package that records a node."""
+    found, stack = set(), [ag.ops.Op]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.node_class is not None and sub.__module__.startswith("autograd_lite."):
+                found.add(sub)  # (Op subclasses that a notebook or a test defines are not the package's)
+    return found
+
+
+def _ops_in_graph(roots):
+    """The op class of every node reachable from the roots (grad_fns) through next_functions, iteratively."""
+    ops, seen, stack = set(), set(), [r for r in roots if r is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        ops.add(type(node).op)  # None for AccumulateGrad
+        stack.extend(n for n, _ in node.next_functions if n is not None)
+    return ops
+
+
+def test_ops_lists_every_op_class():
+    missing = sorted(c.__qualname__ for c in _op_classes_with_nodes() - set(ag.ops.OPS))
+    assert not missing, f"op classes missing from autograd_lite.ops.OPS: {missing}"
+    assert len(set(ag.ops.OPS)) == len(ag.ops.OPS), "OPS lists an op class twice"
+
+
+def test_every_op_class_has_a_sample():
+    """Each op class in OPS records a node when some sample runs, or when its reverse rule runs with
+    create_graph=True (TanhBackward, IndexAdd: ops that rules use), so it gets the checks above."""
+    exercised = set()
+    for name, fn, spec in SAMPLES:
+        rng = np.random.default_rng(0)
+        xs = leaves(sample_inputs(spec, rng))
+        out = fn(*xs)
+        grads = vjp(out, xs, rng.standard_normal(out.shape), create_graph=True)
+        exercised |= _ops_in_graph([out.grad_fn, *(g.grad_fn for g in grads)])
+    assert not NOT_DIFFERENTIABLE & exercised, "an op listed as not differentiable has a sample: drop it from the list"
+    missing = sorted(c.__qualname__ for c in set(ag.ops.OPS) - exercised - NOT_DIFFERENTIABLE)
+    assert not missing, f"op classes with no sample in tests/op_samples.py: {missing}"
 
 
 def test_inf_and_nan_arithmetic_warns_nothing_as_in_pytorch():

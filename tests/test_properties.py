@@ -20,9 +20,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd_lite as ag
-from autograd_lite.autograd import forward_ad as fwAD
-
 from .op_samples import (
     BROADCAST,
     BROADCAST_INTO_FIRST,
@@ -34,8 +31,19 @@ from .op_samples import (
     SHAPES,
     sample_inputs,
 )
+from .rule_check import (
+    dot,
+    fd_directional,
+    fd_vjp_dot,
+    jvp,
+    leaves,
+    random_directions,
+    value_float64,
+    vjp,
+    vjp_dot,
+    vjp_dot_grads,
+)
 
-EPS = 1e-6
 RTOL = {np.float32: 1e-3, np.float64: 1e-6}
 ATOL = {np.float32: 1e-5, np.float64: 1e-9}
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
@@ -82,27 +90,8 @@ def specs(draw, name, spec):
 
 
 # --------------------------------------------------------------------------------------------------
-# evaluation helpers
+# tolerances (the finite differences, vᵀJ, J u and second derivatives come from tests/rule_check.py)
 # --------------------------------------------------------------------------------------------------
-def _tensors(arrays, dtype, requires_grad=False):
-    return [ag.tensor(a.astype(dtype), requires_grad=requires_grad) for a in arrays]
-
-
-def _eval64(fn, arrays):
-    with ag.no_grad():
-        return np.asarray(fn(*_tensors(arrays, np.float64))._data, dtype=np.float64)
-
-
-def _fd(fn, arrays, directions):
-    plus = [a + EPS * u for a, u in zip(arrays, directions)]
-    minus = [a - EPS * u for a, u in zip(arrays, directions)]
-    return (_eval64(fn, plus) - _eval64(fn, minus)) / (2 * EPS)
-
-
-def _dot(a, b):
-    return float(np.sum(np.asarray(a, np.float64) * np.asarray(b, np.float64)))
-
-
 def _scale(a, b):
     return float(np.sum(np.abs(np.asarray(a, np.float64) * np.asarray(b, np.float64))))
 
@@ -110,10 +99,6 @@ def _scale(a, b):
 def _close(predicted, numeric, scale, dtype, what):
     tol = RTOL[dtype] * (scale + abs(numeric)) + ATOL[dtype]
     assert abs(predicted - numeric) <= tol, f"{what}: {predicted!r} vs finite differences {numeric!r} (tol {tol:.3g})"
-
-
-def _grads(fn, xs, w, create_graph=False):
-    return ag.autograd.grad(fn(*xs), xs, w, create_graph=create_graph, allow_unused=True, materialize_grads=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,51 +113,38 @@ def test_rules_agree_with_finite_differences_and_each_other(name, fn, spec, dtyp
     rng = np.random.default_rng(seed)
     # the point the rules see, in their dtype; finite differences are taken in float64 at the same point
     arrays = [a.astype(dtype).astype(np.float64) for a in sample_inputs(drawn, rng)]
-    u = [rng.standard_normal(a.shape) for a in arrays]  # input directions
-    out64 = _eval64(fn, arrays)
+    u = random_directions(arrays, rng)  # input directions
+    out64 = value_float64(fn, arrays)
     w = rng.standard_normal(out64.shape)  # output weights
-    fd = _fd(fn, arrays, u)  # J u
+    fd = fd_directional(fn, arrays, u)  # J u
 
     # reverse: <Jᵀ w, u> against <w, J u>
-    xs = _tensors(arrays, dtype, requires_grad=True)
+    xs = leaves(arrays, dtype)
     out = fn(*xs)
     assert out.shape == out64.shape
-    grads = ag.autograd.grad(out, xs, ag.tensor(w.astype(out._data.dtype)), allow_unused=True, materialize_grads=True)
+    grads = vjp(out, xs, w)
     for i, (g, x) in enumerate(zip(grads, xs)):
         assert g.shape == x.shape and g.dtype is x.dtype, f"gradient {i}: {g.shape} {g.dtype} for {x.shape} {x.dtype}"
-    reverse = sum(_dot(g._data, ui) for g, ui in zip(grads, u))
+    reverse = sum(dot(g._data, ui) for g, ui in zip(grads, u))
     reverse_scale = sum(_scale(g._data, ui) for g, ui in zip(grads, u))
-    _close(reverse, _dot(w, fd), reverse_scale + _scale(w, fd), dtype, "reverse rule")
+    _close(reverse, dot(w, fd), reverse_scale + _scale(w, fd), dtype, "reverse rule")
 
     # forward: J u as a tangent, elementwise against finite differences, and adjoint to the reverse rule
-    with fwAD.dual_level():
-        duals = [fwAD.make_dual(ag.tensor(a.astype(dtype)), ag.tensor(ui.astype(dtype))) for a, ui in zip(arrays, u)]
-        primal, tangent = fwAD.unpack_dual(fn(*duals))
+    primal, tangent = jvp(fn, arrays, u, dtype)
     assert tangent is not None and tangent.shape == primal.shape and tangent.dtype is primal.dtype
     t = tangent._data.astype(np.float64)
     if t.size:
         bound = RTOL[dtype] * (np.abs(fd) + np.abs(fd).max()) + ATOL[dtype]
         worst = np.argmax(np.abs(t - fd) - bound)
         assert np.all(np.abs(t - fd) <= bound), f"forward rule: {t.flat[worst]!r} vs {fd.flat[worst]!r}"
-    _close(_dot(w, t), reverse, _scale(w, t) + reverse_scale, dtype, "forward rule vs reverse rule")
+    _close(dot(w, t), reverse, _scale(w, t) + reverse_scale, dtype, "forward rule vs reverse rule")
 
     # second order: d/dx <∇<w, f>, u> in a direction d, by double backward, against finite differences
-    d = [rng.standard_normal(a.shape) for a in arrays]
-
-    def grad_dot_u(arrs, as_dtype):
-        leaves = _tensors(arrs, as_dtype, requires_grad=True)
-        gs = _grads(fn, leaves, ag.tensor(w.astype(fn(*leaves)._data.dtype)), create_graph=True)
-        return leaves, gs, sum((g * ag.tensor(ui.astype(g._data.dtype))).sum() for g, ui in zip(gs, u))
-
-    leaves, first, s = grad_dot_u(arrays, dtype)
-    if isinstance(s, ag.Tensor) and s.requires_grad:
-        second = [g._data for g in ag.autograd.grad(s, leaves, allow_unused=True, materialize_grads=True)]
-    else:  # linear in every input: the gradient is constant, its derivative zero
-        second = [np.zeros(a.shape) for a in arrays]
-    plus = grad_dot_u([a + EPS * di for a, di in zip(arrays, d)], np.float64)[2]
-    minus = grad_dot_u([a - EPS * di for a, di in zip(arrays, d)], np.float64)[2]
-    numeric = (float(plus) - float(minus)) / (2 * EPS)
-    predicted = sum(_dot(g, di) for g, di in zip(second, d))
+    d = random_directions(arrays, rng)
+    xs, first, s = vjp_dot(fn, arrays, w, u, dtype)
+    second = vjp_dot_grads(s, xs)  # zeros when f is linear in every input (the gradient is constant)
+    numeric = fd_vjp_dot(fn, arrays, w, u, d)
+    predicted = sum(dot(g, di) for g, di in zip(second, d))
     first_scale = sum(_scale(g._data, ui) for g, ui in zip(first, u))  # rounding in the differenced gradient
     _close(predicted, numeric, sum(_scale(g, di) for g, di in zip(second, d)) + 1e-3 * first_scale, dtype,
            "second derivative")
