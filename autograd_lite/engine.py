@@ -1,19 +1,22 @@
 """The backward engine: walk the graph from the outputs to the leaves, applying each node's rule once.
 
 `backward()` and `grad()` (below, re-exported by `autograd`) check their arguments, then call
-`run_backward`, which works in three phases, one function each:
+`run_backward`, which works in two phases, one function each:
 
 1. `prepare`: count each node's consumers (the edges pointing at it). With `inputs=` or `grad()`,
    also decide which nodes lead to a wanted gradient: only those run.
 2. `walk`: Kahn's algorithm. A node runs when every gradient meant for it has arrived, i.e. when all
    its consumers have run. Running a node means: sum the gradients that arrived, call its reverse rule
-   (`node.op.vjp`), and route each input's gradient to that input's node. Among the nodes that are
-   ready, the most recently created runs first, which is also PyTorch's order; any order that respects
-   the counts gives the same gradients. `kahn_order` is that order, and `backward_order` lists it.
-3. `finish`: accumulate into the leaves' `.grad`, fill `retain_grad()` tensors, free saved values.
+   (`node.op.vjp`), free what it saved (unless `retain_graph`), and route each input's gradient to that
+   input's node; running a leaf's `AccumulateGrad` node adds into the leaf's `.grad`. Among the nodes
+   that are ready, `AccumulateGrad` nodes run first, then the most recently created node: PyTorch's
+   order (`kahn_order` yields it, `backward_order` lists it). Any order that respects the counts gives
+   the same gradients.
 
-Side effects wait until the walk has succeeded, so an error in the middle (a freed graph, a tensor
-modified in place) leaves every `.grad` and every saved value as it was.
+Errors found before the walk starts (a non-scalar output without a gradient, a gradient of the wrong
+shape, nothing that requires grad) change nothing. An error in the middle of the walk (a freed graph, a
+tensor modified in place) leaves what PyTorch leaves: the leaves reached so far keep their new `.grad`
+and the nodes that ran have freed their saved values.
 
 Every walk uses an explicit stack or heap, never recursion: a chain of a million ops is a graph a
 million nodes deep, far past Python's recursion limit.
@@ -22,7 +25,6 @@ The engine sits below the Tensor: it needs nodes (`graph.py`) and grad modes, an
 through their methods (`+`, `sum_to_size`, `to`, `clone`), so `Tensor.backward` can call it directly.
 """
 import heapq
-import itertools
 import os
 
 import numpy as np
@@ -182,22 +184,27 @@ def count_consumers(roots):
 def kahn_order(roots, consumers):
     """Yield the nodes reachable from `roots`, each once every node that consumes it has been yielded.
 
+    Among the ready nodes the one with the highest priority comes first: an `AccumulateGrad` node (its
+    priority is the largest number there is, as in PyTorch, so a leaf's gradient is stored as soon as it
+    is complete), else the most recently created node. Leaves tie; a binary heap then gives them in the
+    order its sifting leaves them, and Python's `heapq` sifts exactly as the C++ priority queue of
+    PyTorch's engine does, so ties come out in PyTorch's order too.
+
     The counts in `consumers` are used up. A node's children are released when the caller asks for the
     next node, so the caller may finish with a node (run its rule) before its children become ready.
     """
-    ties = itertools.count()  # equal creation numbers (leaves) run in the order they became ready
-    ready = [(-node._seq, next(ties), node) for node in dict.fromkeys(roots) if consumers[node] == 0]
+    ready = [(-node._seq, node) for node in dict.fromkeys(roots) if consumers[node] == 0]
     heapq.heapify(ready)
     push, pop = heapq.heappush, heapq.heappop
     while ready:
-        node = pop(ready)[2]
+        node = pop(ready)[1]
         yield node
         for child in node._next:
             if child is not None:
                 left = consumers[child] - 1
                 consumers[child] = left
                 if left == 0:  # every consumer has run: the child is ready
-                    push(ready, (-child._seq, next(ties), child))
+                    push(ready, (-child._seq, child))
 
 
 def backward_order(roots):
@@ -206,7 +213,7 @@ def backward_order(roots):
 
 
 # ---------------------------------------------------------------------------------------------------
-# The three phases
+# The two phases
 # ---------------------------------------------------------------------------------------------------
 def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True, observer=None):
     """Propagate `root_grads` from the nodes `roots` down the graph.
@@ -220,11 +227,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph  # rules build a graph only when asked to (create_graph=True)
     try:
-        outcome = walk(roots, root_grads, consumers, needed, targets, accumulate, observer)
+        return walk(roots, root_grads, consumers, needed, targets, accumulate, observer, retain_graph)
     finally:
         grad_mode.enabled = previous_mode
-    finish(outcome, retain_graph, create_graph)
-    return outcome.captured
 
 
 def prepare(roots, targets):
@@ -244,25 +249,20 @@ def prepare(roots, targets):
     return consumers, needed
 
 
-class _Outcome:
-    """What the walk leaves for `finish`: leaves' gradients, retained gradients, nodes run, captured."""
+def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, retain_graph):
+    """Phase 2: run the nodes in Kahn order, each with the sum of the gradients that reached it.
 
-    __slots__ = ("leaf_grads", "retained", "ran", "captured")
-
-    def __init__(self):
-        self.leaf_grads = []  # (AccumulateGrad node, gradient)
-        self.retained = []  # (weak reference to a tensor with retain_grad(), gradient)
-        self.ran = []  # nodes whose rule ran: their saved values are freed unless retain_graph
-        self.captured = {}  # {target node: gradient}
-
-
-def walk(roots, root_grads, consumers, needed, targets, accumulate, observer):
-    """Phase 2: run the nodes in Kahn order, each with the sum of the gradients that reached it."""
+    Each node's work is done when it runs, as in PyTorch: a leaf's `.grad` is accumulated as soon as its
+    `AccumulateGrad` node runs, and a node frees its saved values right after its rule has run (unless
+    `retain_graph`). So a backward that fails midway has already filled the `.grad` of the leaves it
+    reached and freed the nodes it ran. Returns {target node: gradient}.
+    """
     buffers = {}  # node -> the sum of the gradients that have reached it so far
     for node, g in zip(roots, root_grads):
         buffers[node] = buffers[node] + g if node in buffers else g
     check_nan = anomaly_state.enabled and anomaly_state.check_nan
-    out = _Outcome()
+    create_graph = grad_mode.enabled
+    captured = {}
     for node in kahn_order(roots, consumers):
         grad = buffers.pop(node, None)
         if grad is None:  # nothing reached this node (every path to it carried no gradient)
@@ -273,25 +273,26 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer):
                 if new is not None:
                     grad = new
         if node._retain is not None:
-            out.retained.append((node._retain, grad))
+            retain(node._retain, grad, create_graph)
         if observer is not None:
             observer(node, grad)
-        if type(node) is AccumulateGrad:  # a leaf: its gradient is stored after the walk (or returned)
+        if type(node) is AccumulateGrad:  # a leaf: add into its .grad now (or return it)
             if targets is not None:
                 if node in targets:
-                    out.captured[node] = leaf_hooks(node, grad)
+                    captured[node] = leaf_hooks(node, grad)
             elif accumulate:
-                out.leaf_grads.append((node, grad))
+                accumulate_grad(node.variable, leaf_hooks(node, grad), create_graph)
             continue
         if targets is not None:
             if node in targets:
-                out.captured[node] = grad
+                captured[node] = grad
             if node not in needed:
                 continue
         grads = call_rule(node, grad, check_nan)
-        out.ran.append(node)
+        if not retain_graph:
+            node._release()
         route(node, grads, buffers, needed, targets)
-    return out
+    return captured
 
 
 def call_rule(node, grad, check_nan=False):
@@ -327,21 +328,13 @@ def route(node, grads, buffers, needed, targets):
         buffers[child] = g if old is None else old + g
 
 
-def finish(outcome, retain_graph, create_graph):
-    """Phase 3, once the walk has succeeded: store the leaves' gradients, fill retained `.grad`s, free the
-    saved values of the nodes that ran (unless `retain_graph`)."""
-    with grad_mode.set_grad_enabled(create_graph):
-        for node, g in outcome.leaf_grads:
-            accumulate_grad(node.variable, leaf_hooks(node, g), create_graph)
-        for ref, g in outcome.retained:
-            tensor = ref()
-            if tensor is not None:
-                if not create_graph:
-                    g = g.detach().clone()
-                tensor._grad = g if tensor._grad is None else tensor._grad + g
-    if not retain_graph:
-        for node in outcome.ran:
-            node._release()
+def retain(ref, grad, create_graph):
+    """Fill `.grad` of a tensor that asked for it with `retain_grad()` (if it still exists)."""
+    tensor = ref()
+    if tensor is not None:
+        if not create_graph:
+            grad = grad.detach().clone()
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
 def leaf_hooks(node, grad):

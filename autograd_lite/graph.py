@@ -12,6 +12,7 @@ This file knows nothing of how nodes are made (that is `ops/op.py`) or run (that
 needs no Tensor either, only tensors' attributes (`grad_fn`, `requires_grad`, the version counter).
 """
 import itertools
+import sys
 import weakref
 
 from . import dtypes
@@ -144,14 +145,24 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    """The node of a leaf tensor that requires grad: backward ends here by adding into `variable.grad`."""
+    """The node of a leaf tensor that requires grad: backward ends here by adding into `variable.grad`.
+
+    Its priority in the engine is the highest there is (PyTorch gives it the largest sequence number), so
+    a leaf's gradient is stored as soon as every gradient for it has arrived.
+    """
 
     __slots__ = ("variable",)
 
     def __init__(self, variable):
         super().__init__()
         self.variable = variable
-        self._seq = -1
+        self._seq = sys.maxsize
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name (type(node).__name__ is "AccumulateGrad")
+
+    def __lt__(self, other):
+        return False  # leaves tie in the engine's heap; see engine.kahn_order
 
 
 def gradient_edge(t):

@@ -145,6 +145,14 @@ def _dot_text(lines):
     return "\\n".join(str(line).replace("\\", "\\\\").replace("\n", "\\n") for line in lines)
 
 
+def _was_saved(op, node, i):
+    """Did `node` save its input `i`? All inputs when `op.save_inputs` is True, else those that the
+    gradients it had to compute read (see `ops.op.keep_only_needed`)."""
+    if op.save_inputs is True:
+        return True
+    return any(need and i in reads for need, reads in zip(node.needs_input_grad, op.save_inputs))
+
+
 def _meta(t):
     return f"{_shape(t._data.shape)} {t._data.dtype.name}"
 
@@ -259,10 +267,12 @@ class _Scene:
                     continue
                 shape, dtype = meta
                 if saved is None:
-                    if freed:
+                    if freed and _was_saved(op, node, i):
                         items.append(("freed", [what, f"{_shape(shape)} {dtype.name}", "freed"]))
                     continue
                 t = saved[i]
+                if t is None:  # no wanted gradient reads this input: it was not saved (as in PyTorch)
+                    continue
                 name = self._name(t)
                 head = f"{what}: {name}" if name else what
                 if versions is not None and versions[i] is not None and t._vc[0] != versions[i]:
@@ -475,7 +485,7 @@ class ReplayFrame:
 
     @property
     def name(self):
-        return self.node.name()
+        return type(self.node).__name__  # "AccumulateGrad", where name() gives "torch::autograd::AccumulateGrad"
 
     @property
     def graph(self):

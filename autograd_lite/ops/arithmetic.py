@@ -80,7 +80,8 @@ class Rsub(Op):
 class Mul(Op):
     r"""$z=xy$.   VJP: $\bar x=\bar z\,y,\ \bar y=\bar z\,x$.   JVP: $\dot z=\dot x\,y+x\,\dot y$."""
     name = "Mul"
-    save_inputs = True
+    save_inputs = ((1,), (0,))
+    saved_names = ("self", "other")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -105,7 +106,8 @@ def mul(x, y):
 class Div(Op):
     r"""$z=x/y$.   VJP: $\bar x=\bar z/y,\ \bar y=-\bar z\,x/y^2$.   JVP: $\dot z=(\dot x-z\,\dot y)/y$."""
     name = "Div"
-    save_inputs = True
+    save_inputs = ((1,), (0, 1))
+    saved_names = ("self", "other")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -140,7 +142,8 @@ class Remainder(Op):
     JVP: $\dot z=\dot x-\dot y\lfloor x/y\rfloor$.   ($\lfloor x/y\rfloor$ is piecewise constant: a constant here.)"""
     name = "Remainder"
     overload = 1
-    save_inputs = True
+    save_inputs = ((), (0, 1))
+    saved_names = ("self", "other")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -156,8 +159,7 @@ class Remainder(Op):
     @staticmethod
     def vjp(ctx, grad):
         need_x, need_y = ctx.needs_input_grad
-        _, dy = Remainder.derivative(ctx)
-        return (grad if need_x else None), (grad * dy if need_y else None)
+        return (grad if need_x else None), (grad * Remainder.derivative(ctx)[1] if need_y else None)
 
     @staticmethod
     def jvp(ctx, x_t, y_t):
@@ -234,6 +236,7 @@ class Maximum(Op):
     (ties split the gradient in half, as PyTorch).   JVP: $\dot z=\dot y+w\,(\dot x-\dot y)$."""
     name = "Maximum"
     save_inputs = True
+    saved_names = ("self", "other")
     largest = True
 
     @staticmethod
@@ -333,6 +336,7 @@ class Pow(Op):
     r"""$z=x^p$ for a number $p$.   VJP: $\bar x=\bar z\,p\,x^{p-1}$.   JVP: $\dot z=\dot x\,p\,x^{p-1}$."""
     name = "Pow"
     save_inputs = True
+    saved_names = ("self", "exponent")
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -364,6 +368,7 @@ class PowTensor(Op):
     name = "Pow"
     overload = 1
     save_inputs = True
+    saved_names = ("self", "exponent")
     save_output = True
 
     @staticmethod

@@ -182,6 +182,7 @@ class TanhBackward(Op):
     VJP: $\bar g=\bar w\,(1-z^2),\ \bar z=-2\bar w\,g\,z$.   JVP: $\dot w=\dot g\,(1-z^2)-2g\,z\,\dot z$."""
     name = "TanhBackward"
     save_inputs = True
+    saved_names = ("grad_output", "output")
 
     @staticmethod
     def forward(ctx, g, z):
@@ -233,6 +234,7 @@ class SigmoidBackward(Op):
     VJP: $\bar g=\bar w\,z(1-z),\ \bar z=\bar w\,g\,(1-2z)$.   JVP: $\dot w=\dot g\,z(1-z)+g\,(1-2z)\,\dot z$."""
     name = "SigmoidBackward"
     save_inputs = True
+    saved_names = ("grad_output", "output")
 
     @staticmethod
     def forward(ctx, g, z):
@@ -277,6 +279,7 @@ class LeakyRelu(Op):
     (so $a$ at 0, as PyTorch).   JVP: $\dot z=\dot x\,s$."""
     name = "LeakyRelu"
     save_inputs = True
+    saved_names = ("self", "negative_slope")
 
     @staticmethod
     def forward(ctx, x, negative_slope):

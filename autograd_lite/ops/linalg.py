@@ -15,7 +15,8 @@ from .shape import SqueezeDim, SqueezeInplace, UnsafeView, View, reshape, t, uns
 class Mm(Op):
     r"""$Z=XY$ (matrices).   VJP: $\bar X=\bar Z Y^\top,\ \bar Y=X^\top\bar Z$.   JVP: $\dot Z=\dot XY+X\dot Y$."""
     name = "Mm"
-    save_inputs = True
+    save_inputs = ((1,), (0,))
+    saved_names = ("self", "mat2")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -61,7 +62,8 @@ def mm(x, y):
 class Mv(Op):
     r"""$z=Av$ (matrix times vector).   VJP: $\bar A=\bar z v^\top,\ \bar v=A^\top\bar z$.   JVP: $\dot z=\dot Av+A\dot v$."""
     name = "Mv"
-    save_inputs = True
+    save_inputs = ((1,), (0,))
+    saved_names = ("self", "vec")
 
     @staticmethod
     def forward(ctx, a, v):
@@ -82,7 +84,8 @@ class Mv(Op):
 class Dot(Op):
     r"""$z=x\cdot y$ (vectors).   VJP: $\bar x=\bar z\,y,\ \bar y=\bar z\,x$.   JVP: $\dot z=\dot x\cdot y+x\cdot\dot y$."""
     name = "Dot"
-    save_inputs = True
+    save_inputs = ((1,), (0,))
+    saved_names = ("self", "tensor")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -116,7 +119,8 @@ class Bmm(Op):
     r"""$Z_b=X_bY_b$ (batched, broadcasting over batch dims).   VJP: $\bar X=\bar Z Y^\top,\ \bar Y=X^\top\bar Z$
     (summed over broadcast batch dims by the engine).   JVP: $\dot Z=\dot XY+X\dot Y$."""
     name = "Bmm"
-    save_inputs = True
+    save_inputs = ((1,), (0,))
+    saved_names = ("self", "mat2")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -201,7 +205,8 @@ class Addmm(Op):
     r"""$Z=b+XW$ (`F.linear` with bias).   VJP: $\bar b=\bar Z,\ \bar X=\bar ZW^\top,\ \bar W=X^\top\bar Z$.
     JVP: $\dot Z=\dot b+\dot XW+X\dot W$."""
     name = "Addmm"
-    save_inputs = True
+    save_inputs = ((), (2,), (1,))
+    saved_names = ("self", "mat1", "mat2")
 
     @staticmethod
     def forward(ctx, b, x, w):

@@ -42,6 +42,7 @@ class BinaryCrossEntropyWithLogits(Op):
     ($p$ is `pos_weight`, 1 by default; the log term is computed as $\max(-z,0)+\log(1+e^{-|z|})$.)"""
     name = "BinaryCrossEntropyWithLogits"
     save_inputs = True
+    saved_names = ("self", "target", "weight", "pos_weight")
 
     @staticmethod
     def forward(ctx, z, y, weight, pos_weight, reduction):
@@ -101,6 +102,7 @@ class BinaryCrossEntropy(Op):
     JVP: the same factors times $\dot x$, $\dot y$."""
     name = "BinaryCrossEntropy"
     save_inputs = True
+    saved_names = ("self", "target", "weight")
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
@@ -148,6 +150,7 @@ class MseLoss(Op):
     JVP: $\dot\ell=2(x-y)(\dot x-\dot y)$, reduced."""
     name = "MseLoss"
     save_inputs = True
+    saved_names = ("self", "target")
 
     @staticmethod
     def forward(ctx, x, y, reduction):

@@ -22,7 +22,11 @@ per positional input, :math:`\partial y/\partial x_i` as a tensor that broadcast
 ``need=None`` asks for all). ``vjp`` returns ``grad * d`` and ``jvp`` returns ``x_t * d``.
 
 Rules read what they need from ``ctx``: ``ctx.saved_tensors`` (the positional inputs, as tensors, when
-the op sets ``save_inputs = True``) and ``ctx.output`` (the result, when ``save_output = True``).
+the op sets ``save_inputs = True``) and ``ctx.output`` (the result, when ``save_output = True``). An op
+whose inputs' gradients read different inputs says which, one tuple per input (``Mul``:
+``save_inputs = ((1,), (0,))``, x's gradient reads y and y's reads x); it then keeps, as PyTorch does,
+only the inputs that the wanted gradients read, and ``None`` in place of the others. ``saved_names``
+gives the saved inputs PyTorch's names (``grad_fn._saved_self``, ``_saved_other``, ``_saved_mat2``).
 Broadcasting is undone by the engine, not by the rules: a rule may return a gradient of the output's
 shape, and the engine sums it down to the input's shape (``sum_to``, in ``shape.py``).
 
@@ -70,6 +74,25 @@ class OpNode(Node):
             attach_tangent(t, self._out_tangent)
         return t
 
+    def __getattr__(self, attr):
+        """PyTorch's names for what a node saved: `_saved_self`, `_saved_other`, `_saved_mat2`, ... for the
+        saved inputs (None for one that no wanted gradient needed, so it was not saved), `_saved_result`
+        for the saved output, `_saved_<option>` for an option the op kept (`_saved_dim`)."""
+        if not attr.startswith("_saved_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+        key, op = attr[len("_saved_"):], self.op
+        if key == "result" and op.save_output:
+            return self.output
+        if key in op.saved_names and op.save_inputs and op.saved_names.index(key) < len(self._inputs_meta):
+            saved = self.saved_tensors  # raises if freed, or changed in place since it was saved
+            value = saved[op.saved_names.index(key)] if saved else None
+            if key == "other" and value is not None and not isinstance(value, Tensor):
+                value = _wrap(np.asarray(value))  # PyTorch's `other` is a Tensor: a number is wrapped in one
+            return value
+        if key in self.__dict__:  # an option given by keyword (`exponent`, `dim`)
+            return self.__dict__[key]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
 
 class _Scratch:
     """Stand-in for a node when nothing is recorded: `forward` may still store options on it."""
@@ -89,7 +112,8 @@ class Op:
 
     name = None
     overload = 0
-    save_inputs = False
+    save_inputs = False  # True: the rules read the inputs; or, per input, the inputs its gradient reads
+    saved_names = ("self",)  # PyTorch's names of the saved inputs: grad_fn._saved_self, _saved_other, ...
     save_output = False
     differentiable = True
     is_view = False  # the result shares memory with input 0 (reshape, transpose, basic indexing, ...)
@@ -173,6 +197,10 @@ class Op:
             # 5. Push tangents: the output's tangent from the inputs' tangents, by the forward rule.
             if dual:
                 push_tangent(cls, ctx, inputs, result)
+
+            # 6. Keep only the saved inputs that the wanted gradients read (the forward rule read them all).
+            if record and cls.save_inputs is not True and cls.save_inputs:
+                keep_only_needed(ctx, cls.save_inputs)
         return result
 
     @staticmethod
@@ -244,6 +272,24 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
         node._trace = traceback.format_stack()[:-3]
     result._requires_grad = True
     result.grad_fn = node
+
+
+_KEEP = {}  # (per-input reads, needs_input_grad) -> which inputs to keep, or None to keep all
+
+
+def keep_only_needed(node, reads):
+    """Forget the saved inputs that no wanted gradient reads, as PyTorch saves them: for `x @ w` with only
+    `w` requiring grad, `w`'s gradient reads `x`, so `x` is kept and `w` is not (a later in-place change
+    of `w` is then no error). `reads[i]` lists the inputs that input i's gradient reads. Numbers stay."""
+    key = (reads, node.needs_input_grad)
+    keep = _KEEP.get(key, False)
+    if keep is False:
+        wanted = {j for i, need in enumerate(node.needs_input_grad) if need for j in reads[i]}
+        keep = _KEEP[key] = None if len(wanted) == len(reads) else tuple(j in wanted for j in range(len(reads)))
+    if keep is None:
+        return
+    node._saved = tuple([a if k or not isinstance(a, Tensor) else None for a, k in zip(node._saved, keep)])
+    node._saved_versions = tuple([v if k else None for v, k in zip(node._saved_versions, keep)])
 
 
 def push_tangent(op, ctx, inputs, result):

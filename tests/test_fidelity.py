@@ -1,0 +1,246 @@
+"""The engine's internals as PyTorch has them, where the course teaches them: the order nodes run in,
+the names of the nodes, what a node saves and when it frees it, and what a backward that fails midway
+leaves behind.
+
+Each behaviour is checked against recorded expectations (always) and against real PyTorch when it is
+installed (those tests skip without it: PyTorch is not a dependency).
+"""
+import importlib
+import tracemalloc
+
+import pytest
+
+import autograd_lite as ag
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _libs():
+    """autograd_lite always; PyTorch too when installed."""
+    libs = [ag]
+    try:
+        libs.append(importlib.import_module("torch"))
+    except ImportError:
+        pass
+    return libs
+
+
+# ---------------------------------------------------------------------------------------------------
+# The order: AccumulateGrad first among the ready nodes, then the most recently created node
+# ---------------------------------------------------------------------------------------------------
+def _visit_order(lib, root, labels):
+    """The nodes of root's graph in the order backward runs them, seen by a pre-hook on every node."""
+    seen, order, stack = set(), [], [root.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        node.register_prehook(lambda grads, node=node: order.append(node))
+        stack.extend(child for child, _ in node.next_functions)
+    root.backward()
+    names = []
+    for node in order:
+        name = type(node).__name__
+        if name == "AccumulateGrad":
+            name += f"({labels[id(node.variable)]})"
+        names.append(name)
+    return names
+
+
+def _graphs(lib):
+    """(name, root, labels) for graphs where the order is not obvious: leaves ready early, ties."""
+    F = importlib.import_module(lib.__name__ + ".nn.functional")
+    leaf = lambda v: lib.tensor(v, requires_grad=True)  # noqa: E731
+    x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])
+    w, b = leaf([[0.1], [0.2], [-0.3]]), leaf([0.05])
+    z = (x @ w).squeeze() + b
+    yield "classifier", F.binary_cross_entropy_with_logits(z, lib.tensor([1.0, 0.0])), {id(w): "w", id(b): "b"}
+    a, c, d, e, f = leaf(2.0), leaf(3.0), leaf(4.0), leaf(5.0), leaf(6.0)
+    names = {id(a): "a", id(c): "c", id(d): "d", id(e): "e", id(f): "f"}
+    yield "product", a * c * d, names
+    yield "three products", (a * c) + (c * d) + (d * a), names
+    yield "five leaves at once", lib.stack([a, c, d, e, f]).sum(), names
+    s = (a + c) * d + e * f
+    yield "mixed", s * (a + f), names
+
+
+EXPECTED_ORDER = {
+    "classifier": ["BinaryCrossEntropyWithLogitsBackward0", "AddBackward0", "AccumulateGrad(b)", "SqueezeBackward0",
+                   "MmBackward0", "AccumulateGrad(w)"],
+    "product": ["MulBackward0", "AccumulateGrad(d)", "MulBackward0", "AccumulateGrad(a)", "AccumulateGrad(c)"],
+    "three products": ["AddBackward0", "MulBackward0", "AddBackward0", "MulBackward0", "AccumulateGrad(d)",
+                       "MulBackward0", "AccumulateGrad(a)", "AccumulateGrad(c)"],
+    # five leaves become ready together: they leave the heap as PyTorch's priority queue leaves them
+    "five leaves at once": ["SumBackward0", "StackBackward0", "AccumulateGrad(a)", "AccumulateGrad(d)",
+                            "AccumulateGrad(f)", "AccumulateGrad(c)", "AccumulateGrad(e)"],
+    "mixed": ["MulBackward0", "AddBackward0", "AddBackward0", "MulBackward0", "AccumulateGrad(e)",
+              "AccumulateGrad(f)", "MulBackward0", "AccumulateGrad(d)", "AddBackward0", "AccumulateGrad(a)",
+              "AccumulateGrad(c)"],
+}
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_backward_runs_accumulate_grad_first_then_the_newest_node(lib):
+    for name, root, labels in _graphs(lib):
+        assert _visit_order(lib, root, labels) == EXPECTED_ORDER[name], name
+
+
+def test_backward_order_lists_the_order_backward_runs():
+    from autograd_lite.engine import backward_order
+
+    for name, root, labels in _graphs(ag):
+        listed = [type(n).__name__ for n in backward_order([root.grad_fn])]
+        assert listed == [n.split("(")[0] for n in EXPECTED_ORDER[name]], name
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_accumulate_grad_names(lib):
+    w = lib.tensor([1.0], requires_grad=True)
+    node = (w * 2).grad_fn.next_functions[0][0]
+    assert node.name() == "torch::autograd::AccumulateGrad"
+    assert type(node).__name__ == "AccumulateGrad"
+    assert node.variable is w
+
+
+# ---------------------------------------------------------------------------------------------------
+# Freeing node by node, and what a failed backward leaves
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_a_node_frees_its_saved_values_right_after_its_rule_runs(lib):
+    x = lib.tensor([0.5, 1.5], requires_grad=True)
+    first = x.exp()
+    second = first.sin()  # SinBackward0 saves `first`; it runs before ExpBackward0
+    sin_node, exp_node = second.grad_fn, first.grad_fn
+    seen = {}
+
+    def when_exp_runs(grads):
+        try:
+            sin_node._saved_self
+            seen["sin"] = "kept"
+        except RuntimeError as e:
+            seen["sin"] = "freed" if "backward through the graph a second time" in str(e) else str(e)
+        seen["exp"] = exp_node._saved_result is not None  # not yet run: still there
+
+    exp_node.register_prehook(when_exp_runs)
+    second.sum().backward()
+    assert seen == {"sin": "freed", "exp": True}
+
+
+def test_peak_memory_of_backward_stays_near_the_saved_values():
+    """Freed node by node, the saved activations of a 50-layer chain make room for the weights'
+    gradients as backward goes; kept to the end, both would be held at once (twice the memory)."""
+    ag.manual_seed(0)
+    depth, d = 50, 128
+    ws = [ag.randn(d, d, requires_grad=True) for _ in range(depth)]
+    tracemalloc.start()
+    try:
+        h = ag.randn(d, d)
+        for w in ws:
+            h = (h @ w).tanh()
+        loss = h.sum()
+        del h
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    activation = d * d * 4
+    assert before > depth * activation  # the saved values are there before backward
+    assert peak - before < 10 * activation  # only a few gradients more, never a second copy of everything
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_a_backward_failing_midway_keeps_what_pytorch_keeps(lib):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b = lib.tensor([5.0, 6.0], requires_grad=True)
+    h = a.exp()  # ExpBackward0 saves its result...
+    exp_node = h.grad_fn
+    y = h * 3  # MulBackward0 saves the 3 (h's gradient reads it), not h
+    h.add_(1)  # ...which is then changed: ExpBackward0 will fail
+    c = b * b  # created later, so run earlier: b's gradient is complete before the failure
+    loss = y.sum() + c.sum()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    assert a.grad is None
+    assert b.grad.tolist() == [10.0, 12.0]  # accumulated before the failure, and kept
+    for saved in (lambda: c.grad_fn._saved_self, lambda: y.grad_fn._saved_other):
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            saved()  # nodes that ran have freed what they saved
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        exp_node._saved_result  # the failing node did not run: it keeps its (modified) result
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_errors_found_before_the_walk_change_nothing(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    for bad in (lambda: y.backward(), lambda: y.backward(lib.ones(3))):
+        with pytest.raises(RuntimeError):
+            bad()
+        assert x.grad is None
+        assert y.grad_fn._saved_self is not None
+    y.backward(lib.ones(2))
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# What a node saves: only what the wanted gradients read, under PyTorch's names
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_matmul_saves_only_the_input_the_wanted_gradient_reads(lib):
+    x = lib.tensor([[1.0, 2.0]])
+    w = lib.tensor([[3.0], [4.0]], requires_grad=True)
+    y = x @ w
+    assert y.grad_fn._saved_self is x and y.grad_fn._saved_mat2 is None
+    with lib.no_grad():
+        w.add_(1.0)  # w was not saved: changing it is no error (w's gradient reads x only)
+    y.sum().backward()
+    assert w.grad.tolist() == [[1.0], [2.0]]
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_times_a_number_saves_the_number_not_the_tensor(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    assert y.grad_fn._saved_self is None and y.grad_fn._saved_other.item() == 3.0
+    with lib.no_grad():
+        x.copy_(lib.tensor([5.0, 6.0]))  # x was not saved: no version error below
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_changing_a_saved_input_is_still_caught(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0], requires_grad=True)
+    y = x * w  # both need gradients: both saved
+    with lib.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+def test_saved_values_under_pytorchs_names(lib):
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = lib.tensor([[0.5], [1.5]], requires_grad=True)
+    mm = (x @ w).grad_fn
+    assert mm._saved_self is x and mm._saved_mat2 is w
+    e = x.exp()
+    assert e.grad_fn._saved_result.tolist() == e.tolist()
+    assert e.grad_fn._saved_result.grad_fn is e.grad_fn  # unpacked as a tensor of this node, as PyTorch
+    d = x / w.t()
+    assert d.grad_fn._saved_self is x and d.grad_fn._saved_other.tolist() == w.t().tolist()
+    p = x ** 3
+    assert p.grad_fn._saved_self is x and p.grad_fn._saved_exponent == 3
+    c = x.clamp(0.0, 2.5)
+    assert c.grad_fn._saved_self is x and c.grad_fn._saved_min == 0.0 and c.grad_fn._saved_max == 2.5
+    e.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        e.grad_fn._saved_result
+    with pytest.raises(AttributeError):
+        mm._saved_nothing_by_this_name
