@@ -50,6 +50,7 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf
                   floor_divide, log, log1p, matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, outer,
                   permute, pow, relu, remainder, reshape, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh,
                   transpose, unsqueeze, var, where)
+from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402

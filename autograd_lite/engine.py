@@ -55,15 +55,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    targets = {}
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-        targets[gradient_edge(t)] = t
-    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=targets)
+    inputs = {id(t): t for t in inputs}.values()  # a tensor named twice gets its gradient once
+    captured = run_backward(nodes, grads, retain_graph, create_graph, targets={gradient_edge(t) for t in inputs})
     with grad_mode.set_grad_enabled(create_graph):
-        for node, g in captured.items():
-            accumulate_grad(targets[node], g, create_graph)
+        for t in inputs:
+            g = captured.get(gradient_edge(t))
+            if type(g) is list:  # one output of a node with several
+                g = g[t._output_nr]
+            if g is not None:
+                accumulate_grad(t, g, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -90,6 +93,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     result = []
     for i, (t, edge) in enumerate(zip(inputs, edges)):
         g = captured.get(edge)
+        if type(g) is list:  # one output of a node with several
+            g = g[t._output_nr]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(_unused_message(i))
@@ -147,8 +152,9 @@ def root_gradients(outputs, grad_outputs):
                 )
             if g.dtype is not out.dtype:
                 g = g.to(out.dtype)
-        nodes.append(gradient_edge(out))
-        grads.append(g)
+        node = gradient_edge(out)
+        nodes.append(node)
+        grads.append(g if node._n_outputs == 1 else at_output(node, out._output_nr, g))
     return nodes, grads
 
 
@@ -257,9 +263,9 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, re
     `retain_graph`). So a backward that fails midway has already filled the `.grad` of the leaves it
     reached and freed the nodes it ran. Returns {target node: gradient}.
     """
-    buffers = {}  # node -> the sum of the gradients that have reached it so far
-    for node, g in zip(roots, root_grads):
-        buffers[node] = buffers[node] + g if node in buffers else g
+    buffers = {}  # node -> the sum of the gradients that have reached it so far (a list, one per output,
+    for node, g in zip(roots, root_grads):  # for a node with several outputs)
+        buffers[node] = add(buffers[node], g) if node in buffers else g
     check_nan = anomaly_state.enabled and anomaly_state.check_nan
     create_graph = grad_mode.enabled
     captured = {}
@@ -273,7 +279,12 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, re
                 if new is not None:
                     grad = new
         if node._retain is not None:
-            retain(node._retain, grad, create_graph)
+            if node._n_outputs == 1:
+                retain(node._retain, grad, create_graph)
+            else:
+                for nr, ref in node._retain.items():
+                    if grad[nr] is not None:
+                        retain(ref, grad[nr], create_graph)
         if observer is not None:
             observer(node, grad)
         if type(node) is AccumulateGrad:  # a leaf: add into its .grad now (or return it)
@@ -297,10 +308,15 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, re
 
 def call_rule(node, grad, check_nan=False):
     """The gradients for `node`'s inputs: its op's reverse rule, then the node's hooks."""
-    grads = node.op.vjp(node, grad)
+    if node._n_outputs == 1:
+        grads = node.op.vjp(node, grad)
+        grad_outputs = (grad,)
+    else:  # one gradient per output, None for an output that received none
+        grads = node.op.vjp(node, *grad)
+        grad_outputs = tuple(grad)
     if node._hooks:
         for hook in node._hooks:
-            new = hook(grads, (grad,))
+            new = hook(grads, grad_outputs)
             if new is not None:
                 grads = new
     if check_nan:
@@ -311,7 +327,7 @@ def call_rule(node, grad, check_nan=False):
 def route(node, grads, buffers, needed, targets):
     """Add each input's gradient into the buffer of that input's node, with the input's shape and dtype
     (broadcasting undone by `sum_to_size`: a rule may return a gradient of the output's shape)."""
-    metas = node._inputs_meta
+    metas, nrs = node._inputs_meta, node._next_nr
     for i, child in enumerate(node._next):
         if child is None:
             continue
@@ -324,8 +340,24 @@ def route(node, grads, buffers, needed, targets):
             g = g.sum_to_size(shape)
         if data.dtype is not dtype and data.dtype != dtype:
             g = g.to(dtype)
+        if child._n_outputs != 1:  # a node with several outputs: the gradient goes to its output's slot
+            g = at_output(child, nrs[i] if nrs is not None else 0, g)
         old = buffers.get(child)
-        buffers[child] = g if old is None else old + g
+        buffers[child] = g if old is None else add(old, g)
+
+
+def at_output(node, nr, g):
+    """The gradient `g` of output `nr` of `node` as that node's buffer: a list, None for other outputs."""
+    grads = [None] * node._n_outputs
+    grads[nr] = g
+    return grads
+
+
+def add(old, new):
+    """The sum of two gradients for a node: tensors, or lists of them (one per output, None for none)."""
+    if type(old) is not list:
+        return old + new
+    return [b if a is None else a if b is None else a + b for a, b in zip(old, new)]
 
 
 def retain(ref, grad, create_graph):

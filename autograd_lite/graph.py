@@ -58,7 +58,8 @@ class Node:
     own options on it, while nodes of ops that store nothing pay for no dictionary.
     """
 
-    __slots__ = ("_next", "needs_input_grad", "_seq", "_inputs_meta", "_saved", "_saved_versions",
+    __slots__ = ("_next", "_next_nr", "_n_outputs", "needs_input_grad", "_seq", "_inputs_meta", "_saved",
+                 "_saved_versions",
                  "_out", "_out_version", "_out_tangent", "_freed", "_pre_hooks", "_hooks", "_retain", "_trace",
                  "__dict__", "__weakref__")
     op = None  # the Op class whose rules this node runs; set on each generated subclass
@@ -73,19 +74,24 @@ class Node:
         self._retain = None
         self._trace = None
         self._next = ()
+        self._next_nr = None  # which output of each next node the edge leaves from; None: output 0 of each
+        self._n_outputs = 1
         self.needs_input_grad = ()
         self._seq = None  # set when the node is recorded in the graph (not for a forward-AD-only context)
 
     # -- what PyTorch's nodes offer -------------------------------------------------------------------
     @property
     def next_functions(self):
-        """`((node, 0), ...)`: one edge per input, `(None, 0)` for an input that needs no gradient.
+        """`((node, output_nr), ...)`: one edge per input, `(None, 0)` for an input that needs no gradient.
 
-        The node stores only the nodes (`_next`) and builds the pairs when asked, as PyTorch does: a
-        pair holding a node would be one more object per edge for Python's cyclic garbage collector to
-        scan, again and again while a long graph grows. (The 0 is the output's index; ops here have one.)
+        `output_nr` says which output of `node` the input was (0 but for ops with several outputs, such as
+        `split`). The node stores only the nodes (`_next`, and `_next_nr` when an output number is not 0)
+        and builds the pairs when asked, as PyTorch does: a pair holding a node would be one more object per
+        edge for Python's cyclic garbage collector to scan, again and again while a long graph grows.
         """
-        return tuple([(node, 0) for node in self._next])
+        if self._next_nr is None:
+            return tuple([(node, 0) for node in self._next])
+        return tuple(zip(self._next, self._next_nr))
 
     def name(self):
         return type(self).__name__
@@ -111,7 +117,10 @@ class Node:
         """`fn(grad_outputs)` runs before this node's rule; it may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = []
-        self._pre_hooks.append(lambda g, fn=fn: _first(fn((g,))))
+        if self._n_outputs == 1:
+            self._pre_hooks.append(lambda g, fn=fn: _first(fn((g,))))
+        else:  # the gradients of every output, as a tuple (None where an output got none)
+            self._pre_hooks.append(lambda g, fn=fn: _as_list(fn(tuple(g))))
         return RemovableHandle(self._pre_hooks, self._pre_hooks[-1])
 
     # -- what rules read ------------------------------------------------------------------------------
@@ -189,6 +198,22 @@ class RemovableHandle:
     def remove(self):
         if self._fn in self._hooks:
             self._hooks.remove(self._fn)
+
+
+def output_hook(hook, nr):
+    """A tensor hook for output `nr` of a node with several outputs, which receives all their gradients."""
+    def on_output(grads):
+        if grads[nr] is not None:
+            new = hook(grads[nr])
+            if new is not None:
+                grads = list(grads)
+                grads[nr] = new
+        return grads
+    return on_output
+
+
+def _as_list(result):
+    return None if result is None else list(result)
 
 
 def _first(result):

@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 
 from . import dtypes, engine
-from .graph import RemovableHandle
+from .graph import RemovableHandle, output_hook
 from .printing import tensor_repr
 
 
@@ -38,8 +38,8 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "_base", "_accumulator", "_hooks",
-                 "_retains_grad", "_tangent", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base", "_accumulator",
+                 "_hooks", "_retains_grad", "_tangent", "__weakref__")
 
     __array_ufunc__ = None  # numpy defers to us: `np_array * tensor` calls Tensor.__rmul__
 
@@ -120,7 +120,16 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
-            self.grad_fn._retain = weakref.ref(self)
+            node = self.grad_fn
+            if node._n_outputs == 1:
+                node._retain = weakref.ref(self)
+            else:  # one of several outputs of its node: retained by output number
+                node._retain = {**(node._retain or {}), self._output_nr: weakref.ref(self)}
+
+    @property
+    def output_nr(self):
+        """Which output of `grad_fn` this tensor is (0 unless the op has several: `split`, `unbind`)."""
+        return self._output_nr
 
     @property
     def retains_grad(self):
@@ -134,6 +143,8 @@ class Tensor:
             node = self.grad_fn
             if node._pre_hooks is None:
                 node._pre_hooks = []
+            if node._n_outputs > 1:  # the node gets a list of gradients: the hook sees this output's only
+                hook = output_hook(hook, self._output_nr)
             node._pre_hooks.append(hook)
             return RemovableHandle(node._pre_hooks, hook)
         if self._hooks is None:
@@ -546,6 +557,15 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
+    def split(self, split_size, dim=0):
+        return _ops.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _ops.unbind(self, dim)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.norm(self, p, dim, keepdim, dtype)
 
@@ -689,6 +709,7 @@ def _init(t, arr, vc):
     t._requires_grad = False
     t._grad = None
     t.grad_fn = None
+    t._output_nr = 0
     t._vc = vc if vc is not None else [0]
     t._base = None
     t._accumulator = None
@@ -705,6 +726,7 @@ def _wrap(arr, vc=None):
     t._requires_grad = False
     t._grad = None
     t.grad_fn = None
+    t._output_nr = 0
     t._vc = vc if vc is not None else [0]
     t._base = None
     t._accumulator = None

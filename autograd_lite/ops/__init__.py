@@ -9,10 +9,11 @@
     linalg.py       mm, mv, dot, bmm, addmm, matmul, outer
     indexing.py     cat, stack, x[index], x[index] = v, diag
     nn.py           softmax, log_softmax and the losses of nn.functional
+    multi_output.py ops with several outputs, one node for all: split / chunk, unbind, var_mean, std_mean
 
 `OPS` lists every op class, so that a test can check that each one has samples in the rule-check table.
 """
-from .op import Op, OpNode, push_tangent, record_node  # noqa: F401
+from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node  # noqa: F401
 from .shape import (  # noqa: F401, A004
     Expand, Permute, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze, View, expand,
     flatten, permute, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
@@ -44,6 +45,9 @@ from .indexing import (  # noqa: F401, A004
 from .nn import (  # noqa: F401, A004
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss, Softmax, _reduce,
 )
+from .multi_output import (  # noqa: F401
+    Split, SplitWithSizes, StdMean, Unbind, VarMean, chunk, split, std_mean, unbind, var_mean,
+)
 
 OPS = (  # every op class, family by family
     T, Transpose, Permute, View, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand,
@@ -56,4 +60,5 @@ OPS = (  # every op class, family by family
     Mm, Mv, Dot, Bmm, Addmm,
     Cat, Stack, Index, Select, Slice, SliceUnsqueeze, IndexAdd, SetItem, DiagEmbed, Diagonal,
     BinaryCrossEntropyWithLogits, BinaryCrossEntropy, MseLoss, LogSoftmax, Softmax, NllLoss,
+    Split, SplitWithSizes, Unbind, VarMean, StdMean,
 )

@@ -237,13 +237,17 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
     # (`_next`), whether it needs one, its shape and dtype (to undo broadcasting), and, when the op
     # saves its inputs, its version number (to detect a later in-place change).
     nodes, needs, metas, versions = [], [], [], []
+    later_output = False
     for a in inputs:
         if isinstance(a, Tensor):
             data = a._data
             metas.append((data.shape, data.dtype))
             edge = a.grad_fn
-            if edge is None and a._requires_grad:
-                edge = gradient_edge(a)  # a leaf that requires grad: its AccumulateGrad node
+            if edge is None:
+                if a._requires_grad:
+                    edge = gradient_edge(a)  # a leaf that requires grad: its AccumulateGrad node
+            elif a._output_nr:
+                later_output = True
             if save_inputs:
                 versions.append(a._vc[0])
         elif tensors_only:
@@ -257,6 +261,9 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
         needs.append(edge is not None)
     node._seq = next_sequence_number()
     node._next = tuple(nodes)
+    if later_output:  # an input is output k > 0 of its node (`a, b = x.split(2)`): edges say which output
+        node._next_nr = tuple([a._output_nr if isinstance(a, Tensor) else 0 for a in inputs
+                               if isinstance(a, Tensor) or not tensors_only])
     metas = tuple(metas)
     node._inputs_meta = _METAS.get(metas) or _shared(metas, _METAS)  # sharing the tuple shares its items
     if not tensors_only:
@@ -292,9 +299,9 @@ def keep_only_needed(node, reads):
     node._saved_versions = tuple([v if k else None for v, k in zip(node._saved_versions, keep)])
 
 
-def push_tangent(op, ctx, inputs, result):
-    """Apply `op`'s forward rule to the inputs' tangents (zeros for a tensor without one, 0.0 for a number,
-    None for anything else) and attach the result, fitted by `op.fit_tangent`, to `result`."""
+def input_tangents(inputs):
+    """The tangent of each input for a forward rule: its own, zeros for a tensor without one, 0.0 for a
+    number, None for anything else."""
     tangents = []
     for a in inputs:
         if isinstance(a, Tensor):
@@ -303,17 +310,71 @@ def push_tangent(op, ctx, inputs, result):
             tangents.append(None)
         else:
             tangents.append(0.0)
-    forward_ad_state.active = False  # the rule sees primals only: no tangents of tangents
+    return tangents
+
+
+def run_forward_rule(op, ctx, inputs):
+    """`op.jvp` on the inputs' tangents, with tangent propagation off (the rule sees primals only: no
+    tangents of tangents)."""
+    tangents = input_tangents(inputs)
+    forward_ad_state.active = False
     try:
-        tangent = op.jvp(ctx, *tangents)
+        return op.jvp(ctx, *tangents)
     finally:
         forward_ad_state.active = True
+
+
+def push_tangent(op, ctx, inputs, result):
+    """Apply `op`'s forward rule to the inputs' tangents and attach the result, fitted by `op.fit_tangent`,
+    to `result`."""
+    tangent = run_forward_rule(op, ctx, inputs)
     if tangent is None:
         return
     tangent = op.fit_tangent(ctx, tangent, result)
     if ctx._out is not None:  # the saved output carries its tangent when a rule reads it back
         ctx._out_tangent = tangent
     attach_tangent(result, tangent)
+
+
+class MultiOutputOp(Op):
+    """An op with several outputs (`split`, `unbind`, `var_mean`): `forward` returns a tuple of arrays, and
+    one node serves them all, as in PyTorch: every output has it as `grad_fn`, told apart by `output_nr`.
+    `vjp(ctx, *grads)` gets one gradient per output (None for an output that received none) and `jvp`
+    returns one tangent per output."""
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        record = dual = False
+        for a in inputs:
+            if isinstance(a, Tensor):
+                record = record or a._requires_grad
+                dual = dual or a._tangent is not None
+        record = record and grad_mode.enabled
+        dual = dual and forward_ad_state.active
+        ctx = cls.node_class() if (record or dual) else _Scratch()
+        outs = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in inputs], **options)
+        src = inputs[0]
+        results = []
+        for out in outs:
+            if cls.is_view:  # each output shares the input's memory, version counter and base
+                result = _wrap(out, src._vc)
+                result._base = src._base if src._base is not None else src
+            else:
+                result = _wrap(out)
+            results.append(result)
+        if record:
+            record_node(ctx, inputs, results[0], cls.save_inputs)
+            ctx._n_outputs = len(results)
+            for k, result in enumerate(results):
+                result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
+        elif dual and cls.save_inputs:
+            ctx._saved = inputs
+            ctx._saved_versions = (None,) * len(inputs)
+        if dual:
+            tangents = run_forward_rule(cls, ctx, inputs)
+            for result, tangent in zip(results, tangents):
+                attach_tangent(result, cls.fit_tangent(ctx, tangent, result))
+        return tuple(results)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -226,14 +226,15 @@ class Var(Op):
 
 
 def _var_or_std(op, x, dim, unbiased, keepdim, correction):
-    name = op.name.lower()
+    name = getattr(op, "function_name", op.name.lower())  # "var", "std", "var_mean", "std_mean"
     if isinstance(dim, bool):  # x.var(False): `unbiased` given first, as PyTorch allows
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}() received an invalid combination of arguments - got (correction=, unbiased=): "
                         "give either correction or unbiased")
     if x._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        what = name if name.endswith("_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     correction = correction if correction is not None else 0 if unbiased is False else 1
     dims = _reduced_dims(dim, x, keepdim)
     n = x.numel() if dims is None else math.prod([x.shape[d] for d in dims])
