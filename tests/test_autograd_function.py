@@ -328,3 +328,177 @@ def test_version_counts_in_place_changes_and_is_shared_with_detach():
     assert x._version == 3
     with pytest.raises(AttributeError):
         x._version = 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Functions with several outputs, non-differentiable outputs, in-place forward: as PyTorch
+# ---------------------------------------------------------------------------------------------------
+def _fidelity_libs():
+    libs = [ag]
+    try:
+        import torch
+
+        libs.append(torch)
+    except ImportError:
+        pass
+    return libs
+
+
+FIDELITY = pytest.mark.parametrize("lib", _fidelity_libs(), ids=lambda lib: lib.__name__)
+
+
+def _two_outputs(lib, log):
+    class TwoOut(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            a, b = x * k, x.exp()
+            ctx.save_for_backward(x, b)  # b is an output: read back connected to this node
+            ctx.k = k
+            return a, b
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            x, b = ctx.saved_tensors
+            log.append((None if grad_a is None else grad_a.tolist(), None if grad_b is None else grad_b.tolist()))
+            return grad_a * ctx.k + grad_b * b, None
+
+    return TwoOut
+
+
+@FIDELITY
+def test_a_function_with_two_outputs_has_one_node_and_zeros_for_the_missing_gradient(lib):
+    log = []
+    x = lib.tensor([0.5, 1.0], requires_grad=True)
+    a, b = _two_outputs(lib, log).apply(x, 3.0)
+    assert type(a.grad_fn).__name__ == "TwoOutBackward" and a.grad_fn is b.grad_fn
+    assert (a.output_nr, b.output_nr) == (0, 1)
+    b.sum().backward()
+    assert log == [([0.0, 0.0], [1.0, 1.0])]  # a received no gradient: zeros, as PyTorch materializes
+    np.testing.assert_allclose(x.grad.tolist(), np.exp([0.5, 1.0]), rtol=1e-6)
+
+
+@FIDELITY
+def test_double_backward_through_a_function_with_two_outputs(lib):
+    class Powers(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3, x ** 2
+
+        @staticmethod
+        def backward(ctx, grad_cube, grad_square):
+            (x,) = ctx.saved_tensors
+            return grad_cube * 3 * x ** 2 + grad_square * 2 * x
+
+    x = lib.tensor([2.0], requires_grad=True)
+    cube, square = Powers.apply(x)
+    (g,) = lib.autograd.grad((cube + square).sum(), x, create_graph=True)
+    (gg,) = lib.autograd.grad(g.sum(), x)
+    assert g.tolist() == [16.0] and gg.tolist() == [14.0]
+
+
+@FIDELITY
+def test_materialize_grads_off_passes_none(lib):
+    got = []
+
+    class NoZeros(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            got.append((g1, None if g2 is None else g2.tolist()))
+            return g1 * 2 if g1 is not None else None
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    p, q = NoZeros.apply(x)
+    q.sum().backward()
+    assert got == [(None, [1.0, 1.0])] and x.grad is None
+
+
+@FIDELITY
+def test_non_differentiable_outputs_get_no_history(lib):
+    class Flip(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            order = lib.tensor([1, 0])
+            ctx.mark_non_differentiable(order)
+            return x * 1, order
+
+        @staticmethod
+        def backward(ctx, grad, grad_order):
+            assert grad_order is None or grad_order.tolist() == [0, 0]
+            return grad
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    values, order = Flip.apply(x)
+    assert values.requires_grad and not order.requires_grad and order.grad_fn is None
+    values.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+@FIDELITY
+def test_mark_dirty_returns_the_input_itself_with_this_node_as_history(lib):
+    class AddOne(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 5
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    version = y._version
+    z = AddOne.apply(y)
+    assert z is y and y.tolist() == [2.0, 3.0] and y._version - version == 2
+    assert type(y.grad_fn).__name__ == "AddOneBackward"
+    assert [type(n).__name__ for n, _ in y.grad_fn.next_functions] == ["MulBackward0"]
+    z.sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+    with pytest.raises(RuntimeError) as info:
+        AddOne.apply(x)  # a leaf that requires grad
+    assert str(info.value) == "a leaf Variable that requires grad has been used in an in-place operation."
+
+
+@FIDELITY
+def test_mark_dirty_on_an_input_not_returned_is_refused(lib):
+    class Wrong(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(RuntimeError, match="Some elements marked as dirty during the forward method were not "
+                                           "returned as output"):
+        Wrong.apply(lib.tensor([1.0], requires_grad=True) * 1)
+
+
+def test_forward_mode_through_a_function_with_two_outputs():
+    from autograd_lite.autograd import forward_ad as fwAD
+
+    class TwoOut(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_forward(x)
+            return x * 3, x.exp()
+
+        @staticmethod
+        def jvp(ctx, x_t):
+            (x,) = ctx.saved_tensors
+            return x_t * 3, x_t * x.exp()
+
+    with fwAD.dual_level():
+        x = fwAD.make_dual(ag.tensor([0.0, 1.0]), ag.tensor([1.0, 2.0]))
+        a, b = TwoOut.apply(x)
+        assert fwAD.unpack_dual(a).tangent.tolist() == [3.0, 6.0]
+        np.testing.assert_allclose(fwAD.unpack_dual(b).tangent.tolist(), [1.0, 2 * np.e], rtol=1e-6)

@@ -23,8 +23,8 @@ A subclass gives the op's computation and its rules as static methods::
 How it sits on the engine. `ctx` *is* the node: `apply` makes an instance of `SquareBackward`, a
 `Node` subclass generated once per Function subclass (as `Op.__init_subclass__` does for built-in
 ops), lets `forward` fill it, and, if an input requires grad, connects it to the graph with the same
-`record_node` that `Op.apply` uses, so it becomes `y.grad_fn`; a tangent is pushed by the same
-`push_tangent`. The engine calls `node.op.vjp(node, grad)` on every
+`record_node` that `Op.apply` uses, so it becomes `y.grad_fn`; tangents are computed by the same
+`run_forward_rule`. The engine calls `node.op.vjp(node, *grads)` on every
 node; for a custom Function `op` is a small adapter whose `vjp` calls the user's `backward` and
 checks what it returned (how many gradients, their types and shapes) with PyTorch's error messages.
 The engine itself is unchanged: broadcasting, dtype casts, freeing and retain_graph work as for
@@ -33,10 +33,13 @@ any op.
 `backward` is written with tensor operations, so with `create_graph=True` it is recorded and can be
 differentiated again (double backward) — provided it does not drop down to numpy.
 
-Differences from PyTorch: `forward` returns a single tensor (tuple outputs are not supported), and
-`mark_dirty` (in-place forward) is not offered. In `jvp`, `ctx.saved_tensors` gives the tensors of
-`save_for_forward` if it was called, else those of `save_for_backward` (PyTorch gives the latter only
-when a graph is being recorded).
+`forward` may return a tuple: every tensor output then has this node as `grad_fn` (told apart by
+`output_nr`), and `backward` receives one gradient per output, zeros for an output that received none
+(None with `ctx.set_materialize_grads(False)`). `ctx.mark_non_differentiable` and `ctx.mark_dirty` (an
+input changed in place by `forward`, returned as an output) behave as PyTorch's.
+
+Difference from PyTorch: in `jvp`, `ctx.saved_tensors` gives the tensors of `save_for_forward` if it was
+called, else those of `save_for_backward` (PyTorch gives the latter only when a graph is being recorded).
 """
 import functools
 import inspect
@@ -46,12 +49,18 @@ import numpy as np
 from .. import grad_mode
 from ..grad_mode import attach_tangent, forward_ad_state
 from ..graph import FREED_MESSAGE, Node, check_version, modified_message
-from ..ops import push_tangent, record_node
+from ..ops import record_node, run_forward_rule
 from ..tensor import Tensor, _wrap
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 
-_OUTPUT = object()  # stands, among the saved tensors, for the op's own output (rebuilt when read: no cycle)
+class _Output:
+    """Stands, among the saved tensors, for output `k` of the op (rebuilt when read: no cycle)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
 
 
 class FunctionCtx:
@@ -78,22 +87,25 @@ class FunctionCtx:
         self._for_forward = tensors
 
     def mark_non_differentiable(self, *tensors):
-        """Declare outputs that have no gradient (indices, masks): they get no grad_fn."""
+        """Declare outputs that have no gradient (indices, masks): they get no grad_fn. `backward` still
+        receives a gradient for each (zeros, or None without materialized grads)."""
         self._non_differentiable = tensors
 
     def set_materialize_grads(self, value):
-        """Whether `backward` gets zeros instead of None for outputs without a gradient. With the single
-        output supported here, backward always receives a tensor, so this only records the choice."""
+        """Whether `backward` gets zeros (True, the default) or None for outputs that received no gradient."""
         self._materialize = bool(value)
 
     def mark_dirty(self, *tensors):
-        raise NotImplementedError("autograd_lite's custom Functions do not support in-place forward (mark_dirty)")
+        """Declare inputs that `forward` changed in place: each must be returned as an output, and becomes
+        that output (the same tensor, its version bumped, its history now this node)."""
+        self._dirty = tensors
 
 
 class BackwardCFunction(FunctionCtx, Node):
     """Base of the generated `<Name>Backward` node classes: the `ctx` of a custom Function."""
 
-    __slots__ = ("_to_save", "_for_forward", "_non_differentiable", "_materialize", "_in_jvp", "_arg_metas")
+    __slots__ = ("_to_save", "_for_forward", "_non_differentiable", "_materialize", "_in_jvp", "_arg_metas",
+                 "_output_metas", "_dirty")
     _forward_cls = None  # the user's Function subclass; set on each generated class
 
     def __init__(self):
@@ -101,6 +113,7 @@ class BackwardCFunction(FunctionCtx, Node):
         self._to_save = None
         self._for_forward = None
         self._non_differentiable = ()
+        self._dirty = ()
         self._materialize = True
         self._in_jvp = False
 
@@ -119,25 +132,25 @@ class BackwardCFunction(FunctionCtx, Node):
             return ()
         result = []
         for value, version in zip(saved, self._saved_versions):
-            if value is _OUTPUT:
-                value = self._output()
+            if type(value) is _Output:
+                value = self._output(value.k)
             elif value is not None:
                 check_version(value, version)
             result.append(value)
         return tuple(result)
 
-    def _output(self):
-        """The op's output, rebuilt from its data and version counter and connected to this node (as
-        PyTorch unpacks a saved output), so that a backward using it can be differentiated again."""
-        data, vc = self._out
-        if vc[0] != self._out_version:
-            raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
+    def _output(self, k):
+        """Output `k`, rebuilt from its data and version counter and connected to this node (as PyTorch
+        unpacks a saved output), so that a backward using it can be differentiated again."""
+        data, vc, version = self._out[k]
+        if vc[0] != version:
+            raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], version, self.op.name))
         t = _wrap(data, vc)
         if self._seq is not None:
-            t._requires_grad = True
-            t.grad_fn = self
-        if self._out_tangent is not None and forward_ad_state.active:
-            attach_tangent(t, self._out_tangent)
+            t._requires_grad, t.grad_fn, t._output_nr = True, self, k
+        tangent = (self._out_tangent or {}).get(k)
+        if tangent is not None and forward_ad_state.active:
+            attach_tangent(t, tangent)
         return t
 
 
@@ -151,10 +164,13 @@ class _FunctionOp:
     is_view = False
 
     @staticmethod
-    def vjp(ctx, grad):
+    def vjp(ctx, *grad_outputs):
         fn = ctx._forward_cls
         user = fn.vjp if fn.vjp is not Function.vjp else fn.backward
-        grads = user(ctx, grad)
+        if ctx._materialize:  # zeros for the outputs that received no gradient (and the non-differentiable)
+            grad_outputs = [g if g is not None or meta is None else _wrap(np.zeros(*meta))
+                            for g, meta in zip(grad_outputs, ctx._output_metas)]
+        grads = user(ctx, *grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
         metas = ctx._arg_metas  # one per argument of forward (None for non-tensors)
@@ -281,56 +297,106 @@ class Function:
         finally:
             grad_mode.enabled, forward_ad_state.active = previous
 
-        if isinstance(out, (tuple, list)):
-            if any(isinstance(o, Tensor) for o in out):
-                raise NotImplementedError("autograd_lite's custom Functions return a single tensor; tuple outputs "
-                                          "are not supported")
-            return out
-        if not isinstance(out, Tensor):
-            return out  # as PyTorch: a non-tensor result is returned as it is, with nothing recorded
-        result = out
-        if any(out is a for a in args) or out.grad_fn is not None or out._requires_grad:
-            # forward returned an input (or a tensor with its own history): the result is a new tensor
-            # sharing its memory and version counter, so that the input's own grad_fn is left untouched
-            result = _wrap(out._data, out._vc)
-            if any(out is a for a in args):
-                result._base = out._base if out._base is not None else out
-        differentiable = result._data.dtype.kind in "fc" and not any(out is t for t in ctx._non_differentiable)
-        record = record and differentiable
-        dual = dual and differentiable
-
-        _save(ctx, args, out, result)
+        outs = out if isinstance(out, tuple) else (out,)
+        if not any(isinstance(o, Tensor) for o in outs):
+            return out  # as PyTorch: a result without tensors is returned as it is, with nothing recorded
+        results = _results(ctx, args, outs, record)
+        differentiable = [isinstance(r, Tensor) and r._data.dtype.kind in "fc"
+                          and not any(o is t for t in ctx._non_differentiable) for r, o in zip(results, outs)]
+        record = record and any(differentiable)
+        dual = dual and any(differentiable)
+        _save(ctx, args, outs, results)
         if record:
             # edges for the tensor arguments only (as PyTorch's next_functions); _arg_metas keeps one entry per
-            # argument, for checking what backward returns
+            # argument, for checking what backward returns; _output_metas one per output, for zero gradients
             ctx._arg_metas = tuple([(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args])
-            record_node(ctx, args, result, tensors_only=True)
+            ctx._output_metas = tuple([(r._data.shape, r._data.dtype) if isinstance(r, Tensor) else None
+                                       for r in results])
+            first = differentiable.index(True)
+            record_node(ctx, args, results[first], tensors_only=True)
+            ctx._n_outputs = len(results)
+            for k, (result, keep) in enumerate(zip(results, differentiable)):
+                if keep:
+                    result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
         if dual:
-            push_tangent(type(ctx).op, ctx, args, result)
-        return result
+            _push_tangents(ctx, args, results, differentiable)
+        return results if isinstance(out, tuple) else results[0]
 
 
-def _save(ctx, args, out, result):
-    """Turn `save_for_backward`'s tensors into the node's saved values, noting each one's version now."""
+_LEAF_MODIFIED = "a leaf Variable that requires grad has been used in an in-place operation."
+_DIRTY_NOT_RETURNED = ("Some elements marked as dirty during the forward method were not returned as output. The "
+                       "inputs that are modified inplace must all be outputs of the Function.")
+
+
+def _results(ctx, args, outs, record):
+    """The tensors `apply` returns for what `forward` returned. An input marked dirty (changed in place by
+    forward) is returned as itself, its version bumped, its history to become this node's; any other input
+    or tensor with a history of its own is returned as a new tensor sharing its memory and version counter,
+    so that its own grad_fn is left untouched."""
+    dirty = ctx._dirty
+    for t in dirty:
+        if not any(t is o for o in outs):
+            raise RuntimeError(_DIRTY_NOT_RETURNED)
+    results = []
+    for o in outs:
+        if not isinstance(o, Tensor):
+            results.append(o)
+        elif any(o is t for t in dirty):
+            if record and o.grad_fn is None and o._requires_grad:
+                raise RuntimeError(_LEAF_MODIFIED)
+            o._vc[0] += 1  # as PyTorch's mark_dirty
+            results.append(o)
+        elif any(o is a for a in args) or o.grad_fn is not None or o._requires_grad:
+            result = _wrap(o._data, o._vc)
+            if any(o is a for a in args):
+                result._base = o._base if o._base is not None else o
+            results.append(result)
+        else:
+            results.append(o)
+    return results
+
+
+def _push_tangents(ctx, args, results, differentiable):
+    """The user's `jvp` on the inputs' tangents: one tangent per output (a single one for one output)."""
+    op = type(ctx).op
+    tangents = run_forward_rule(op, ctx, args)
+    if len(results) == 1:
+        tangents = (tangents,)
+    elif not isinstance(tangents, tuple) or len(tangents) != len(results):
+        raise RuntimeError(f"function {ctx.name()} returned an incorrect number of forward grads "
+                           f"(expected {len(results)}, got {len(tangents) if isinstance(tangents, tuple) else 1})")
+    for k, (result, tangent, keep) in enumerate(zip(results, tangents, differentiable)):
+        if keep and tangent is not None:
+            tangent = op.fit_tangent(ctx, tangent, result)
+            attach_tangent(result, tangent)
+            if ctx._out is not None and k in ctx._out:  # a saved output carries its tangent when read back
+                ctx._out_tangent = {**(ctx._out_tangent or {}), k: tangent}
+
+
+def _save(ctx, args, outs, results):
+    """Turn `save_for_backward`'s tensors into the node's saved values, noting each one's version now. An
+    output (not an input) is kept as its data and version counter, rebuilt when read: stored as a tensor,
+    it would hold this node (a cycle)."""
     to_save = ctx._to_save
     if to_save is None:
         return
     ctx._to_save = None
-    saved, versions = [], []
+    saved, versions, kept = [], [], {}
     for t in to_save:
+        k = next((k for k, o in enumerate(outs) if t is o), None) if t is not None else None
         if t is None:
             saved.append(None)
             versions.append(None)
-        elif t is out and not any(t is a for a in args):
-            saved.append(_OUTPUT)  # the output is not stored as a tensor: it would hold this node (a cycle)
+        elif k is not None and not any(t is a for a in args):
+            saved.append(_Output(k))
             versions.append(None)
-            ctx._out = (result._data, result._vc)
-            ctx._out_version = result._vc[0]
+            kept[k] = (results[k]._data, results[k]._vc, results[k]._vc[0])
         else:
             saved.append(t)
             versions.append(t._vc[0])
     ctx._saved = tuple(saved)
     ctx._saved_versions = tuple(versions)
+    ctx._out = kept or None
 
 
 def once_differentiable(fn):

@@ -13,7 +13,7 @@
 
 `OPS` lists every op class, so that a test can check that each one has samples in the rule-check table.
 """
-from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node  # noqa: F401
+from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node, run_forward_rule  # noqa: F401
 from .shape import (  # noqa: F401, A004
     Expand, Permute, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze, View, expand,
     flatten, permute, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
