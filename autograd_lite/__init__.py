@@ -11,6 +11,7 @@
 Where to read what, from the ground floor up (each file uses only what lies below it; the one cycle is
 Tensor's methods calling the ops, which build Tensors):
     dtypes.py          float32, int64, ..., and the names PyTorch's messages give them (Float, FloatTensor)
+    sizes.py           Size, and the checks PyTorch makes on the dims and sizes it is given
     grad_mode.py       no_grad, enable_grad, set_grad_enabled, inference_mode; the forward-AD and anomaly flags
     printing.py        reprs as PyTorch's
     graph.py           the backward graph's nodes (grad_fn, next_functions, AccumulateGrad), saved-value checks

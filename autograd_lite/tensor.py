@@ -22,19 +22,7 @@ import numpy as np
 from . import dtypes, engine
 from .graph import RemovableHandle
 from .printing import tensor_repr
-
-
-class Size(tuple):
-    """A tensor's shape: a tuple that prints as `autograd_lite.Size([2, 3])`, like `torch.Size`."""
-
-    def __repr__(self):
-        return f"autograd_lite.Size({list(self)})"
-
-    def numel(self):
-        n = 1
-        for s in self:
-            n *= s
-        return n
+from .sizes import Size, _dim, _shape, _varargs
 
 
 class Tensor:
@@ -744,18 +732,6 @@ def _fix_dtype(out, inputs):
     return out.astype(dtypes._default_float.np)
 
 
-def _dim(dim, ndim):
-    """Wrap a negative dim; PyTorch's IndexError when out of range."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
-
-
-def _varargs(args):
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
-
-
 def _number_or_tensor(value, like):
     """Python numbers stay numbers (so float32 tensors stay float32); everything else becomes a tensor."""
     if isinstance(value, Tensor):
@@ -848,16 +824,6 @@ def from_numpy(array):
     """A tensor sharing memory with a numpy array (keeps its dtype)."""
     dtypes.from_numpy_dtype(array.dtype)
     return _wrap(array)
-
-
-def _shape(size):
-    size = _varargs(size)
-    for s in size:
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"expected a sequence of integers as size, but got an element of type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-    return size
 
 
 def _new(arr, requires_grad):
