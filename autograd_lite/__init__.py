@@ -48,15 +48,16 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
-                  floor_divide, log, log1p, matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, outer,
-                  permute, pow, relu, remainder, reshape, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh,
-                  transpose, unsqueeze, var, where)
+                  floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum,
+                  mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu, remainder, reshape, select,
+                  sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, vstack, where)
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat
+moveaxis = movedim
 
 
 def is_tensor(obj):
@@ -89,6 +90,26 @@ def square(x):
 
 def reciprocal(x):
     return x.reciprocal()
+
+
+def exp_(x):
+    return x.exp_()
+
+
+def tanh_(x):
+    return x.tanh_()
+
+
+def sigmoid_(x):
+    return x.sigmoid_()
+
+
+def relu_(x):
+    return x.relu_()
+
+
+def clamp_(x, min=None, max=None):  # noqa: A002
+    return x.clamp_(min, max)
 
 
 def clone(x):

@@ -516,6 +516,12 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, dtype=None):
         return _ops.mean(self, dim, keepdim, dtype)
 
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return _ops.prod(self, dim, keepdim, dtype)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _ops.logsumexp(self, dim, keepdim)
+
     def max(self, dim=None, keepdim=False):
         return _ops.max(self, dim, keepdim)
 
@@ -580,6 +586,14 @@ class Tensor:
     def permute(self, *dims):
         return _ops.permute(self, _varargs(dims))
 
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def repeat(self, *repeats):
+        return _ops.repeat(self, _varargs(repeats))
+
     def reshape(self, *shape):
         return _ops.reshape(self, _varargs(shape))
 
@@ -625,6 +639,15 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    def narrow(self, dim, start, length):
+        return _ops.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _ops.select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
     def __setitem__(self, index, value):
         _ops.setitem(self, index, value)
 
@@ -658,6 +681,21 @@ class Tensor:
 
     def clamp_(self, min=None, max=None):  # noqa: A002
         return _ops.inplace(self, lambda x, _: _ops.clamp(x, min, max), None)
+
+    def masked_fill_(self, mask, value):
+        return _ops.masked_fill_(self, mask, value)
+
+    def exp_(self):  # recorded as exp is: ExpBackward0, as in PyTorch (and TanhBackward0, ... below)
+        return _ops.inplace(self, lambda x, _: _ops.exp(x), None)
+
+    def tanh_(self):
+        return _ops.inplace(self, lambda x, _: _ops.tanh(x), None)
+
+    def sigmoid_(self):
+        return _ops.inplace(self, lambda x, _: _ops.sigmoid(x), None)
+
+    def relu_(self):
+        return _ops.inplace(self, lambda x, _: _ops.relu(x), None)
 
     def new_zeros(self, *size, dtype=None):
         return _wrap(np.zeros(_shape(size), self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)))
