@@ -11,6 +11,7 @@
 Where to read what, from the ground floor up (each file uses only what lies below it; the one cycle is
 Tensor's methods calling the ops, which build Tensors):
     dtypes.py          float32, int64, ..., and the names PyTorch's messages give them (Float, FloatTensor)
+    sizes.py           Size, and the checks PyTorch makes on the dims and sizes it is given
     grad_mode.py       no_grad, enable_grad, set_grad_enabled, inference_mode; the forward-AD and anomaly flags
     printing.py        reprs as PyTorch's
     graph.py           the backward graph's nodes (grad_fn, next_functions, AccumulateGrad), saved-value checks
@@ -47,9 +48,9 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
-                  floor_divide, log, log1p, matmul, max, maximum, mean, min, minimum, mm, mul, neg, norm, outer,
-                  permute, pow, relu, remainder, reshape, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh,
-                  transpose, unsqueeze, var, where)
+                  floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum,
+                  mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu, remainder, reshape, select,
+                  sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, vstack, where)
 from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
@@ -57,6 +58,7 @@ from . import optim  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat
+moveaxis = movedim
 
 
 def is_tensor(obj):
@@ -89,6 +91,26 @@ def square(x):
 
 def reciprocal(x):
     return x.reciprocal()
+
+
+def exp_(x):
+    return x.exp_()
+
+
+def tanh_(x):
+    return x.tanh_()
+
+
+def sigmoid_(x):
+    return x.sigmoid_()
+
+
+def relu_(x):
+    return x.relu_()
+
+
+def clamp_(x, min=None, max=None):  # noqa: A002
+    return x.clamp_(min, max)
 
 
 def clone(x):

@@ -22,19 +22,7 @@ import numpy as np
 from . import dtypes, engine
 from .graph import RemovableHandle, output_hook
 from .printing import tensor_repr
-
-
-class Size(tuple):
-    """A tensor's shape: a tuple that prints as `autograd_lite.Size([2, 3])`, like `torch.Size`."""
-
-    def __repr__(self):
-        return f"autograd_lite.Size({list(self)})"
-
-    def numel(self):
-        n = 1
-        for s in self:
-            n *= s
-        return n
+from .sizes import Size, _dim, _shape, _varargs
 
 
 class Tensor:
@@ -539,6 +527,12 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, dtype=None):
         return _ops.mean(self, dim, keepdim, dtype)
 
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return _ops.prod(self, dim, keepdim, dtype)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _ops.logsumexp(self, dim, keepdim)
+
     def max(self, dim=None, keepdim=False):
         return _ops.max(self, dim, keepdim)
 
@@ -612,6 +606,14 @@ class Tensor:
     def permute(self, *dims):
         return _ops.permute(self, _varargs(dims))
 
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def repeat(self, *repeats):
+        return _ops.repeat(self, _varargs(repeats))
+
     def reshape(self, *shape):
         return _ops.reshape(self, _varargs(shape))
 
@@ -657,6 +659,15 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    def narrow(self, dim, start, length):
+        return _ops.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _ops.select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
     def __setitem__(self, index, value):
         _ops.setitem(self, index, value)
 
@@ -690,6 +701,21 @@ class Tensor:
 
     def clamp_(self, min=None, max=None):  # noqa: A002
         return _ops.inplace(self, lambda x, _: _ops.clamp(x, min, max), None)
+
+    def masked_fill_(self, mask, value):
+        return _ops.masked_fill_(self, mask, value)
+
+    def exp_(self):  # recorded as exp is: ExpBackward0, as in PyTorch (and TanhBackward0, ... below)
+        return _ops.inplace(self, lambda x, _: _ops.exp(x), None)
+
+    def tanh_(self):
+        return _ops.inplace(self, lambda x, _: _ops.tanh(x), None)
+
+    def sigmoid_(self):
+        return _ops.inplace(self, lambda x, _: _ops.sigmoid(x), None)
+
+    def relu_(self):
+        return _ops.inplace(self, lambda x, _: _ops.relu(x), None)
 
     def new_zeros(self, *size, dtype=None):
         return _wrap(np.zeros(_shape(size), self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)))
@@ -764,18 +790,6 @@ def _fix_dtype(out, inputs):
     if zero_d_f64 or dtypes._default_float is dtypes.float64:
         return out
     return out.astype(dtypes._default_float.np)
-
-
-def _dim(dim, ndim):
-    """Wrap a negative dim; PyTorch's IndexError when out of range."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
-
-
-def _varargs(args):
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
 def _number_or_tensor(value, like):
@@ -870,16 +884,6 @@ def from_numpy(array):
     """A tensor sharing memory with a numpy array (keeps its dtype)."""
     dtypes.from_numpy_dtype(array.dtype)
     return _wrap(array)
-
-
-def _shape(size):
-    size = _varargs(size)
-    for s in size:
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"expected a sequence of integers as size, but got an element of type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-    return size
 
 
 def _new(arr, requires_grad):

@@ -19,6 +19,10 @@ def _idx(*a):
     return ag.tensor(np.array(a))
 
 
+_MASK = ag.tensor([[True, False, False], [False, True, True]])  # masks for masked_fill: constants
+_MASK_ROW = ag.tensor([False, True, False])
+
+
 SAMPLES = [
     # name, fn, [(shape, domain), ...]
     ("add", lambda x, y: x + y, [((2, 3), REAL), ((2, 3), REAL)]),
@@ -65,6 +69,13 @@ SAMPLES = [
     ("cos", lambda x: x.cos(), [((5,), REAL)]),
     ("clamp", lambda x: x.clamp(-0.5, 0.5), [((2, 3), AWAY)]),
     ("clamp_min", lambda x: x.clamp(min=0.0), [((2, 3), AWAY)]),
+    ("softplus", lambda x: F.softplus(x), [((2, 3), REAL)]),
+    ("softplus_beta_threshold", lambda x: F.softplus(x * 4, beta=2.0, threshold=5.0), [((2, 3), REAL)]),  # both sides
+    ("exp_inplace", lambda x: (x * 1.0).exp_(), [((2, 3), REAL)]),
+    ("tanh_inplace", lambda x: (x * 1.0).tanh_(), [((2, 3), REAL)]),
+    ("sigmoid_inplace", lambda x: (x * 1.0).sigmoid_(), [((2, 3), REAL)]),
+    ("relu_inplace", lambda x: ag.relu_(x * 1.0), [((2, 3), AWAY)]),
+    ("clamp_inplace", lambda x: (x * 1.0).clamp_(-0.5, 0.5), [((2, 3), AWAY)]),
     ("where", lambda x, y: ag.where(x > 0, x, y), [((2, 3), AWAY), ((2, 3), REAL)]),
     ("where_broadcast", lambda x, y: ag.where(x > 0, x * 2, y), [((2, 3), AWAY), ((3,), REAL)]),
     ("clone", lambda x: x.clone(), [((2, 3), REAL)]),
@@ -93,9 +104,16 @@ SAMPLES = [
     ("squeeze", lambda x: x.squeeze(), [((2, 1, 3, 1), REAL)]),
     ("squeeze_dim", lambda x: x.squeeze(1), [((2, 1, 3), REAL)]),
     ("expand", lambda x: x.expand(4, 2, 3), [((2, 1), REAL)]),
+    ("movedim", lambda x: x.movedim((0, 1), (2, 0)), [((2, 3, 4), REAL)]),
+    ("repeat", lambda x: x.repeat(2, 1, 3), [((2, 1), REAL)]),
     ("sum", lambda x: x.sum(), [((2, 3), REAL)]),
     ("sum_dim", lambda x: x.sum(1), [((2, 3, 4), REAL)]),
     ("sum_dims_keepdim", lambda x: x.sum((0, 2), keepdim=True), [((2, 3, 4), REAL)]),
+    ("prod", lambda x: x.prod(), [((2, 3), REAL)]),
+    ("prod_dim", lambda x: x.prod(1), [((2, 3, 2), REAL)]),
+    ("prod_dim_keepdim", lambda x: ag.prod(x, -2, keepdim=True), [((3, 2), REAL)]),
+    ("logsumexp", lambda x: x.logsumexp(1), [((2, 3), REAL)]),
+    ("logsumexp_dims_keepdim", lambda x: ag.logsumexp(x, (0, 2), keepdim=True), [((2, 3, 2), REAL)]),
     ("mean", lambda x: x.mean(), [((2, 3), REAL)]),
     ("mean_dim", lambda x: x.mean(-1), [((2, 3), REAL)]),
     ("mean_keepdim", lambda x: x.mean(0, keepdim=True), [((2, 3), REAL)]),
@@ -123,6 +141,9 @@ SAMPLES = [
     ("var_mean", lambda x: ag.mul(*ag.var_mean(x, 1)), [((3, 4), REAL)]),
     ("var_mean_mean_only", lambda x: ag.var_mean(x, keepdim=True)[1] * x, [((2, 3), REAL)]),
     ("std_mean", lambda x: ag.std_mean(x, 0, correction=0)[0] + ag.std_mean(x, 0)[1] ** 2, [((3, 2), REAL)]),
+    ("hstack", lambda x, y: ag.hstack([x, y]), [((2, 3), REAL), ((2, 2), REAL)]),
+    ("hstack_vector_number", lambda x, y: ag.hstack([x, y]), [((3,), REAL), ((), REAL)]),
+    ("vstack", lambda x, y: ag.vstack([x, y]), [((3,), REAL), ((2, 3), REAL)]),
     ("outer", lambda x, y: ag.outer(x, y), [((3,), REAL), ((2,), REAL)]),
     ("diag_embed", lambda v: ag.diag(v, 1), [((3,), REAL)]),
     ("diagonal", lambda x: x.diag(-1), [((3, 2), REAL)]),
@@ -130,11 +151,17 @@ SAMPLES = [
     ("index_slice", lambda x: x[:, 1:], [((3, 3), REAL)]),
     ("index_none", lambda x: x[None, 1:], [((3,), REAL)]),
     ("index_slice_then_none", lambda x: x[1:, None], [((3, 2), REAL)]),
+    ("narrow", lambda x: x.narrow(1, -3, 2), [((2, 4), REAL)]),
+    ("select", lambda x: ag.select(x, -1, 1), [((2, 3), REAL)]),
     ("index_array_repeats", lambda x: x[_idx(0, 0, 2)], [((3, 2), REAL)]),
     ("index_mask", lambda x: x[ag.tensor([[True, False], [False, True], [True, True]])], [((3, 2), REAL)]),
     ("index_add_repeats", lambda g: ag.ops.IndexAdd.apply(g, index=np.array([0, 0, 2]), shape=(3, 2)),
      [((3, 2), REAL)]),  # the rule of x[idx]: scatters g back into zeros, repeated rows accumulating
     ("setitem", lambda x, v: _setitem(x, v), [((3, 2), REAL), ((2,), REAL)]),
+    ("masked_fill", lambda x: x.masked_fill(_MASK, 0.5), [((2, 3), REAL)]),
+    ("masked_fill_broadcast", lambda x: ag.masked_fill(x, _MASK_ROW, -1.0), [((2, 3), REAL)]),  # the mask broadcasts
+    ("masked_fill_tensor", lambda x, v: x.masked_fill(_MASK, v), [((2, 3), REAL), ((), REAL)]),
+    ("masked_fill_inplace", lambda x, v: (x * 1.0).masked_fill_(_MASK_ROW, v), [((2, 3), REAL), ((), REAL)]),
     ("inplace_add", lambda x, y: (x * 1.0).add_(y), [((2, 3), REAL), ((3,), REAL)]),
     ("inplace_mul", lambda x, y: (x * 1.0).mul_(y), [((2, 3), REAL), ((2, 3), REAL)]),
     ("fill", lambda x: (x * 1.0).fill_(1.5), [((2, 3), REAL)]),
@@ -176,17 +203,20 @@ SHAPES = {
                      "rpow", "exp", "expm1", "log", "log1p", "sqrt", "abs", "tanh", "sigmoid", "tanh_backward",
                      "sigmoid_backward", "relu", "leaky_relu", "leaky_relu_inplace", "erf", "gelu", "gelu_tanh", "sin",
                      "cos", "clamp", "clamp_min", "clone", "sum", "inplace_mul", "mse_sum", "norm", "norm_p1",
-                     "remainder_scalar", "to_copy", "alias", "fill", "zero"], SAME),
+                     "remainder_scalar", "to_copy", "alias", "fill", "zero", "softplus", "softplus_beta_threshold",
+                     "exp_inplace", "tanh_inplace", "sigmoid_inplace", "relu_inplace", "clamp_inplace", "prod"], SAME),
     **dict.fromkeys(["mean", "max", "min", "mse", "bce", "bce_logits_mean"], SAME_NONEMPTY),
     **dict.fromkeys(["inplace_add", "copy_broadcast"], BROADCAST_INTO_FIRST),
     **dict.fromkeys(["mm", "mv", "dot", "vec_mat", "batched_mat", "batched_batched", "batched_broadcast",
                      "batched_vec", "vec_batched", "linear_bias", "linear_nobias_1d", "t", "T", "transpose",
                      "permute", "reshape_noncontiguous", "flatten", "unsqueeze", "squeeze", "squeeze_dim", "sum_dim",
                      "sum_dims_keepdim", "cat", "stack", "index_slice", "index_none", "index_slice_then_none",
-                     "softmax", "log_softmax", "diag_embed", "diagonal", "outer"],
+                     "softmax", "log_softmax", "diag_embed", "diagonal", "outer", "movedim", "repeat", "prod_dim",
+                     "prod_dim_keepdim", "hstack", "vstack"],
                     RENAME),
     **dict.fromkeys(["mean_dim", "mean_keepdim", "max_dim", "min_dim_keepdim", "cross_entropy_probs",
-                     "norm_dim_keepdim", "norm_p1_5", "norm_p3", "norm_inf", "var_dim_biased"],
+                     "norm_dim_keepdim", "norm_p1_5", "norm_p3", "norm_inf", "var_dim_biased", "logsumexp",
+                     "logsumexp_dims_keepdim"],
                     RENAME_NONEMPTY),
 }
 

@@ -2,7 +2,7 @@
 
     module.py     Module: registration of parameters and submodules, state_dict, train/eval
     parameter.py  Parameter: a leaf tensor that a Module registers
-    layers.py     Linear, activations (ReLU, Tanh, ...), Sequential, ModuleList
+    layers.py     Linear, activations (ReLU, Tanh, Softplus, ...), Sequential, ModuleList
     loss.py       MSELoss, BCEWithLogitsLoss, CrossEntropyLoss, ...
     init.py       starting values: kaiming_uniform_, xavier_uniform_, ...
     functional.py the functions the modules call (F.linear, F.cross_entropy, ...)
@@ -19,6 +19,7 @@ from .layers import (
            Sequential,
            Sigmoid,
            Softmax,
+           Softplus,
            Tanh,
 )
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -27,4 +28,4 @@ from .parameter import Parameter
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "LeakyReLU", "Linear",
            "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Tanh", "functional", "init"]
+           "Softmax", "Softplus", "Tanh", "functional", "init"]

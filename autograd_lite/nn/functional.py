@@ -137,7 +137,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
 
 
 def relu(input, inplace=False):  # noqa: A002
-    return input.clamp_(min=0) if inplace else ops.Relu.apply(input)
+    return input.relu_() if inplace else ops.Relu.apply(input)
+
+
+def relu_(input):  # noqa: A002
+    return input.relu_()
 
 
 def sigmoid(input):  # noqa: A002
@@ -175,6 +179,11 @@ def gelu(input, approximate="none"):  # noqa: A002
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     return ops.Gelu.apply(input, approximate=approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold (a smooth relu)."""
+    return ops.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002

@@ -1,13 +1,14 @@
 """Every op of autograd_lite, one family per file; each op class sits beside the function that picks it.
 
     op.py           the op contract (forward / vjp / jvp) and Op.apply, which runs an op and records its node
-    shape.py        views: transpose, permute, view/reshape, (un)squeeze, expand; sum_to undoes broadcasting
-    elementwise.py  exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, gelu, erf, sin, cos, clamp, where
+    shape.py        views: transpose, permute, movedim, view/reshape, (un)squeeze, expand; repeat; sum_to undoes
+                    broadcasting
+    elementwise.py  exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, gelu, erf, softplus, sin, cos, clamp, where
     copies.py       to, clone, fill_, copy_, and `inplace`, which every in-place method goes through
     arithmetic.py   + - * / // % **, neg, reciprocal, maximum, minimum
-    reduction.py    sum, mean, max/min, var/std, vector norms
+    reduction.py    sum, mean, prod, max/min, var/std, logsumexp, vector norms
     linalg.py       mm, mv, dot, bmm, addmm, matmul, outer
-    indexing.py     cat, stack, x[index], x[index] = v, diag
+    indexing.py     cat, stack, hstack, vstack, x[index], narrow, select, x[index] = v, masked_fill, diag
     nn.py           softmax, log_softmax and the losses of nn.functional
     multi_output.py ops with several outputs, one node for all: split / chunk, unbind, var_mean, std_mean
 
@@ -15,12 +16,12 @@
 """
 from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node, run_forward_rule  # noqa: F401
 from .shape import (  # noqa: F401, A004
-    Expand, Permute, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze, View, expand,
-    flatten, permute, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
+    Expand, Permute, Repeat, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze, View, expand,
+    flatten, movedim, permute, repeat, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
 )
 from .elementwise import (  # noqa: F401, A004
     Abs, Clamp, Cos, Erf, Exp, Expm1, Gelu, LeakyRelu, LeakyReluInplace, Log, Log1p, Relu, Sigmoid,
-    SigmoidBackward, Sin, Sqrt, Tanh, TanhBackward, Where, abs, clamp, cos, erf, exp, expm1, log, log1p, relu,
+    SigmoidBackward, Sin, Softplus, Sqrt, Tanh, TanhBackward, Where, abs, clamp, cos, erf, exp, expm1, log, log1p, relu,
     sigmoid, sin, sqrt, tanh, where,
 )
 from .copies import (  # noqa: F401, A004
@@ -32,15 +33,15 @@ from .arithmetic import (  # noqa: F401, A004
     remainder, sub,
 )
 from .reduction import (  # noqa: F401, A004
-    Amax, LinalgVectorNorm, MaxDim, Mean, MeanDim, Min, MinDim, Std, Sum, SumDim, Var, argmax, argmin, max,
-    mean, min, norm, std, sum, var, vector_norm,
+    Amax, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim, Var,
+    argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
 )
 from .linalg import (  # noqa: F401, A004
     Addmm, Bmm, Dot, Mm, Mv, dot, matmul, mm, outer,
 )
 from .indexing import (  # noqa: F401, A004
-    Cat, DiagEmbed, Diagonal, Index, IndexAdd, Select, SetItem, Slice, SliceUnsqueeze, Stack, cat, diag,
-    getitem, setitem, stack,
+    Cat, DiagEmbed, Diagonal, Index, IndexAdd, MaskedFill, MaskedFillTensor, Select, SetItem, Slice, SliceUnsqueeze,
+    Stack, cat, diag, getitem, hstack, masked_fill, masked_fill_, narrow, select, setitem, stack, vstack,
 )
 from .nn import (  # noqa: F401, A004
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss, Softmax, _reduce,
@@ -50,15 +51,16 @@ from .multi_output import (  # noqa: F401
 )
 
 OPS = (  # every op class, family by family
-    T, Transpose, Permute, View, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand,
+    T, Transpose, Permute, View, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand, Repeat,
     Exp, Expm1, Log, Log1p, Sqrt, Abs, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, LeakyRelu,
-    LeakyReluInplace, Erf, Gelu, Sin, Cos, Clamp, Where,
+    LeakyReluInplace, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
     ToCopy, Clone, Alias, Fill, Zero, Copy,
     Add, Sub, Rsub, Mul, Div, Remainder, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum, Minimum,
     Neg, Reciprocal, Pow, PowTensor, RPow,
-    Sum, SumDim, Mean, MeanDim, Amax, Min, MaxDim, MinDim, Var, Std, LinalgVectorNorm,
+    Sum, SumDim, Mean, MeanDim, Prod, ProdDim, Amax, Min, MaxDim, MinDim, Var, Std, Logsumexp, LinalgVectorNorm,
     Mm, Mv, Dot, Bmm, Addmm,
-    Cat, Stack, Index, Select, Slice, SliceUnsqueeze, IndexAdd, SetItem, DiagEmbed, Diagonal,
+    Cat, Stack, Index, Select, Slice, SliceUnsqueeze, IndexAdd, SetItem, MaskedFill, MaskedFillTensor, DiagEmbed,
+    Diagonal,
     BinaryCrossEntropyWithLogits, BinaryCrossEntropy, MseLoss, LogSoftmax, Softmax, NllLoss,
     Split, SplitWithSizes, Unbind, VarMean, StdMean,
 )

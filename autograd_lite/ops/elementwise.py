@@ -1,4 +1,5 @@
-r"""Elementwise functions: exp and log, sqrt and abs, tanh and the activations, sin and cos, clamp and where.
+r"""Elementwise functions: exp and log, sqrt and abs, tanh and the activations (softplus, ...), sin and cos, clamp
+and where.
 
 Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`grad`), $\bar x$ what the
 rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
@@ -307,6 +308,37 @@ class LeakyRelu(Op):
 class LeakyReluInplace(LeakyRelu):
     r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`."""
     overload = 1
+
+
+class Softplus(Op):
+    r"""$z=\frac1\beta\ln(1+e^{\beta x})$, and $z=x$ where $\beta x>$ `threshold`.   VJP: $\bar x=\bar z\,s$ with
+    $s=\sigma(\beta x)$ (1 above the threshold).   JVP: $\dot z=\dot x\,s$."""
+    name = "Softplus"
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f'"softplus_cpu" not implemented for \'{scalar_type_name(x.dtype)}\'')
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = x * beta
+        with np.errstate(over="ignore"):  # inf above a large threshold, as in PyTorch
+            return np.where(bx > threshold, x, np.log1p(np.exp(bx)) / beta)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        return (where(_const(x._data * ctx.beta > ctx.threshold), 1.0, sigmoid(x * ctx.beta)),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (dx,) = Softplus.derivative(ctx)
+        return (grad * dx,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (dx,) = Softplus.derivative(ctx)
+        return x_t * dx
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf element by element (exact, if slowish)

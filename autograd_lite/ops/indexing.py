@@ -1,4 +1,4 @@
-r"""Joining and indexing: cat, stack, `x[index]`, `x[index] = v`, diag.
+r"""Joining and indexing: cat, stack, hstack, vstack, `x[index]`, narrow, select, `x[index] = v`, masked_fill, diag.
 
 Basic indexing (ints, slices, None, ...) gives a view (`SelectBackward0`, `SliceBackward0`); advanced
 indexing (integer or boolean tensors) copies (`IndexBackward0`), and its rule scatters back with `IndexAdd`.
@@ -9,10 +9,12 @@ import re
 import numpy as np
 
 from .. import grad_mode
+from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
 from .copies import inplace
-from .op import Op, _const
-from .shape import unsqueeze
+from .elementwise import where
+from .op import Op, _broadcast_message, _const
+from .shape import reshape, unsqueeze
 
 
 class Cat(Op):
@@ -99,6 +101,33 @@ def stack(tensors, dim=0):
                 f"{list(other.shape)} at entry {i}"
             )
     return Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
+
+
+def _tensor_list(name, tensors):
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
+def _at_least(x, ndim):
+    """x with dims of size 1 added in front up to `ndim` dims (1 or 2): `atleast_1d`, `atleast_2d`."""
+    if x.ndim >= ndim:
+        return x
+    return reshape(x, (1,) * ndim) if x.ndim == 0 else unsqueeze(x, 0)
+
+
+def hstack(tensors):
+    """Join side by side: along dim 1, or dim 0 for vectors (numbers count as vectors); a `cat`, as in PyTorch."""
+    tensors = [_at_least(x, 1) for x in _tensor_list("hstack", tensors)]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Join one above the other: along dim 0, vectors (and numbers) taken as rows; a `cat`, as in PyTorch."""
+    return cat([_at_least(x, 2) for x in _tensor_list("vstack", tensors)], 0)
 
 
 class Index(Op):
@@ -203,6 +232,33 @@ def getitem(x, index):
     return Slice.apply(x, index=index)
 
 
+def narrow(x, dim, start, length):
+    """`x[..., start:start + length]` along `dim` (a view, `SliceBackward0`); a negative start counts from the end."""
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _dim(dim, x.ndim)
+    start, size = int(start), x.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Slice.apply(x, index=(slice(None),) * d + (slice(start, start + length),))
+
+
+def select(x, dim, index):
+    """`x[..., index]` along `dim`: that dim removed (a view, `SelectBackward0`)."""
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _dim(dim, x.ndim)
+    index, size = int(index), x.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at dimension {d}")
+    return Select.apply(x, index=(slice(None),) * d + (index % size,))
+
+
 class IndexAdd(Op):
     r"""$z=$ zeros of a shape with $g$ added at idx (the reverse of `Index`).   VJP: $\bar g=\bar z[\text{idx}]$.
     JVP: $\dot z$ = zeros with $\dot g$ added at idx."""
@@ -260,6 +316,66 @@ def setitem(x, index, value):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     value = _number_or_tensor(value, x)
     inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value)
+
+
+class MaskedFill(Op):
+    r"""$z=v$ where the mask $m$ is true, $x$ elsewhere.   VJP: $\bar x=[\lnot m]\,\bar z$, $\bar v=\sum_m\bar z$.
+    JVP: $\dot z=m\,?\,\dot v:\dot x$."""
+    name = "MaskedFill"
+
+    @staticmethod
+    def forward(ctx, x, value, mask):
+        ctx.mask = mask
+        return np.where(mask, np.asarray(value).astype(x.dtype), x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        mask = _const(ctx.mask)
+        need_x, need_v = ctx.needs_input_grad
+        return (where(mask, 0.0, grad) if need_x else None), (where(mask, grad, 0.0).sum() if need_v else None)
+
+    @staticmethod
+    def jvp(ctx, x_t, v_t):
+        return where(_const(ctx.mask), v_t, x_t)
+
+
+class MaskedFillTensor(MaskedFill):
+    r"""`masked_fill` with a 0-d tensor as the value: PyTorch's `MaskedFillBackward1`."""
+    overload = 1
+
+
+def _masked_fill_checks(x, mask, value, first_shape):
+    """The mask's array, after PyTorch's checks (a bool mask that broadcasts, a number or a 0-d tensor value)."""
+    m = mask._data if isinstance(mask, Tensor) else None
+    if m is None:
+        raise TypeError(f"masked_fill() received an invalid combination of arguments - got ({type(mask).__name__}, "
+                        f"{type(value).__name__}), but expected (Tensor mask, Tensor value) or (Tensor mask, Number "
+                        "value)")
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{cpp_type_name(m.dtype)}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+    try:
+        np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:  # PyTorch names the mask first out of place, the tensor first in place
+        arrays = [np.broadcast_to(0.0, x.shape), np.broadcast_to(0.0, m.shape)]
+        raise RuntimeError(_broadcast_message(arrays if first_shape == "x" else arrays[::-1])) from None
+    return m
+
+
+def masked_fill(x, mask, value):
+    """x with `value` written where `mask` is true (x and mask broadcast together)."""
+    m = _masked_fill_checks(x, mask, value, "mask")
+    if isinstance(value, Tensor):
+        return MaskedFillTensor.apply(x, value, mask=m)
+    return MaskedFill.apply(x, value, mask=m)
+
+
+def masked_fill_(x, mask, value):
+    _masked_fill_checks(x, mask, value, "x")
+    return inplace(x, lambda old, v: masked_fill(old, mask, v), value)
 
 
 def _diagonal_index(shape, offset):

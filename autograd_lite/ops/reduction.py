@@ -1,4 +1,4 @@
-r"""Reductions: sum, mean, max/min, var/std and vector norms, over all elements or over `dim`.
+r"""Reductions: sum, mean, prod, max/min, var/std, logsumexp and vector norms, over all elements or over `dim`.
 
 A reduction's reverse rule puts the reduced dims back (`_grad_to_input`) so that the gradient has the
 input's shape.
@@ -8,12 +8,13 @@ import math
 
 import numpy as np
 
+from .. import grad_mode
 from ..dtypes import scalar_type_name, to_numpy_dtype
 from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
-from .elementwise import abs, where  # noqa: A004
+from .elementwise import abs, exp, where  # noqa: A004
 from .op import Op, _const, _warn_user
-from .shape import expand, reshape, unsqueeze
+from .shape import expand, movedim, reshape, unsqueeze
 
 
 def _keep_dims(t, ctx):
@@ -115,6 +116,76 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     if dims is None:
         return Mean.apply(x, dim=None, keepdim=False, dtype=np_dtype)
     return MeanDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)
+
+
+class Prod(Op):
+    r"""$z=\prod_i x_i$ over all elements.   VJP: $\bar x=\bar z\,D$ with $D_i=\prod_{j\ne i}x_j$ ($z/x_i$ when no
+    $x_j$ is 0).   JVP: $\dot z=\sum_i D_i\,\dot x_i$.   (`ProdDim`: the same over one dim.)"""
+    name = "Prod"
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        _reduction_setup(ctx, x, dim, keepdim)
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64
+        return np.multiply.reduce(x, axis=dim, dtype=dtype, keepdims=keepdim)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        """(D,): the product of the other elements, broadcasting against the input (see `_others_product`)."""
+        (x,) = ctx.saved_tensors
+        zero = x._data == 0
+        if not zero.any():
+            return (_keep_dims(ctx.output, ctx) / x,)  # as PyTorch: the product divided by each element
+        if grad_mode.enabled and x.requires_grad:  # the rule is being recorded (create_graph): D must be an op
+            return (_others_product(x, ctx.dim),)
+        # a plain backward: D as numbers. With one zero in a product, D is the product of the others at the zero and
+        # 0 elsewhere; with two or more, 0 everywhere.
+        nonzero = np.where(zero, 1, x._data)
+        rest = np.multiply.reduce(nonzero, axis=ctx.dim, keepdims=True)
+        zeros = np.sum(zero, axis=ctx.dim, keepdims=True)
+        return (_const(np.where(zeros == 0, rest / nonzero, np.where(zero & (zeros == 1), rest, 0))),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (d,) = Prod.derivative(ctx)
+        return (_keep_dims(grad, ctx) * d,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (d,) = Prod.derivative(ctx)
+        return sum(x_t * d, ctx.dim, ctx.keepdim)
+
+
+class ProdDim(Prod):
+    r"""`prod(dim)`: PyTorch's `ProdBackward1`."""
+    overload = 1
+
+
+def _others_product(x, dim):
+    r"""$D_i=\prod_{j\ne i}x_j$ along `dim` (all elements for None), as ops that can be differentiated again, zeros
+    included: row $i$ of an $n\times n$ matrix holds $x$ with $x_i$ replaced by 1, and each row is multiplied out
+    (n² values: used only where an input is 0)."""
+    if not dim:  # all elements (or the one element of a 0-d tensor): a flat vector's
+        return reshape(_others_product(reshape(x, (-1,)), (0,)), x.shape)
+    last = movedim(x, dim[0], -1)
+    n = last.shape[-1]
+    rows = expand(unsqueeze(last, -2), last.shape[:-1] + (n, n))
+    rows = where(_const(np.eye(n, dtype=bool)), 1.0, rows)
+    return movedim(prod(rows, -1), -1, dim[0])
+
+
+def prod(x, dim=None, keepdim=False, dtype=None):
+    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
+    if dim is None:
+        return Prod.apply(x, dim=None, keepdim=False, dtype=np_dtype)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod() received an invalid combination of arguments - got ({type(dim).__name__}), but "
+                        "expected (int dim, bool keepdim, *, dtype)")
+    d = _dim(dim, x.ndim)
+    return ProdDim.apply(x, dim=(d,) if x.ndim else (), keepdim=keepdim, dtype=np_dtype)
 
 
 class Amax(Op):
@@ -322,6 +393,47 @@ class LinalgVectorNorm(Op):
     def jvp(ctx, x_t):
         (d,) = LinalgVectorNorm.derivative(ctx)
         return 0.0 * sum(x_t, ctx.dim, ctx.keepdim) if d is None else sum(x_t * d, ctx.dim, ctx.keepdim)
+
+
+class Logsumexp(Op):
+    r"""$z=\ln\sum_i e^{x_i}$ over dims, computed as $m+\ln\sum_i e^{x_i-m}$ with $m=\max_i x_i$ (no overflow).
+    VJP: $\bar x=\bar z\,e^{x-z}$ (the softmax; 0 for $x_i=-\infty$).   JVP: $\dot z=\sum_i e^{x_i-z}\,\dot x_i$."""
+    name = "Logsumexp"
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        _reduction_setup(ctx, x, dim, keepdim)
+        x = x if x.dtype.kind == "f" else x.astype(np.float64)  # (the result takes the default float dtype)
+        m = np.max(x, axis=dim, keepdims=True, initial=-np.inf)
+        m = np.where(np.isinf(m), 0.0, m).astype(x.dtype)  # all -inf, or an inf: no shift (inf - inf is nan)
+        with np.errstate(divide="ignore"):  # log 0 = -inf: every element -inf, or none at all
+            out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+        return out if keepdim else np.squeeze(out, dim)
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        (x,) = ctx.saved_tensors
+        return (exp(x - _keep_dims(ctx.output, ctx)),)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        (d,) = Logsumexp.derivative(ctx)
+        return (_keep_dims(grad, ctx) * d,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        (d,) = Logsumexp.derivative(ctx)
+        return sum(x_t * d, ctx.dim, ctx.keepdim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) over `dim` (an int or a list of them; an empty list: all dims), without overflow."""
+    dims = _dims(dim, x.ndim)  # (dim 0 or -1 for a 0-d tensor, which has nothing to reduce)
+    if x.ndim == 0:
+        dims = ()
+    return Logsumexp.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim)
 
 
 class _ReturnTypes(tuple):

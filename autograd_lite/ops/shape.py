@@ -1,4 +1,4 @@
-r"""Shape ops: views (transpose, permute, view/reshape, unsqueeze/squeeze, expand) and `sum_to`.
+r"""Shape ops: views (transpose, permute, movedim, view/reshape, unsqueeze/squeeze, expand), repeat, `sum_to`.
 
 Results are views of the input where numpy can make them (`is_view`): they share memory and the version
 counter. `sum_to` undoes broadcasting; the engine calls it (as `Tensor.sum_to_size`) on every gradient
@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from ..dtypes import legacy_type_name
-from ..tensor import _dim
+from ..tensor import Tensor, _dim
+from .copies import Alias
 from .op import Op
 
 
@@ -91,6 +92,26 @@ def permute(x, dims):
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return Permute.apply(x, dims=dims)
+
+
+def movedim(x, source, destination):
+    """Move the dims `source` to the positions `destination`, the others keeping their order: a permute."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the "
+                           f"same number of dims as destination ({list(dst)} dims)")
+    n = x.ndim
+    for name, dims in (("source", src), ("destination", dst)):
+        if len({_dim(d, n) for d in dims}) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+    if n == 0:  # nothing to move: PyTorch returns an alias
+        return Alias.apply(x)
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[_dim(d, n)] = _dim(s, n)
+    rest = iter([i for i in range(n) if i not in order])
+    return permute(x, tuple(i if i is not None else next(rest) for i in order))
 
 
 class View(Op):
@@ -243,6 +264,42 @@ class Expand(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return expand(x_t, ctx.shape)
+
+
+class Repeat(Op):
+    r"""Tile $x$ `repeats[i]` times along dim $i$ (`x.repeat(...)`, a copy).   VJP: $\bar x$ = the sum of the tiles
+    of $\bar z$.   JVP: tile the tangent."""
+    name = "Repeat"
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.input_shape, ctx.repeats = x.shape, repeats
+        return np.tile(x.reshape((1,) * (len(repeats) - x.ndim) + x.shape), repeats)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        padded = (1,) * (len(ctx.repeats) - len(ctx.input_shape)) + ctx.input_shape
+        tiles = tuple(n for pair in zip(ctx.repeats, padded) for n in pair)  # (r0, s0, r1, s1, ...)
+        summed = reshape(grad, tiles).sum(tuple(range(0, len(tiles), 2)))  # over the tile index of every dim
+        return (reshape(summed, ctx.input_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return Repeat.apply(x_t, repeats=ctx.repeats)
+
+
+def repeat(x, repeats):
+    if not repeats:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    repeats = tuple(int(r) if isinstance(r, Tensor) else r for r in repeats)
+    if len(repeats) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    padded = (1,) * (len(repeats) - x.ndim) + x.shape
+    shape = [r * s for r, s in zip(repeats, padded)]
+    negative = [n for n in shape if n < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: {shape}")
+    return Repeat.apply(x, repeats=tuple(max(r, 0) for r in repeats))  # a negative count of an empty dim: empty
 
 
 def flatten(x, start_dim=0, end_dim=-1):
