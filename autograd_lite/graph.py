@@ -59,7 +59,7 @@ class Node:
     """
 
     __slots__ = ("_next", "_next_nr", "_n_outputs", "needs_input_grad", "_seq", "_inputs_meta", "_saved",
-                 "_saved_versions",
+                 "_save_versions",
                  "_out", "_out_version", "_out_tangent", "_freed", "_pre_hooks", "_hooks", "_retain", "_trace",
                  "__dict__", "__weakref__")
     op = None  # the Op class whose rules this node runs; set on each generated subclass
@@ -132,7 +132,7 @@ class Node:
             if self._freed:
                 raise RuntimeError(FREED_MESSAGE)
             return ()
-        for value, version in zip(saved, self._saved_versions):
+        for value, version in zip(saved, self._save_versions):
             if version is not None:
                 check_version(value, version)
         return saved

@@ -197,6 +197,10 @@ class Tensor:
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
 
+    def data_ptr(self):
+        """The address of the tensor's first element (tensors sharing memory there share it)."""
+        return self._data.__array_interface__["data"][0]
+
     def element_size(self):
         return self._data.itemsize
 

@@ -131,7 +131,7 @@ class BackwardCFunction(FunctionCtx, Node):
                 raise RuntimeError(FREED_MESSAGE)
             return ()
         result = []
-        for value, version in zip(saved, self._saved_versions):
+        for value, version in zip(saved, self._save_versions):
             if type(value) is _Output:
                 value = self._output(value.k)
             elif value is not None:
@@ -395,7 +395,7 @@ def _save(ctx, args, outs, results):
             saved.append(t)
             versions.append(t._vc[0])
     ctx._saved = tuple(saved)
-    ctx._saved_versions = tuple(versions)
+    ctx._save_versions = tuple(versions)
     ctx._out = kept or None
 
 

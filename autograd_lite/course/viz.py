@@ -257,7 +257,7 @@ class _Scene:
         freed = node._freed
         if op.save_inputs:
             saved = node._saved
-            versions = getattr(node, "_saved_versions", None)
+            versions = getattr(node, "_save_versions", None)
             for i, meta in enumerate(getattr(node, "_inputs_meta", None) or ()):
                 what = f"input {i}"
                 if meta is None:  # a number, or None: not a tensor

@@ -93,6 +93,15 @@ class OpNode(Node):
             return self.__dict__[key]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
+    def __dir__(self):
+        """The usual attributes, and the saved values' PyTorch names (`_saved_self`, `_saved_result`, ...)."""
+        op, names = self.op, list(super().__dir__())
+        if op.save_inputs and self._seq is not None:
+            names += [f"_saved_{name}" for name in op.saved_names[:len(self._inputs_meta)]]
+        if op.save_output:
+            names.append("_saved_result")
+        return names
+
 
 class _Scratch:
     """Stand-in for a node when nothing is recorded: `forward` may still store options on it."""
@@ -192,7 +201,7 @@ class Op:
                 record_node(ctx, inputs, result, cls.save_inputs)
             elif cls.save_inputs:  # forward AD only: the forward rule reads the inputs, no graph is built
                 ctx._saved = inputs
-                ctx._saved_versions = tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs])
+                ctx._save_versions = tuple([a._vc[0] if isinstance(a, Tensor) else None for a in inputs])
 
             # 5. Push tangents: the output's tangent from the inputs' tangents, by the forward rule.
             if dual:
@@ -274,7 +283,7 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
         versions = tuple(versions)
         # share only the all-zero tuples: versions of tensors updated in place (parameters) grow without
         # end, and a table of every tuple seen would grow by one entry per training step
-        node._saved_versions = versions if any(versions) else _VERSIONS.get(versions) or _shared(versions, _VERSIONS)
+        node._save_versions = versions if any(versions) else _VERSIONS.get(versions) or _shared(versions, _VERSIONS)
     if anomaly_state.enabled:
         node._trace = traceback.format_stack()[:-3]
     result._requires_grad = True
@@ -296,7 +305,7 @@ def keep_only_needed(node, reads):
     if keep is None:
         return
     node._saved = tuple([a if k or not isinstance(a, Tensor) else None for a, k in zip(node._saved, keep)])
-    node._saved_versions = tuple([v if k else None for v, k in zip(node._saved_versions, keep)])
+    node._save_versions = tuple([v if k else None for v, k in zip(node._save_versions, keep)])
 
 
 def input_tangents(inputs):
@@ -369,7 +378,7 @@ class MultiOutputOp(Op):
                 result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
         elif dual and cls.save_inputs:
             ctx._saved = inputs
-            ctx._saved_versions = (None,) * len(inputs)
+            ctx._save_versions = (None,) * len(inputs)
         if dual:
             tangents = run_forward_rule(cls, ctx, inputs)
             for result, tangent in zip(results, tangents):
