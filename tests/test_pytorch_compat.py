@@ -1,0 +1,117 @@
+"""Behaviours that code written for PyTorch relies on, checked twice: against what PyTorch 2.13 (CPU build) was
+seen to do (recorded here, so these run everywhere), and against PyTorch itself when it is installed (those
+tests skip without it). Each scenario is written once, as a function of the library (`lib` is either
+autograd_lite or torch), and returns what happened: a value, or the error's type and message."""
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import autograd_lite as ag
+
+VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
+    "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+    "you want the inplace to be tracked)."
+)
+
+
+def outcome(fn, *args):
+    """('ok', result) or (error type name, message with the library's name written as 'torch')."""
+    try:
+        return "ok", fn(*args)
+    except (Exception, AssertionError) as e:  # CPU-only PyTorch raises AssertionError for CUDA
+        return type(e).__name__, str(e).replace("autograd_lite", "torch")
+
+
+def same_in_torch(scenario, *args):
+    """Run `scenario(lib, *args)` with both libraries; return autograd_lite's outcome once they agree."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = outcome(scenario, ag, *args), outcome(scenario, torch, *args)
+    assert ours == theirs
+    return ours
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. in-place ops on views of a leaf that requires grad
+# ---------------------------------------------------------------------------------------------------
+VIEWS = {
+    "slice": lambda x: x[0],
+    "slice_cols": lambda x: x[:, 1:],
+    "view": lambda x: x.view(12),
+    "reshape": lambda x: x.reshape(12),
+    "t": lambda x: x.t(),
+    "transpose": lambda x: x.transpose(0, 1),
+    "permute": lambda x: x.permute(1, 0),
+    "unsqueeze": lambda x: x.unsqueeze(0),
+    "squeeze": lambda x: x.unsqueeze(0).squeeze(0),
+    "flatten": lambda x: x.flatten(),
+    "expand": lambda x: x[0:1].expand(3, 4),
+    "view_of_view": lambda x: x.t()[1:],
+}
+INPLACE = {
+    "add_": lambda v, lib: v.add_(1),
+    "sub_": lambda v, lib: v.sub_(1),
+    "mul_": lambda v, lib: v.mul_(2),
+    "div_": lambda v, lib: v.div_(2),
+    "iadd": lambda v, lib: v.__iadd__(1),
+    "zero_": lambda v, lib: v.zero_(),
+    "fill_": lambda v, lib: v.fill_(3.0),
+    "copy_": lambda v, lib: v.copy_(lib.zeros(v.shape)),
+    "clamp_": lambda v, lib: v.clamp_(0, 0.5),
+    "setitem": lambda v, lib: v.__setitem__(0, 5.0),
+}
+
+
+def inplace_on_view(lib, view, op, grad_enabled=True):
+    x = lib.ones(3, 4, requires_grad=True)
+    with lib.set_grad_enabled(grad_enabled):
+        INPLACE[op](VIEWS[view](x), lib)
+    return x.detach().sum().item()
+
+
+@pytest.mark.parametrize("op", INPLACE)
+@pytest.mark.parametrize("view", VIEWS)
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_raises(view, op):
+    assert outcome(inplace_on_view, ag, view, op) == ("RuntimeError", VIEW_OF_LEAF)
+
+
+@pytest.mark.parametrize("op", ["add_", "zero_", "setitem", "copy_"])
+@pytest.mark.parametrize("view", ["slice", "view", "t", "unsqueeze"])
+def test_inplace_on_a_view_of_a_leaf_is_allowed_under_no_grad(view, op):
+    kind, total = outcome(inplace_on_view, ag, view, op, False)
+    assert kind == "ok" and total != 12.0  # the leaf's memory was written
+
+
+@pytest.mark.parametrize("op", ["add_", "mul_", "zero_", "fill_", "copy_", "clamp_", "setitem"])
+@pytest.mark.parametrize("view", ["slice", "view", "t", "unsqueeze", "expand", "view_of_view"])
+def test_inplace_on_views_matches_torch(view, op):
+    same_in_torch(inplace_on_view, view, op)
+    if view != "expand":  # under no_grad PyTorch writes through an expanded view; autograd_lite refuses to
+        same_in_torch(inplace_on_view, view, op, False)
+
+
+def view_made_without_grad_then_modified(lib, of_leaf, op):
+    x = lib.ones(3, 4, requires_grad=True)
+    base = x if of_leaf else x * 2
+    with lib.no_grad():
+        v = base[0]
+    INPLACE[op](v, lib)
+
+
+@pytest.mark.parametrize("op", ["add_", "mul_", "zero_", "copy_"])
+@pytest.mark.parametrize("of_leaf", [True, False])
+def test_a_view_made_under_no_grad_cannot_be_modified_with_grad_on(of_leaf, op):
+    assert outcome(view_made_without_grad_then_modified, ag, of_leaf, op) == ("RuntimeError", NO_GRAD_VIEW)
+    same_in_torch(view_made_without_grad_then_modified, of_leaf, op)
+
+
+def test_inplace_through_an_element_view_writes_into_the_tensor():
+    x = ag.ones(3, requires_grad=True)
+    x.detach()[0].add_(1)  # x[i] of a vector is a 0-d view, as in PyTorch, not a copied number
+    with ag.no_grad():
+        x[1].mul_(5)
+    assert x.tolist() == [2.0, 5.0, 1.0]
