@@ -115,3 +115,117 @@ def test_inplace_through_an_element_view_writes_into_the_tensor():
     with ag.no_grad():
         x[1].mul_(5)
     assert x.tolist() == [2.0, 5.0, 1.0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. grad-mode decorators on generator functions
+# ---------------------------------------------------------------------------------------------------
+DECORATORS = {
+    "no_grad()": lambda lib: lib.no_grad(),
+    "no_grad": lambda lib: lib.no_grad,
+    "enable_grad()": lambda lib: lib.enable_grad(),
+    "enable_grad": lambda lib: lib.enable_grad,
+    "set_grad_enabled(False)": lambda lib: lib.set_grad_enabled(False),
+    "set_grad_enabled(True)": lambda lib: lib.set_grad_enabled(True),
+    "inference_mode()": lambda lib: lib.inference_mode(),
+    "inference_mode": lambda lib: lib.inference_mode,
+    "inference_mode(False)": lambda lib: lib.inference_mode(False),
+}
+MODE_INSIDE = {"no_grad()": False, "no_grad": False, "enable_grad()": True, "enable_grad": True,
+               "set_grad_enabled(False)": False, "set_grad_enabled(True)": True, "inference_mode()": False,
+               "inference_mode": False, "inference_mode(False)": True}
+
+
+def drive_decorated_generator(lib, name, outer):
+    """The modes seen inside the body and by the caller at every step, with what was sent and returned."""
+    seen = []
+    prev = lib.is_grad_enabled()
+    try:
+        lib.set_grad_enabled(outer)
+
+        @DECORATORS[name](lib)
+        def counter(n):
+            received = []
+            for i in range(n):
+                got = yield i, lib.is_grad_enabled()
+                received.append((got, lib.is_grad_enabled()))
+            return received
+
+        seen.append(("after decorating", lib.is_grad_enabled()))
+        gen = counter(2)
+        seen.append((next(gen), lib.is_grad_enabled()))
+        seen.append((gen.send("a"), lib.is_grad_enabled()))
+        with pytest.raises(StopIteration) as stop:
+            gen.send("b")
+        seen.append((stop.value.value, lib.is_grad_enabled()))
+    finally:
+        lib.set_grad_enabled(prev)
+    return seen
+
+
+@pytest.mark.parametrize("outer", [True, False])
+@pytest.mark.parametrize("name", DECORATORS)
+def test_decorated_generator_runs_its_body_in_the_mode_and_the_caller_keeps_its_own(name, outer):
+    inside = MODE_INSIDE[name]
+    assert drive_decorated_generator(ag, name, outer) == [
+        ("after decorating", outer),
+        ((0, inside), outer),
+        ((1, inside), outer),
+        ([("a", inside), ("b", inside)], outer),
+    ]
+    assert ag.is_grad_enabled()
+
+
+@pytest.mark.parametrize("outer", [True, False])
+@pytest.mark.parametrize("name", DECORATORS)
+def test_decorated_generator_matches_torch(name, outer):
+    same_in_torch(drive_decorated_generator, name, outer)
+
+
+def throw_and_close(lib):
+    log = []
+
+    @lib.no_grad()
+    def body():
+        try:
+            yield lib.is_grad_enabled()
+        except ValueError:
+            log.append(("caught", lib.is_grad_enabled()))
+            yield "after"
+        finally:
+            log.append(("finally", lib.is_grad_enabled()))
+
+    gen = body()
+    next(gen)
+    log.append((gen.throw(ValueError("x")), lib.is_grad_enabled()))
+    gen.close()
+    log.append(("closed", lib.is_grad_enabled()))
+    return log
+
+
+def test_a_thrown_exception_and_close_reach_the_body_in_its_mode():
+    assert throw_and_close(ag) == [("caught", False), ("after", True), ("finally", False), ("closed", True)]
+    same_in_torch(throw_and_close)
+
+
+def decorated_plain_function(lib, name):
+    @DECORATORS[name](lib)
+    def f(x):
+        """doc"""
+        return (x * 2).requires_grad, lib.is_grad_enabled()
+
+    with lib.set_grad_enabled(not MODE_INSIDE[name]):
+        return f(lib.ones(2, requires_grad=True)), f.__name__, f.__doc__, lib.is_grad_enabled()
+
+
+@pytest.mark.parametrize("name", DECORATORS)
+def test_decorated_plain_functions_still_run_in_the_mode(name):
+    inside = MODE_INSIDE[name]
+    assert decorated_plain_function(ag, name) == ((inside, inside), "f", "doc", not inside)
+    same_in_torch(decorated_plain_function, name)
+
+
+def test_set_grad_enabled_takes_bools_as_pytorch_does():
+    assert outcome(ag.set_grad_enabled, "yes") == (
+        "TypeError", "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not str")
+    assert ag.is_grad_enabled()
