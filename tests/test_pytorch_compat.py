@@ -19,18 +19,18 @@ NO_GRAD_VIEW = (
 )
 
 
-def outcome(fn, *args):
+def outcome(fn, *args, **kwargs):
     """('ok', result) or (error type name, message with the library's name written as 'torch')."""
     try:
-        return "ok", fn(*args)
+        return "ok", fn(*args, **kwargs)
     except (Exception, AssertionError) as e:  # CPU-only PyTorch raises AssertionError for CUDA
         return type(e).__name__, str(e).replace("autograd_lite", "torch")
 
 
-def same_in_torch(scenario, *args):
+def same_in_torch(scenario, *args, **kwargs):
     """Run `scenario(lib, *args)` with both libraries; return autograd_lite's outcome once they agree."""
     torch = pytest.importorskip("torch")
-    ours, theirs = outcome(scenario, ag, *args), outcome(scenario, torch, *args)
+    ours, theirs = outcome(scenario, ag, *args, **kwargs), outcome(scenario, torch, *args, **kwargs)
     assert ours == theirs
     return ours
 
@@ -229,3 +229,58 @@ def test_set_grad_enabled_takes_bools_as_pytorch_does():
     assert outcome(ag.set_grad_enabled, "yes") == (
         "TypeError", "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not str")
     assert ag.is_grad_enabled()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 5. gradcheck of a custom Function that has only a forward-mode rule
+# ---------------------------------------------------------------------------------------------------
+def forward_only_functions(lib):
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.x = x
+            return x ** 3
+
+        @staticmethod
+        def jvp(ctx, x_t):
+            return 3 * ctx.x ** 2 * x_t
+
+    class WrongCube(Cube):
+        @staticmethod
+        def jvp(ctx, x_t):
+            return 2 * ctx.x ** 2 * x_t
+
+    return Cube, WrongCube
+
+
+def gradcheck_forward_only(lib, which, **options):
+    fn = forward_only_functions(lib)[which]
+    x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+    return lib.autograd.gradcheck(fn.apply, (x,), **options)
+
+
+FORWARD_ONLY = {"check_forward_ad": True, "check_backward_ad": False}
+
+
+def test_gradcheck_of_a_forward_only_function_checks_its_jvp_without_running_backward():
+    assert gradcheck_forward_only(ag, 0, **FORWARD_ONLY) is True
+    assert gradcheck_forward_only(ag, 1, raise_exception=False, **FORWARD_ONLY) is False
+    kind, message = outcome(gradcheck_forward_only, ag, 1, **FORWARD_ONLY)
+    assert kind == "GradcheckError"
+    assert message.startswith("Jacobian computed with forward mode mismatch for output 0 with respect to input 0,\n")
+    assert outcome(gradcheck_forward_only, ag, 0) == ("NotImplementedError", (
+        "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
+        "backward mode AD."))
+    assert outcome(gradcheck_forward_only, ag, 0, check_backward_ad=False) == (
+        "AssertionError", "Expected at least one of check_forward_ad or check_backward_ad to be True")
+
+
+def test_gradcheck_of_a_forward_only_function_matches_torch():
+    torch = pytest.importorskip("torch")
+    assert same_in_torch(gradcheck_forward_only, 0, **FORWARD_ONLY) == ("ok", True)
+    same_in_torch(gradcheck_forward_only, 1, raise_exception=False, **FORWARD_ONLY)
+    same_in_torch(gradcheck_forward_only, 0)
+    same_in_torch(gradcheck_forward_only, 0, check_backward_ad=False)
+    ours = outcome(gradcheck_forward_only, ag, 1, **FORWARD_ONLY)[1].split("\n")[0]
+    theirs = outcome(gradcheck_forward_only, torch, 1, **FORWARD_ONLY)[1].split("\n")[0]
+    assert ours == theirs  # the first line; the matrices print as each library prints arrays
