@@ -42,8 +42,9 @@ from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .printing import set_printoptions
-from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                     ones, ones_like, tensor, zeros, zeros_like)
+from .devices import device
+from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
+from .factories import arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004

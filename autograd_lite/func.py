@@ -42,7 +42,8 @@ from .autograd.functional import _column_blocks, _stack_to, _standard_basis
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias
-from .tensor import Tensor, ones_like, zeros_like
+from .factories import ones_like, zeros_like
+from .tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 

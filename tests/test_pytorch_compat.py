@@ -284,3 +284,156 @@ def test_gradcheck_of_a_forward_only_function_matches_torch():
     ours = outcome(gradcheck_forward_only, ag, 1, **FORWARD_ONLY)[1].split("\n")[0]
     theirs = outcome(gradcheck_forward_only, torch, 1, **FORWARD_ONLY)[1].split("\n")[0]
     assert ours == theirs  # the first line; the matrices print as each library prints arrays
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. numpy() of a tensor that requires grad
+# ---------------------------------------------------------------------------------------------------
+NUMPY_NEEDS_DETACH = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+
+
+def numpy_of_grad_tensor(lib, mode, via):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    context = {"grad": lib.enable_grad, "no_grad": lib.no_grad, "inference": lib.inference_mode}[mode]
+    with context():
+        return [(np.asarray(t) if via == "asarray" else t.numpy()).tolist() for t in (x, y)]
+
+
+@pytest.mark.parametrize("via", ["numpy", "asarray"])
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "inference"])
+def test_numpy_of_a_tensor_that_requires_grad_works_without_grad_mode_only(mode, via):
+    expected = ("RuntimeError", NUMPY_NEEDS_DETACH) if mode == "grad" else ("ok", [[1.0, 2.0], [3.0, 6.0]])
+    assert outcome(numpy_of_grad_tensor, ag, mode, via) == expected
+    same_in_torch(numpy_of_grad_tensor, mode, via)
+
+
+def test_numpy_under_no_grad_shares_memory():
+    x = ag.ones(2, requires_grad=True)
+    with ag.no_grad():
+        x.numpy()[0] = 5.0
+    assert x.tolist() == [5.0, 1.0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. del x.grad, pickle, copy and deepcopy
+# ---------------------------------------------------------------------------------------------------
+def delete_attribute(lib, name):
+    x = lib.ones(2, requires_grad=True)
+    x.grad = lib.ones(2)
+    delattr(x, name)
+    return x.grad, x.requires_grad
+
+
+def test_del_grad_sets_it_to_none_and_other_attributes_refuse():
+    assert outcome(delete_attribute, ag, "grad") == ("ok", (None, True))
+    assert outcome(delete_attribute, ag, "data") == (
+        "RuntimeError", "Deleting tensor data is not allowed. Delete tensor instead!")
+    assert outcome(delete_attribute, ag, "requires_grad") == ("RuntimeError", "requires_grad must be a bool")
+    for name in ("grad", "data", "requires_grad"):
+        same_in_torch(delete_attribute, name)
+
+
+def describe(t):
+    return t.tolist(), str(t.dtype).split(".")[-1], t.requires_grad, t.is_leaf, t.grad_fn is None, t._version
+
+
+def pickled(lib, what, protocol):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    x.grad = lib.tensor([3.0, 4.0])
+    with lib.no_grad():
+        x.add_(1)
+    t = {"leaf": x, "non-leaf": x * 2, "int": lib.arange(3), "float64": lib.ones(2, dtype=lib.float64),
+         "view": lib.arange(6.0).view(2, 3).t()}[what]
+    back = pickle.loads(pickle.dumps(t, protocol))
+    return describe(back), back.grad if back.is_leaf else "non-leaf"
+
+
+PICKLED = {  # every copy is at version 1, whatever the original's version
+    "leaf": (([2.0, -1.0], "float32", True, True, True, 1), None),  # .grad is not pickled
+    "non-leaf": (([4.0, -2.0], "float32", True, True, True, 1), None),  # comes back as a leaf
+    "int": (([0, 1, 2], "int64", False, True, True, 1), None),
+    "float64": (([1.0, 1.0], "float64", False, True, True, 1), None),
+    "view": (([[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]], "float32", False, True, True, 1), None),
+}
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+@pytest.mark.parametrize("what", PICKLED)
+def test_pickle_keeps_values_dtype_and_requires_grad(what, protocol):
+    assert outcome(pickled, ag, what, protocol) == ("ok", PICKLED[what])
+    same_in_torch(pickled, what, protocol)
+
+
+def deep_copied(lib, what):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    x.grad = lib.tensor([3.0, 4.0])
+    t = x if what == "leaf" else x * 2
+    if what == "retained":
+        t.retain_grad()
+        t.sum().backward()
+    new = copy.deepcopy(t)
+    x.grad.add_(10)  # the copy's .grad is its own
+    return describe(new), new.grad.tolist(), new is not t
+
+
+DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  If "
+    "you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, see "
+    "https://github.com/pytorch/pytorch/pull/103001"
+)
+
+
+@pytest.mark.parametrize("what", ["leaf", "non-leaf", "retained"])
+def test_deepcopy_copies_leaves_with_their_grad_and_refuses_non_leaves(what):
+    expected = ("ok", (([1.0, -2.0], "float32", True, True, True, 1), [3.0, 4.0], True)) if what == "leaf" else (
+        "RuntimeError", DEEPCOPY_NON_LEAF)
+    assert outcome(deep_copied, ag, what) == expected
+    same_in_torch(deep_copied, what)
+
+
+def copies_of_views(lib, how):
+    base = lib.zeros(2, 3)
+    view = base.t()
+    new_base, new_view = how([base, view])
+    new_view[0].add_(1)
+    return base.tolist(), new_base.tolist()
+
+
+@pytest.mark.parametrize("how", [copy.deepcopy, copy.copy, lambda obj: pickle.loads(pickle.dumps(obj))],
+                         ids=["deepcopy", "copy", "pickle"])
+def test_copies_of_a_tensor_and_its_view(how):
+    """deepcopy keeps the two sharing memory (but not with the originals); copy.copy shares the originals'
+    memory; pickling makes independent tensors. Each as PyTorch does."""
+    expected = {"deepcopy": ([[0.0] * 3] * 2, [[1.0, 0.0, 0.0]] * 2),
+                "copy": ([[1.0, 0.0, 0.0]] * 2, [[1.0, 0.0, 0.0]] * 2),
+                "pickle": ([[0.0] * 3] * 2, [[0.0] * 3] * 2)}
+    kind, result = outcome(copies_of_views, ag, how)
+    assert (kind, result) in [("ok", e) for e in expected.values()]
+    assert same_in_torch(copies_of_views, how) == (kind, result)
+
+
+def test_each_copy_of_a_view_lands_where_pytorch_puts_it():
+    ok = [outcome(copies_of_views, ag, how)[1] for how in (copy.deepcopy, copy.copy)]
+    assert ok == [([[0.0] * 3] * 2, [[1.0, 0.0, 0.0]] * 2), ([[1.0, 0.0, 0.0]] * 2, [[1.0, 0.0, 0.0]] * 2)]
+
+
+def module_copies(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Tanh(), lib.nn.Linear(2, 1))
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.arange(float(p.numel())).reshape(p.shape) / (i + 2))
+    model(lib.ones(1, 2)).sum().backward()
+    x = lib.ones(3, 2)
+    results = []
+    for new in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        results.append((new(x).tolist(), [p.grad for p in new.parameters()],
+                        all(a is not b for a, b in zip(new.parameters(), model.parameters()))))
+    return results
+
+
+def test_modules_deepcopy_and_pickle():
+    kind, results = outcome(module_copies, ag)
+    assert kind == "ok" and results[0] == results[1]
+    assert results[0][1:] == ([None] * 4, True)
+    same_in_torch(module_copies)
