@@ -30,7 +30,8 @@ class device:  # noqa: N801 (PyTorch's name)
             raise RuntimeError(_NO_ACCELERATOR)  # an index alone means "accelerator number i"
         elif not isinstance(type, str):
             got = "" if type is _MISSING else _typename(type)
-            mismatch = f"\n      didn't match because some of the arguments have invalid types: (!{got}!)" if got else ""
+            mismatch = f"\n      didn't match because some of the arguments have invalid types: (!{got}!)"
+            mismatch = mismatch if got else ""
             raise TypeError(f"device() received an invalid combination of arguments - got ({got}), but expected one "
                             f"of:\n * (torch.device device){mismatch}\n * (str type, int index = -1)\n")
         else:

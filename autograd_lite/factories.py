@@ -11,7 +11,8 @@ import numpy as np
 
 from . import devices as _device
 from . import dtypes
-from .tensor import _float, _new, _shape
+from .storage import legacy_values
+from .tensor import Tensor, _float, _new, _shape, _wrap
 
 
 def size_arg(name, shape, size_kw):
@@ -93,3 +94,30 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     _device.check(device)
     return _new(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The legacy typed constructors: FloatTensor(2, 3) is a 2x3 float32 tensor, FloatTensor([2, 3]) holds 2 and 3
+# ---------------------------------------------------------------------------------------------------
+class _LegacyType(type):
+    """`isinstance(t, FloatTensor)` is True for a float32 tensor, as in PyTorch; calling the class builds a Tensor."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.np
+
+    def __call__(cls, *args, device=None):
+        _device.check(device)
+        arr, vc = legacy_values(args, cls.dtype.np, True, Tensor)
+        return _wrap(arr, vc)
+
+
+class FloatTensor(metaclass=_LegacyType):
+    dtype = dtypes.float32
+
+
+class DoubleTensor(metaclass=_LegacyType):
+    dtype = dtypes.float64
+
+
+class LongTensor(metaclass=_LegacyType):
+    dtype = dtypes.int64

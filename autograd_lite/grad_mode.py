@@ -120,7 +120,8 @@ class set_grad_enabled(_GradModeContext):
     def __init__(self, mode):
         global enabled
         if not isinstance(mode, int):  # PyTorch takes bools only; ints pass here, as the engine hands on create_graph
-            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}")
+            raise TypeError(
+                f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}")
         self.mode = bool(mode)
         self._previous = enabled
         enabled = self.mode  # takes effect at once, as torch.set_grad_enabled(False) does

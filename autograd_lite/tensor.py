@@ -308,6 +308,7 @@ class Tensor:
         if len(args) == 2:  # non_blocking, copy
             copy = args[1]
         _device.check(where)
+        copy = copy or (where is not None and _device.device(where).index is not None)  # 'cpu:0' copies, as in PyTorch
         new = self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
         if new == self._data.dtype and not copy:
             return self
@@ -737,7 +738,8 @@ class Tensor:
         return _new(arr, requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        return tensor(data, dtype=dtype if dtype is not None else self.dtype, device=device, requires_grad=requires_grad)
+        dtype = dtype if dtype is not None else self.dtype
+        return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autograd_lite"
-CORE = ("dtypes", "grad_mode", "devices", "printing", "storage", "graph", "engine", "tensor", "ops", "factories")  # below autograd/, func, nn, ...
+CORE = ("dtypes", "grad_mode", "devices", "printing", "storage", "graph", "engine", "tensor", "ops",
+        "factories")  # below autograd/, func, nn, ...
 MAX_FILE_LINES = 950
 MAX_FUNCTION_LINES = 70
 
