@@ -13,18 +13,23 @@ Tensor's methods calling the ops, which build Tensors):
     dtypes.py          float32, int64, ..., and the names PyTorch's messages give them (Float, FloatTensor)
     sizes.py           Size, and the checks PyTorch makes on the dims and sizes it is given
     grad_mode.py       no_grad, enable_grad, set_grad_enabled, inference_mode; the forward-AD and anomaly flags
+    devices.py         device('cpu'); the errors CPU-only PyTorch gives for any other device (cuda.py, backends/
+                       answer is_available() with False)
     printing.py        reprs as PyTorch's
+    storage.py         the values under a tensor: the legacy constructors' arguments, deep copies of arrays
     graph.py           the backward graph's nodes (grad_fn, next_functions, AccumulateGrad), saved-value checks
     engine.py          backward() and grad(): the order nodes run in, gradients summed, routed and stored
-    tensor.py          the Tensor and its factories (tensor, zeros, arange, ...)
+    tensor.py          the Tensor, and tensor(data) / as_tensor / from_numpy
     ops/               every op: op.py (the contract, and Op.apply, which records a node), then one file per
                        family (arithmetic, elementwise, copies, shape, reduction, linalg, indexing, nn), each
                        op class with its forward, reverse (VJP) and forward (JVP) rules
+    factories.py       new tensors of a size: zeros, ones, full, empty, eye, arange, linspace, *_like, and the
+                       legacy FloatTensor / DoubleTensor / LongTensor
     random.py          manual_seed, randn, ...
     autograd/          PyTorch's torch.autograd: backward, grad, forward_ad (dual tensors), functional
-                       (jacobian, hessian, hvp, ...), Function (custom ops), gradcheck, anomaly detection
+                       (jacobian, hessian, hvp, ...), Function (custom ops), gradcheck, anomaly detection, Variable
     func.py            torch.func-style transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian,
-                       linearize
+                       linearize; functional_call (a module run with other parameters)
     linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
     optim/             SGD, Adam, AdamW
@@ -43,8 +48,10 @@ from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .printing import set_printoptions
-from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                     ones, ones_like, tensor, zeros, zeros_like)
+from .devices import device
+from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
+from .factories import (DoubleTensor, FloatTensor, LongTensor, arange, empty, empty_like, eye, full, full_like,
+                        linspace, ones, ones_like, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
 from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
@@ -52,7 +59,7 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf
                   mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu, remainder, reshape, select,
                   sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, vstack, where)
 from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
-from . import autograd, linalg, nn  # noqa: E402
+from . import autograd, backends, cuda, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
 

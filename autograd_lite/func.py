@@ -42,7 +42,8 @@ from .autograd.functional import _column_blocks, _stack_to, _standard_basis
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias
-from .tensor import Tensor, ones_like, zeros_like
+from .factories import ones_like, zeros_like
+from .tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
@@ -498,3 +499,49 @@ def linearize(func, *primals):
         return jvp(func, primals, tangents)[1]
 
     return output, jvp_fn
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """`module(*args, **kwargs)` with some of its parameters and buffers replaced by the tensors given by name
+    (`{'fc.weight': w}`), for this call only: the module's own are back afterwards, even if the call raises.
+    Gradients flow to the given tensors. With `tie_weights`, a tensor registered under several names is
+    replaced under all of them; with `strict`, every parameter and buffer must be given."""
+    dicts = parameter_and_buffer_dicts
+    dicts = tuple(dicts) if isinstance(dicts, (tuple, list)) else (dicts,)
+    names = [name for d in dicts for name in d]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
+    given = {name: value for d in dicts for name, value in d.items()}
+    for value in given.values():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{value} is not an instance of autograd_lite.Tensor")
+    owned = list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False))
+    if strict:
+        _check_all_given(module, [n for n, _ in owned], given)
+    replacements = {name: given[name] for name, _ in owned if name in given}
+    if tie_weights:
+        by_tensor = {id(t): given[name] for name, t in owned if name in given}
+        replacements.update({name: by_tensor[id(t)] for name, t in owned if id(t) in by_tensor and name not in given})
+    originals = []
+    try:
+        for name, value in replacements.items():
+            owner, _, attr = name.rpartition(".")
+            registry = module.get_submodule(owner).__dict__
+            registry = registry["_parameters"] if attr in registry["_parameters"] else registry["_buffers"]
+            originals.append((registry, attr, registry[attr]))
+            registry[attr] = value
+        args = () if args is None else args if isinstance(args, tuple) else (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for registry, attr, original in reversed(originals):
+            registry[attr] = original
+
+
+def _check_all_given(module, names, given):
+    unexpected = [repr(k) for k in sorted(given) if k not in names]
+    missing = [repr(k) for k in sorted(set(names)) if k not in given]
+    problems = ([f"Unexpected key(s): {', '.join(unexpected)}."] if unexpected else []) + (
+        [f"Missing key(s): {', '.join(missing)}."] if missing else [])
+    if problems:
+        raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t" + "\n\t".join(problems))

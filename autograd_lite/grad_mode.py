@@ -5,7 +5,8 @@ False, so results have `requires_grad=False` and no `grad_fn`: nothing is saved 
 what makes inference cheaper. `enable_grad()` turns recording back on inside a `no_grad` block, and
 `set_grad_enabled(mode)` sets it from a variable (handy for `train`/`eval` code paths).
 
-All three work as context managers and as decorators, like PyTorch's.
+All of them work as context managers and as decorators, like PyTorch's; a decorated generator function
+runs its body in the mode between yields and gives the caller back its own mode at each yield.
 
 Two more switches live here because every op reads them, so they sit below the ops (the context
 managers that set them are PyTorch's, in `autograd/`):
@@ -16,6 +17,7 @@ managers that set them are PyTorch's, in `autograd/`):
   where they were created, and the engine checks every gradient for NaN.
 """
 import functools
+import inspect
 import weakref
 
 enabled = True
@@ -43,7 +45,10 @@ class _GradModeContext:
         return False
 
     def __call__(self, func):
-        """Use as a decorator: the function runs in this mode."""
+        """Use as a decorator: the function runs in this mode. A generator function's body runs in this
+        mode between its yields, and the caller gets its own mode back at each yield."""
+        if inspect.isgeneratorfunction(func):
+            return _generator_in_mode(func, self.clone)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -54,6 +59,33 @@ class _GradModeContext:
 
     def clone(self):
         return self.__class__()
+
+
+def _generator_in_mode(func, make_context):
+    """Wrap generator function `func` so that each step of its body (up to the next yield) runs inside a
+    fresh `make_context()`, while the code that drives it keeps its own mode. Values sent in, exceptions
+    thrown in, `close()` and the return value all pass through, as with the unwrapped generator."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        resume, value = gen.send, None  # how to run the next step of the body, and what to give it
+        while True:
+            try:
+                with make_context():
+                    produced = resume(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value, resume = (yield produced), gen.send
+            except GeneratorExit:
+                with make_context():
+                    gen.close()
+                raise
+            except BaseException as exc:  # noqa: B036 (thrown in by the caller: hand it to the body)
+                value, resume = exc, gen.throw
+
+    return wrapper
 
 
 class no_grad(_GradModeContext):
@@ -69,22 +101,27 @@ class enable_grad(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """As `no_grad` (PyTorch's inference mode also skips version counters; here it is an alias)."""
+    """As `no_grad` (PyTorch's inference mode also skips version counters; here it is an alias).
+    `inference_mode(False)` turns recording on, as PyTorch's does."""
 
     def __init__(self, mode=True):
         self.mode = not mode
 
-    def __call__(self, func):
-        if not callable(func):
-            raise TypeError("inference_mode used as a decorator must decorate a function")
-        return super().__call__(func)
+    def clone(self):
+        return self.__class__(not self.mode)
 
 
 class set_grad_enabled(_GradModeContext):
     """Set recording on or off: as a function call, immediately; as a context manager, for the block."""
 
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
     def __init__(self, mode):
         global enabled
+        if not isinstance(mode, int):  # PyTorch takes bools only; ints pass here, as the engine hands on create_graph
+            raise TypeError(
+                f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}")
         self.mode = bool(mode)
         self._previous = enabled
         enabled = self.mode  # takes effect at once, as torch.set_grad_enabled(False) does
@@ -96,6 +133,12 @@ class set_grad_enabled(_GradModeContext):
         global enabled
         enabled = self._previous
         return False
+
+    def __call__(self, func):
+        """As a decorator the mode applies only inside the function: the caller's mode comes back now."""
+        global enabled
+        enabled = self._previous
+        return super().__call__(func)
 
     def clone(self):
         return self.__class__(self.mode)

@@ -5,7 +5,9 @@ different algorithm), which is why the course prints shapes and checks rather th
 """
 import numpy as np
 
+from . import devices as _device
 from . import dtypes
+from .factories import size_arg
 from .tensor import _float, _new, _shape
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's initial seed: runs are reproducible even without manual_seed
@@ -52,19 +54,25 @@ def _rng(generator):
     return (generator or default_generator).rng
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    return _new(_rng(generator).standard_normal(_shape(size)).astype(_float(dtype)), requires_grad)
+    _device.check(device)
+    return _new(_rng(generator).standard_normal(size_arg("randn", shape, size)).astype(_float(dtype)), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
-    return _new(_rng(generator).random(_shape(size)).astype(_float(dtype)), requires_grad)
+    _device.check(device)
+    return _new(_rng(generator).random(size_arg("rand", shape, size)).astype(_float(dtype)), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers in [low, high): `randint(high, size)` or `randint(low, high, size)`, as PyTorch's."""
+    _device.check(device)
     if high is None:
         low, high = 0, low
+    elif low is None:
+        low = 0
     arr = _rng(generator).integers(low, high, size=_shape((size,)))
     return _new(arr.astype(dtypes.to_numpy_dtype(dtype) if dtype is not None else np.int64), requires_grad)
 
@@ -75,11 +83,11 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def randn_like(input, dtype=None, requires_grad=False):  # noqa: A002
-    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(size=input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False):  # noqa: A002
-    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(size=input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def normal(mean, std, size, *, generator=None, dtype=None, requires_grad=False):

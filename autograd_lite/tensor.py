@@ -13,16 +13,19 @@ Arithmetic and methods call the ops in `ops/`; there is no logic about derivativ
 `backward()` calls the engine, which sits below this file (it knows nodes, and uses gradients only
 through their methods).
 """
+import copy as _copy
 import numbers
 import warnings
 import weakref
 
 import numpy as np
 
-from . import dtypes, engine
+from . import devices as _device
+from . import dtypes, engine, grad_mode
 from .graph import RemovableHandle, output_hook
 from .printing import tensor_repr
 from .sizes import Size, _dim, _shape, _varargs
+from .storage import data_array, deepcopy_array as _deepcopy_array, legacy_values
 
 
 class Tensor:
@@ -31,12 +34,11 @@ class Tensor:
 
     __array_ufunc__ = None  # numpy defers to us: `np_array * tensor` calls Tensor.__rmul__
 
-    def __init__(self, data=None, *, requires_grad=False, dtype=None):
-        """`Tensor(data)` as in PyTorch's legacy constructor: float32 data, as `tensor(data)` otherwise."""
-        arr = _to_array(data if data is not None else [], dtype if dtype is not None else dtypes.get_default_dtype())
-        _init(self, arr, None)
-        if requires_grad:
-            self.requires_grad_(True)
+    def __init__(self, *args, device=None):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` is a float tensor of that size (zeros here, where PyTorch
+        leaves the memory uninitialized), `Tensor([2, 3])` holds those values as floats, `Tensor(t)` shares t's."""
+        _device.check(device)
+        _init(self, *legacy_values(args, dtypes.get_default_dtype().np, False, Tensor))
 
     # -- autograd state ---------------------------------------------------------------------------------
     @property
@@ -48,6 +50,10 @@ class Tensor:
         if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(flag)
+
+    @requires_grad.deleter
+    def requires_grad(self):
+        raise RuntimeError("requires_grad must be a bool")
 
     def requires_grad_(self, requires_grad=True):
         """Start (or stop) recording operations on this leaf. Returns the tensor itself."""
@@ -101,6 +107,11 @@ class Tensor:
                     "the tensor's grad_dtype (defaults to the tensor's dtype)."
                 )
         self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        """`del x.grad` sets it to None, as in PyTorch."""
+        self._grad = None
 
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor too (a no-op on leaves, which keep it anyway)."""
@@ -164,6 +175,30 @@ class Tensor:
     def data(self, value):
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
+    @data.deleter
+    def data(self):
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
+
+    # -- copying and pickling ---------------------------------------------------------------------------
+    def __reduce_ex__(self, protocol):
+        """Pickling (and `copy.copy`) keeps the values, the dtype and requires_grad, not `.grad` nor the graph:
+        a non-leaf comes back as a leaf, as in PyTorch."""
+        return (_rebuild_tensor, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        """A leaf with its values, requires_grad and `.grad` copied. Views copied together keep sharing memory."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+                "moment.  If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+            )
+        if id(self) not in memo:
+            new = _rebuild_tensor(_deepcopy_array(self._data, memo), self._requires_grad)
+            new._grad = _copy.deepcopy(self._grad, memo)
+            memo[id(self)] = new
+        return memo[id(self)]
+
     # -- metadata ---------------------------------------------------------------------------------------
     @property
     def shape(self):
@@ -192,7 +227,12 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return _device.CPU
+
+    is_cuda = False
+
+    def get_device(self):
+        return -1
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -216,8 +256,8 @@ class Tensor:
 
     # -- conversion -------------------------------------------------------------------------------------
     def numpy(self, *, force=False):
-        """The values as a numpy array sharing memory with the tensor."""
-        if self._requires_grad and not force:
+        """The values as a numpy array sharing memory with the tensor (under no_grad too when it requires grad)."""
+        if self._requires_grad and grad_mode.enabled and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
@@ -254,20 +294,34 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {which} is ambiguous")
         return bool(self._data)
 
-    def to(self, dtype=None, *args, **kwargs):
-        """`t.to(float64)`; devices other than 'cpu' are not available."""
-        if isinstance(dtype, str) or (dtype is None and "device" in kwargs):
-            device = dtype if isinstance(dtype, str) else kwargs["device"]
-            if str(device) != "cpu":
-                raise RuntimeError(f"autograd_lite runs on the CPU only; got device '{device}'")
-            dtype = args[0] if args else kwargs.get("dtype")
-            if dtype is None:
-                return self
-        if dtype is None:
-            dtype = kwargs.get("dtype")
-        if dtype is None or dtypes.to_numpy_dtype(dtype) == self._data.dtype:
+    def to(self, *args, **kwargs):
+        """`t.to(float64)`, `t.to('cpu')`, `t.to(device, dtype)`, `t.to(other)` (other's dtype), and the same as
+        keywords; `copy=True` always copies. A device other than the CPU raises what CPU-only PyTorch raises."""
+        args, where, dtype = list(args), kwargs.pop("device", None), kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if args and isinstance(args[0], Tensor):
+            dtype = args.pop(0).dtype
+        elif args and isinstance(args[0], (str, int, _device.device)) and not isinstance(args[0], bool):
+            where = args.pop(0)
+        if args and not isinstance(args[0], bool):
+            dtype = args.pop(0)
+        if len(args) == 2:  # non_blocking, copy
+            copy = args[1]
+        _device.check(where)
+        copy = copy or (where is not None and _device.device(where).index is not None)  # 'cpu:0' copies, as in PyTorch
+        new = self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
+        if new == self._data.dtype and not copy:
             return self
-        return _ops.ToCopy.apply(self, dtype=dtypes.to_numpy_dtype(dtype))
+        return _ops.ToCopy.apply(self, dtype=new)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        _device.check("cuda")
 
     def type(self, dtype=None):
         if dtype is None:
@@ -300,9 +354,6 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None):
         return self._data.flags.c_contiguous
-
-    def cpu(self):
-        return self
 
     # -- printing ---------------------------------------------------------------------------------------
     def __repr__(self, *, tensor_contents=None):
@@ -721,14 +772,24 @@ class Tensor:
     def relu_(self):
         return _ops.inplace(self, lambda x, _: _ops.relu(x), None)
 
-    def new_zeros(self, *size, dtype=None):
-        return _wrap(np.zeros(_shape(size), self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)))
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_shape(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None):
-        return _wrap(np.ones(_shape(size), self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)))
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_shape(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
-    def new_tensor(self, data, dtype=None):
-        return tensor(data, dtype=dtype if dtype is not None else self.dtype)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_shape(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """A new tensor of `size` with this tensor's dtype (unless `dtype` is given)."""
+        _device.check(device)
+        arr = np.full(_shape((size,)), fill_value, self._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype))
+        return _new(arr, requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        dtype = dtype if dtype is not None else self.dtype
+        return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -746,6 +807,14 @@ def _init(t, arr, vc):
     t._hooks = None
     t._retains_grad = False
     t._tangent = None
+
+
+def _rebuild_tensor(data, requires_grad):
+    """What unpickling calls (module-level, so that pickle can find it by name). The copy is at version 1, as
+    PyTorch's copies are: its rebuild writes the values in once."""
+    t = _wrap(data, [1])
+    t._requires_grad = requires_grad
+    return t
 
 
 def _wrap(arr, vc=None):
@@ -817,56 +886,13 @@ def _compare(ufunc, a, b):
     return _wrap(np.asarray(ufunc(a._data, b)))
 
 
-def _to_array(data, dtype=None):
-    """Data as a new numpy array with PyTorch's default dtypes (Python floats become float32)."""
-    if isinstance(data, Tensor):
-        data = data._data
-    if dtype is not None:
-        return np.array(data, dtype=dtypes.to_numpy_dtype(dtype))
-    if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.array(data)
-        dtypes.from_numpy_dtype(arr.dtype)  # raises for unsupported types
-        return arr
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _nested_numpy(data)
-    arr = np.array(data)
-    if arr.dtype.kind == "f":
-        return arr.astype(dtypes._default_float.np)
-    if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
-    if arr.dtype.kind == "b":
-        return arr
-    if arr.dtype == object or arr.dtype.kind in "UO":
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    return arr
-
-
-def _flat(data):
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        else:
-            yield item
-
-
-def _nested_numpy(data):
-    if isinstance(data, Tensor):
-        if data._data.size != 1 and data._data.ndim != 0:
-            return data._data.tolist()
-        return data._data.item()
-    if isinstance(data, (list, tuple)):
-        return [_nested_numpy(x) for x in data]
-    return data
-
-
 # ---------------------------------------------------------------------------------------------------
 # factories
 # ---------------------------------------------------------------------------------------------------
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of `data` (float data becomes float32, integers int64)."""
-    t = _wrap(_to_array(data, dtype))
+    _device.check(device)
+    t = _wrap(data_array(data, dtype, Tensor))
     if requires_grad:
         if t._data.dtype.kind not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
@@ -876,6 +902,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 def as_tensor(data, dtype=None, device=None):
     """Like `tensor`, but shares memory with a numpy array (or tensor) when the dtype already matches."""
+    _device.check(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_numpy_dtype(dtype) == data.dtype):
@@ -901,60 +928,6 @@ def _new(arr, requires_grad):
 
 def _float(dtype):
     return dtypes.to_numpy_dtype(dtype) if dtype is not None else dtypes._default_float.np
-
-
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.zeros(_shape(size), _float(dtype)), requires_grad)
-
-
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.ones(_shape(size), _float(dtype)), requires_grad)
-
-
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if dtype is None:
-        dtype = dtypes.bool if isinstance(fill_value, bool) else (
-            dtypes.int64 if isinstance(fill_value, numbers.Integral) else None)
-    return _new(np.full(_shape((size,)), fill_value, _float(dtype)), requires_grad)
-
-
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
-
-
-def zeros_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    return _new(np.zeros(input._data.shape, dtypes.to_numpy_dtype(dtype) if dtype else input._data.dtype), requires_grad)
-
-
-def ones_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    return _new(np.ones(input._data.shape, dtypes.to_numpy_dtype(dtype) if dtype else input._data.dtype), requires_grad)
-
-
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    arr = np.full(input._data.shape, fill_value, dtypes.to_numpy_dtype(dtype) if dtype else input._data.dtype)
-    return _new(arr, requires_grad)
-
-
-def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
-
-
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """Integers give int64 and any float gives the default float dtype, as in PyTorch."""
-    if end is None:
-        start, end = 0, start
-    if dtype is None:
-        is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
-    return _new(np.arange(start, end, step, dtype=np.float64).astype(dtypes.to_numpy_dtype(dtype)), requires_grad)
-
-
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    return _new(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
 # The one import cycle of the package, and the one every tensor library has: Tensor's methods call the

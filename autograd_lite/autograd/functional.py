@@ -25,7 +25,8 @@ import numpy as np
 
 from .. import grad_mode
 from ..ops import stack
-from ..tensor import Tensor, _wrap, zeros_like
+from ..factories import zeros_like
+from ..tensor import Tensor, _wrap
 from . import forward_ad as fwAD
 from ..engine import grad as _grad
 

@@ -57,25 +57,29 @@ def _analytical_jacobian(fn, inputs, index):
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, check_forward_ad=False,
-              **unused):
-    """True when the reverse-mode (and, with check_forward_ad, forward-mode) Jacobians match finite differences."""
+              check_backward_ad=True, **unused):
+    """True when the reverse-mode (check_backward_ad) and forward-mode (check_forward_ad) Jacobians match finite
+    differences. With check_backward_ad=False no backward runs, so a Function with only a `jvp` can be checked."""
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = _tuple(inputs)
     for j, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
             continue
         numerical = _numerical_jacobian(func, inputs, j, eps)
-        analytical = _analytical_jacobian(func, inputs, j)
-        checks = [("analytical", analytical)]
+        checks = []
+        if check_backward_ad:
+            checks.append(("", _analytical_jacobian(func, inputs, j)))
         if check_forward_ad:
-            checks.append(("forward-mode", _forward_jacobian(func, inputs, j)))
-        for label, jacs in checks:
+            checks.append((" computed with forward mode", _forward_jacobian(func, inputs, j)))
+        for how, jacs in checks:
             for i, (n, a) in enumerate(zip(numerical, jacs)):
                 if not np.allclose(a, n, rtol=rtol, atol=atol):
                     if not raise_exception:
                         return False
                     raise GradcheckError(
-                        f"Jacobian mismatch for output {i} with respect to input {j},\n"
-                        f"numerical:{n}\n{label}:{a}\n"
+                        f"Jacobian{how} mismatch for output {i} with respect to input {j},\n"
+                        f"numerical:{n}\nanalytical:{a}\n"
                     )
     return True
 

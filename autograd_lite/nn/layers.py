@@ -9,7 +9,7 @@ import itertools
 import math
 import operator
 
-from ..tensor import empty
+from ..factories import empty
 from . import functional as F
 from . import init
 from .module import Module

@@ -122,6 +122,14 @@ def copy_from(x, src):
     return Copy.apply(x, src)
 
 
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
+    "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+    "you want the inplace to be tracked)."
+)
+
+
 def inplace(x, op, other):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
@@ -129,6 +137,9 @@ def inplace(x, op, other):
     `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
     saved the old values can tell that they are gone.
     """
+    base = x._base
+    if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
+        raise RuntimeError(_NO_GRAD_VIEW)  # a view of a tensor that requires grad, made where grad was off
     record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
     if record and x.grad_fn is None and x._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")

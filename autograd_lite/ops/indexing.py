@@ -214,9 +214,11 @@ def _index_error(x, index, message):
 def getitem(x, index):
     index, basic = _normalize_index(index)
     try:
-        x._data[index]  # let numpy validate, then raise PyTorch's message
+        probe = x._data[index]  # let numpy validate, then raise PyTorch's message
     except IndexError as e:
         raise IndexError(_index_error(x, index, str(e))) from None
+    if basic and not isinstance(probe, np.ndarray):  # an int for every dim: numpy gives a copied scalar...
+        index = (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)  # ...this gives a 0-d view
     if not basic:
         return Index.apply(x, index=index)
     if isinstance(index, (int, np.integer)):

@@ -22,7 +22,8 @@ agree with it to rounding.
 import numpy as np
 
 from .. import grad_mode
-from ..tensor import tensor, zeros_like
+from ..factories import zeros_like
+from ..tensor import tensor
 from .optimizer import Optimizer, _scalar, _write
 
 
