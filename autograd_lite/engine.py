@@ -279,7 +279,7 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, re
                 if new is not None:
                     grad = new
         if node._retain is not None:
-            if node._n_outputs == 1:
+            if type(grad) is not list:
                 retain(node._retain, grad, create_graph)
             else:
                 for nr, ref in node._retain.items():
@@ -308,13 +308,10 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, re
 
 def call_rule(node, grad, check_nan=False):
     """The gradients for `node`'s inputs: its op's reverse rule, then the node's hooks."""
-    if node._n_outputs == 1:
-        grads = node.op.vjp(node, grad)
-        grad_outputs = (grad,)
-    else:  # one gradient per output, None for an output that received none
-        grads = node.op.vjp(node, *grad)
-        grad_outputs = tuple(grad)
+    several = type(grad) is list  # one gradient per output (None for an output that received none)
+    grads = node.op.vjp(node, *grad) if several else node.op.vjp(node, grad)
     if node._hooks:
+        grad_outputs = tuple(grad) if several else (grad,)
         for hook in node._hooks:
             new = hook(grads, grad_outputs)
             if new is not None:
@@ -340,8 +337,8 @@ def route(node, grads, buffers, needed, targets):
             g = g.sum_to_size(shape)
         if data.dtype is not dtype and data.dtype != dtype:
             g = g.to(dtype)
-        if child._n_outputs != 1:  # a node with several outputs: the gradient goes to its output's slot
-            g = at_output(child, nrs[i] if nrs is not None else 0, g)
+        if nrs is not None and child._n_outputs != 1:  # a node with several outputs: to its output's slot
+            g = at_output(child, nrs[i], g)
         old = buffers.get(child)
         buffers[child] = g if old is None else add(old, g)
 

@@ -58,11 +58,13 @@ class Node:
     own options on it, while nodes of ops that store nothing pay for no dictionary.
     """
 
-    __slots__ = ("_next", "_next_nr", "_n_outputs", "needs_input_grad", "_seq", "_inputs_meta", "_saved",
-                 "_save_versions",
+    __slots__ = ("_next", "needs_input_grad", "_seq", "_inputs_meta", "_saved", "_save_versions",
                  "_out", "_out_version", "_out_tangent", "_freed", "_pre_hooks", "_hooks", "_retain", "_trace",
                  "__dict__", "__weakref__")
     op = None  # the Op class whose rules this node runs; set on each generated subclass
+    # Defaults that almost every node keeps (set on the instance by the few that do not, in its __dict__):
+    _n_outputs = 1  # how many outputs the op has (`split` has several, each an edge of its own)
+    _next_nr = None  # which output of each next node an edge leaves from; None: output 0 of each
 
     def __init__(self):
         self._saved = None
@@ -74,8 +76,6 @@ class Node:
         self._retain = None
         self._trace = None
         self._next = ()
-        self._next_nr = None  # which output of each next node the edge leaves from; None: output 0 of each
-        self._n_outputs = 1
         self.needs_input_grad = ()
         self._seq = None  # set when the node is recorded in the graph (not for a forward-AD-only context)
 

@@ -128,7 +128,7 @@ class Tensor:
     @property
     def output_nr(self):
         """Which output of `grad_fn` this tensor is (0 unless the op has several: `split`, `unbind`)."""
-        return self._output_nr
+        return self._output_nr or 0
 
     @property
     def retains_grad(self):
@@ -800,7 +800,7 @@ def _init(t, arr, vc):
     t._requires_grad = False
     t._grad = None
     t.grad_fn = None
-    t._output_nr = 0
+    t._output_nr = None  # an int only for one of the outputs of a node with several (see output_nr)
     t._vc = vc if vc is not None else [0]
     t._base = None
     t._accumulator = None
@@ -825,7 +825,7 @@ def _wrap(arr, vc=None):
     t._requires_grad = False
     t._grad = None
     t.grad_fn = None
-    t._output_nr = 0
+    t._output_nr = None  # an int only for one of the outputs of a node with several (see output_nr)
     t._vc = vc if vc is not None else [0]
     t._base = None
     t._accumulator = None

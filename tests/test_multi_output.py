@@ -106,3 +106,13 @@ def test_errors_are_pytorchs(lib, expression, exception, message):
     with pytest.raises(exception) as info:
         eval(expression)
     assert str(info.value) == message
+
+
+@LIBS
+def test_in_place_on_one_output_keeps_its_edge(lib):
+    x = lib.tensor([[1.0, 2.0, 4.0], [0.0, 3.0, 3.0]], requires_grad=True)
+    var, mean = lib.var_mean(x, 1)
+    mean.mul_(3)  # MulBackward0 on top of output 1 (the mean), not output 0
+    assert mean.grad_fn.next_functions[0][1] == 1 and mean.output_nr == 0
+    mean.sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad.tolist()), 1.0)  # 3 * (1/3) for every element

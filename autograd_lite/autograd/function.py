@@ -147,7 +147,9 @@ class BackwardCFunction(FunctionCtx, Node):
             raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], version, self.op.name))
         t = _wrap(data, vc)
         if self._seq is not None:
-            t._requires_grad, t.grad_fn, t._output_nr = True, self, k
+            t._requires_grad, t.grad_fn = True, self
+            if self._n_outputs > 1:
+                t._output_nr = k
         tangent = (self._out_tangent or {}).get(k)
         if tangent is not None and forward_ad_state.active:
             attach_tangent(t, tangent)
@@ -317,7 +319,8 @@ class Function:
             ctx._n_outputs = len(results)
             for k, (result, keep) in enumerate(zip(results, differentiable)):
                 if keep:
-                    result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
+                    result._requires_grad, result.grad_fn = True, ctx
+                    result._output_nr = k if len(results) > 1 else None
         if dual:
             _push_tangents(ctx, args, results, differentiable)
         return results if isinstance(out, tuple) else results[0]

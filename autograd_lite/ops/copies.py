@@ -153,6 +153,7 @@ def inplace(x, op, other):
     if record:
         old = _wrap(x._data.copy())
         old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, x._tangent
+        old._output_nr = x._output_nr  # which output of its node x is (var_mean's mean, say)
         result = op(old, other)
     else:
         result = op(x, other)
@@ -169,7 +170,7 @@ def inplace(x, op, other):
     np.copyto(x._data, new, casting="unsafe")
     x._vc[0] += 1
     if record:
-        x.grad_fn = result.grad_fn
+        x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
         x._requires_grad = result._requires_grad
     if result._tangent is not None:
         x._tangent = result._tangent

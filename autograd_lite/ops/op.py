@@ -130,6 +130,7 @@ class Op:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls._keep = {}  # needs_input_grad -> the saved inputs to forget (see keep_only_needed)
         if "name" in cls.__dict__ or "overload" in cls.__dict__ or "node_name" in cls.__dict__:
             node_name = cls.__dict__.get("node_name") or f"{cls.name}Backward{cls.overload}"
             cls.node_class = type(node_name, (OpNode,), {"__slots__": (), "op": cls, "__module__": cls.__module__})
@@ -208,8 +209,10 @@ class Op:
                 push_tangent(cls, ctx, inputs, result)
 
             # 6. Keep only the saved inputs that the wanted gradients read (the forward rule read them all).
-            if record and cls.save_inputs is not True and cls.save_inputs:
-                keep_only_needed(ctx, cls.save_inputs)
+            if record and cls.save_inputs.__class__ is tuple:
+                drop = cls._keep.get(ctx.needs_input_grad, False)
+                if drop is not None:
+                    keep_only_needed(ctx, cls, drop)
         return result
 
     @staticmethod
@@ -255,7 +258,7 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
             if edge is None:
                 if a._requires_grad:
                     edge = gradient_edge(a)  # a leaf that requires grad: its AccumulateGrad node
-            elif a._output_nr:
+            elif a._output_nr is not None:  # one of several outputs of its node
                 later_output = True
             if save_inputs:
                 versions.append(a._vc[0])
@@ -270,8 +273,8 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
         needs.append(edge is not None)
     node._seq = next_sequence_number()
     node._next = tuple(nodes)
-    if later_output:  # an input is output k > 0 of its node (`a, b = x.split(2)`): edges say which output
-        node._next_nr = tuple([a._output_nr if isinstance(a, Tensor) else 0 for a in inputs
+    if later_output:  # an input is one of several outputs of its node (`a, b = x.split(2)`): edges say which
+        node._next_nr = tuple([a._output_nr or 0 if isinstance(a, Tensor) else 0 for a in inputs
                                if isinstance(a, Tensor) or not tensors_only])
     metas = tuple(metas)
     node._inputs_meta = _METAS.get(metas) or _shared(metas, _METAS)  # sharing the tuple shares its items
@@ -290,22 +293,22 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
     result.grad_fn = node
 
 
-_KEEP = {}  # (per-input reads, needs_input_grad) -> which inputs to keep, or None to keep all
-
-
-def keep_only_needed(node, reads):
+def keep_only_needed(node, op, drop=False):
     """Forget the saved inputs that no wanted gradient reads, as PyTorch saves them: for `x @ w` with only
     `w` requiring grad, `w`'s gradient reads `x`, so `x` is kept and `w` is not (a later in-place change
-    of `w` is then no error). `reads[i]` lists the inputs that input i's gradient reads. Numbers stay."""
-    key = (reads, node.needs_input_grad)
-    keep = _KEEP.get(key, False)
-    if keep is False:
-        wanted = {j for i, need in enumerate(node.needs_input_grad) if need for j in reads[i]}
-        keep = _KEEP[key] = None if len(wanted) == len(reads) else tuple(j in wanted for j in range(len(reads)))
-    if keep is None:
+    of `w` is then no error). `op.save_inputs[i]` lists the inputs that input i's gradient reads; numbers
+    stay. `drop`, the inputs to forget (None: none), is worked out once per pattern of `needs_input_grad`."""
+    if drop is False:
+        reads, needs = op.save_inputs, node.needs_input_grad
+        wanted = {j for i, need in enumerate(needs) if need for j in reads[i]}
+        drop = op._keep[needs] = tuple([j for j in range(len(reads)) if j not in wanted]) or None
+    if drop is None:
         return
-    node._saved = tuple([a if k or not isinstance(a, Tensor) else None for a, k in zip(node._saved, keep)])
-    node._save_versions = tuple([v if k else None for v, k in zip(node._save_versions, keep)])
+    saved, versions = list(node._saved), list(node._save_versions)
+    for j in drop:
+        if isinstance(saved[j], Tensor):
+            saved[j] = versions[j] = None
+    node._saved, node._save_versions = tuple(saved), tuple(versions)
 
 
 def input_tangents(inputs):
