@@ -244,3 +244,39 @@ def test_saved_values_under_pytorchs_names(lib):
         e.grad_fn._saved_result
     with pytest.raises(AttributeError):
         mm._saved_nothing_by_this_name
+
+
+def _random_program(rng, n_leaves, n_ops):
+    """A random graph as a list of steps: (op, i, j) over earlier values (leaves first), reused freely."""
+    steps = []
+    for k in range(n_ops):
+        n = n_leaves + k
+        op = rng.choice(["add", "mul", "sub", "tanh", "exp", "sum_stack"])
+        steps.append((op, rng.randrange(n), rng.randrange(n)))
+    return steps
+
+
+def _run_program(lib, steps, values, grads_needed):
+    leaves = [lib.tensor(v, dtype=lib.float64, requires_grad=need) for v, need in zip(values, grads_needed)]
+    vals = list(leaves)
+    for op, i, j in steps:
+        a, b = vals[i], vals[j]
+        vals.append({"add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b, "tanh": lambda: a.tanh(),
+                     "exp": lambda: (a * 0.1).exp(), "sum_stack": lambda: lib.stack([a, b, a]).sum(0)}[op]())
+    root = sum(vals[len(values):], vals[-1] * 0).sum()  # every op's value is used
+    labels = {id(t): f"x{i}" for i, t in enumerate(leaves)}
+    return _visit_order(lib, root, labels) if root.requires_grad else None
+
+
+def test_backward_order_matches_pytorch_on_random_graphs():
+    """Random graphs with reuse, diamonds and several leaves ready at once: the same visit order."""
+    torch = _torch()
+    import random
+
+    rng = random.Random(0)
+    for _ in range(60):
+        n_leaves = rng.randrange(2, 6)
+        steps = _random_program(rng, n_leaves, rng.randrange(3, 15))
+        values = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(n_leaves)]
+        needed = [rng.random() < 0.7 for _ in range(n_leaves)]
+        assert _run_program(ag, steps, values, needed) == _run_program(torch, steps, values, needed), steps
