@@ -10,6 +10,7 @@ arguments before anything runs, and the engine changes no state unless the whole
     gradcheck.py     gradcheck / gradgradcheck: rules against finite differences
     function.py      Function: write your own op (forward, backward, jvp), as torch.autograd.Function
     anomaly_mode.py  detect_anomaly: which op's backward produced NaN, and where it was called
+    graph.py         saved_tensors_hooks, save_on_cpu: what the graph keeps of the tensors it saves
 """
 from ..engine import backward, grad
 from ..graph import Node
@@ -17,7 +18,8 @@ from . import forward_ad
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import functional
+from . import functional, graph
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "forward_ad", "functional", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "Node", "GradcheckError", "Function", "once_differentiable"]
+           "set_detect_anomaly", "is_anomaly_enabled", "Node", "graph", "GradcheckError", "Function",
+           "once_differentiable"]
