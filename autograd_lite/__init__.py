@@ -47,7 +47,7 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
                      ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
-from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
+from .ops import (abs, add, all, any, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
                   floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum,
                   mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu, remainder, reshape, select,
                   sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, vstack, where)
@@ -61,7 +61,7 @@ concat = concatenate = cat
 moveaxis = movedim
 
 
-def is_tensor(obj):
+def is_tensor(obj, /):
     return isinstance(obj, Tensor)
 
 
@@ -77,56 +77,56 @@ def log_softmax(input, dim, dtype=None):  # noqa: A002
     return nn.functional.log_softmax(input, dim, dtype=dtype)
 
 
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return a.allclose(b, rtol, atol, equal_nan)
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    return input.allclose(other, rtol, atol, equal_nan)
 
 
-def equal(a, b):
-    return a.equal(b)
+def equal(input, other):  # noqa: A002
+    return input.equal(other)
 
 
-def square(x):
-    return x.square()
+def square(input):  # noqa: A002
+    return input.square()
 
 
-def reciprocal(x):
-    return x.reciprocal()
+def reciprocal(input):  # noqa: A002
+    return input.reciprocal()
 
 
-def exp_(x):
-    return x.exp_()
+def exp_(input):  # noqa: A002
+    return input.exp_()
 
 
-def tanh_(x):
-    return x.tanh_()
+def tanh_(input):  # noqa: A002
+    return input.tanh_()
 
 
-def sigmoid_(x):
-    return x.sigmoid_()
+def sigmoid_(input):  # noqa: A002
+    return input.sigmoid_()
 
 
-def relu_(x):
-    return x.relu_()
+def relu_(input):  # noqa: A002
+    return input.relu_()
 
 
-def clamp_(x, min=None, max=None):  # noqa: A002
-    return x.clamp_(min, max)
+def clamp_(input, min=None, max=None):  # noqa: A002
+    return input.clamp_(min, max)
 
 
-def clone(x):
-    return x.clone()
+def clone(input):  # noqa: A002
+    return input.clone()
 
 
-def detach(x):
-    return x.detach()
+def detach(input):  # noqa: A002
+    return input.detach()
 
 
-def isfinite(x):
-    return x.isfinite()
+def isfinite(input):  # noqa: A002
+    return input.isfinite()
 
 
-def isnan(x):
-    return x.isnan()
+def isnan(input):  # noqa: A002
+    return input.isnan()
 
 
 __version__ = "0.1.0"

@@ -34,7 +34,7 @@ from .arithmetic import (  # noqa: F401, A004
 )
 from .reduction import (  # noqa: F401, A004
     Amax, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim, Var,
-    argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
+    all, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
 )
 from .linalg import (  # noqa: F401, A004
     Addmm, Bmm, Dot, Mm, Mv, dot, matmul, mm, outer,
