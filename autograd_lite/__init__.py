@@ -27,7 +27,8 @@ Tensor's methods calling the ops, which build Tensors):
                        linearize
     linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
-    optim/             SGD, Adam, AdamW
+    optim/             SGD, Adam, AdamW, RMSprop
+    serialization.py   save and load: tensors, state_dicts and containers of them, to a file and back
     course/            the course's teaching aids, not PyTorch's API: viz (pictures of the graph and of
                        backward), jacobian_order (in which order to multiply a chain of Jacobians)
 """
@@ -47,18 +48,32 @@ from .tensor import (Size, Tensor, arange, as_tensor, empty, empty_like, eye, fr
                      ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
-from .ops import (abs, add, all, any, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
-                  floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum,
-                  mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu, remainder, reshape, select,
-                  sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, vstack, where)
+from .ops import (abs, add, all, any, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp,  # noqa: A004
+                  expm1, flatten, floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum,
+                  mean, min, minimum, mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu,
+                  remainder, reshape, select, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose,
+                  unsqueeze, var, vstack, where)
 from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
 from . import autograd, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat
 moveaxis = movedim
+
+
+def set_default_device(device):
+    """Only the CPU: `set_default_device("cpu")` (or None) is accepted, as the default already is."""
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        if str(device).startswith("cuda"):
+            raise AssertionError("Torch not compiled with CUDA enabled")  # PyTorch's error on a CPU-only build
+        raise RuntimeError(f"autograd_lite runs on the CPU only; got device '{device}'")
+
+
+def get_default_device():
+    return "cpu"  # what Tensor.device gives
 
 
 def is_tensor(obj, /):
