@@ -32,7 +32,8 @@ Tensor's methods calling the ops, which build Tensors):
                        linearize; functional_call (a module run with other parameters)
     linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
-    optim/             SGD, Adam, AdamW
+    optim/             SGD, Adam, AdamW, RMSprop
+    serialization.py   save and load: tensors, state_dicts and containers of them, to a file and back
     course/            the course's teaching aids, not PyTorch's API: viz (pictures of the graph and of
                        backward), jacobian_order (in which order to multiply a chain of Jacobians)
 """
@@ -48,27 +49,42 @@ from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .printing import set_printoptions
+from . import devices as _devices
 from .devices import device
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 from .factories import (DoubleTensor, FloatTensor, LongTensor, arange, empty, empty_like, eye, full, full_like,
                         linspace, ones, ones_like, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
-from .ops import (abs, add, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp, expm1, flatten,  # noqa: A004
-                  floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum,
-                  mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu, remainder, reshape, select,
-                  sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, vstack, where)
+from .ops import (abs, add, all, any, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp,  # noqa: A004
+                  expm1, flatten, floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum,
+                  mean, min, minimum, mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu,
+                  remainder, reshape, select, sigmoid, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose,
+                  unsqueeze, var, vstack, where)
 from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
 from . import autograd, backends, cuda, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat
 moveaxis = movedim
 
 
-def is_tensor(obj):
+def set_default_device(device):
+    """Only the CPU: `set_default_device("cpu")` (or None) is accepted, as the default already is."""
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        if str(device).startswith("cuda"):
+            raise AssertionError("Torch not compiled with CUDA enabled")  # PyTorch's error on a CPU-only build
+        raise RuntimeError(f"autograd_lite runs on the CPU only; got device '{device}'")
+
+
+def get_default_device():
+    return _devices.CPU  # device(type='cpu'), what Tensor.device gives
+
+
+def is_tensor(obj, /):
     return isinstance(obj, Tensor)
 
 
@@ -84,56 +100,56 @@ def log_softmax(input, dim, dtype=None):  # noqa: A002
     return nn.functional.log_softmax(input, dim, dtype=dtype)
 
 
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return a.allclose(b, rtol, atol, equal_nan)
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    return input.allclose(other, rtol, atol, equal_nan)
 
 
-def equal(a, b):
-    return a.equal(b)
+def equal(input, other):  # noqa: A002
+    return input.equal(other)
 
 
-def square(x):
-    return x.square()
+def square(input):  # noqa: A002
+    return input.square()
 
 
-def reciprocal(x):
-    return x.reciprocal()
+def reciprocal(input):  # noqa: A002
+    return input.reciprocal()
 
 
-def exp_(x):
-    return x.exp_()
+def exp_(input):  # noqa: A002
+    return input.exp_()
 
 
-def tanh_(x):
-    return x.tanh_()
+def tanh_(input):  # noqa: A002
+    return input.tanh_()
 
 
-def sigmoid_(x):
-    return x.sigmoid_()
+def sigmoid_(input):  # noqa: A002
+    return input.sigmoid_()
 
 
-def relu_(x):
-    return x.relu_()
+def relu_(input):  # noqa: A002
+    return input.relu_()
 
 
-def clamp_(x, min=None, max=None):  # noqa: A002
-    return x.clamp_(min, max)
+def clamp_(input, min=None, max=None):  # noqa: A002
+    return input.clamp_(min, max)
 
 
-def clone(x):
-    return x.clone()
+def clone(input):  # noqa: A002
+    return input.clone()
 
 
-def detach(x):
-    return x.detach()
+def detach(input):  # noqa: A002
+    return input.detach()
 
 
-def isfinite(x):
-    return x.isfinite()
+def isfinite(input):  # noqa: A002
+    return input.isfinite()
 
 
-def isnan(x):
-    return x.isnan()
+def isnan(input):  # noqa: A002
+    return input.isnan()
 
 
 __version__ = "0.1.0"

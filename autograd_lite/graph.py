@@ -8,6 +8,10 @@ Every tensor made by a recorded op holds the node of that op in `grad_fn`. A nod
   tensor with its version number at the time, so that a later in-place change is caught;
 * hooks, and the flag that it has been freed.
 
+Saved-tensor hooks (`autograd.graph.saved_tensors_hooks`) change how a tensor is kept: while a pair of
+hooks is on `saved_hooks`, a node keeps `pack_hook(tensor)` in a `PackedTensor` instead of the tensor,
+and each read of it gives `unpack_hook(packed)` back, as a new tensor in the saved one's place in the graph.
+
 This file knows nothing of how nodes are made (that is `ops/op.py`) or run (that is `engine.py`); it
 needs no Tensor either, only tensors' attributes (`grad_fn`, `requires_grad`, the version counter).
 """
@@ -15,7 +19,7 @@ import itertools
 import sys
 import weakref
 
-from . import dtypes
+from . import dtypes, grad_mode
 
 _sequence = itertools.count()  # creation order of nodes; the engine runs later-created nodes first, as PyTorch
 
@@ -126,16 +130,28 @@ class Node:
     # -- what rules read ------------------------------------------------------------------------------
     @property
     def saved_tensors(self):
-        """The inputs saved for the reverse rule, after checking that none was freed or changed in place."""
+        """The inputs saved for the reverse rule, after checking that none was freed or changed in place;
+        those packed by saved-tensor hooks are unpacked (and not checked: PyTorch cannot check them)."""
         saved = self._saved
         if saved is None:
             if self._freed:
                 raise RuntimeError(FREED_MESSAGE)
             return ()
+        packed = False
         for value, version in zip(saved, self._save_versions):
             if version is not None:
                 check_version(value, version)
-        return saved
+            elif type(value) is PackedTensor:
+                packed = True
+        return self._unpack_all(saved) if packed else saved
+
+    def _put_packed(self, where, packed):
+        """Keep `packed` in place of saved value `where` (an index into the saved inputs, or "result")."""
+        if where == "result":
+            self._out = packed
+            return
+        self._saved = self._saved[:where] + (packed,) + self._saved[where + 1:]
+        self._save_versions = self._save_versions[:where] + (None,) + self._save_versions[where + 1:]
 
     @property
     def output(self):
@@ -151,6 +167,101 @@ class Node:
             self._out = None
             self._out_tangent = None
             self._freed = True
+
+
+# ---------------------------------------------------------------------------------------------------
+# Saved-tensor hooks: the stack that `autograd.graph.saved_tensors_hooks` pushes on, and what a node keeps
+# ---------------------------------------------------------------------------------------------------
+saved_hooks = []  # (pack_hook, unpack_hook) pairs, innermost last; ops check `if saved_hooks:` (the fast path)
+hooks_disabled = []  # the error messages of open `disable_saved_tensors_hooks` blocks, innermost last
+
+PACK_MODIFIED_MESSAGE = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook cannot be "
+    "modified by in-place operations as this can lead to unexpected side-effects. Please open an issue if you "
+    "need to perform in-place operations on the input to a pack hook."
+)
+
+
+class PackedTensor:
+    """A saved tensor as a node keeps it under saved-tensor hooks: `data`, what `pack_hook` returned; the
+    `unpack_hook` that turns it back into a tensor; and the saved tensor's place in the graph (its history,
+    or, for the node's own output, `output_nr`), which the unpacked tensor takes."""
+
+    __slots__ = ("data", "unpack_hook", "is_output", "output_nr", "requires_grad", "grad_fn", "accumulator")
+
+
+def pack(tensor, pack_hook, unpack_hook, place=None, output_nr=0):
+    """Run `pack_hook(tensor)` as PyTorch does (nothing recorded, no in-place change of `tensor` allowed).
+
+    place: the tensor whose place in the graph the unpacked tensor takes; None for the node's own output
+    number `output_nr` (the node is not kept here: that would be a reference cycle)."""
+    version = tensor._vc[0]
+    previous, grad_mode.enabled = grad_mode.enabled, False
+    try:
+        data = pack_hook(tensor)
+    finally:
+        grad_mode.enabled = previous
+    if tensor._vc[0] != version:
+        raise RuntimeError(PACK_MODIFIED_MESSAGE)
+    p = PackedTensor()
+    p.data, p.unpack_hook, p.is_output, p.output_nr = data, unpack_hook, place is None, output_nr
+    if place is not None:
+        p.requires_grad, p.grad_fn, p.accumulator = place._requires_grad, place.grad_fn, place._accumulator
+        p.output_nr = place._output_nr
+    return p
+
+
+class SavedTensor:
+    """One value saved by a node, as PyTorch's `torch._C._autograd.SavedTensor`: what `grad_fn._raw_saved_self`
+    (`_raw_saved_other`, `_raw_saved_result`, ...) returns. `register_hooks(pack, unpack)` packs this one
+    value, as `saved_tensors_hooks` does for every value saved inside it."""
+
+    __slots__ = ("_node", "_where")
+
+    def __init__(self, node, where):
+        self._node, self._where = node, where  # where: an index into node._saved, or "result"
+
+    def _entry(self):
+        node = self._node
+        if node._freed:
+            return None
+        return node._out if self._where == "result" else node._saved[self._where]
+
+    @property
+    def data(self):
+        """What is kept: the tensor, or, once packed, what the pack hook returned."""
+        entry = self._entry()
+        return entry.data if type(entry) is PackedTensor else self.unpack()
+
+    @property
+    def unpack_hook(self):
+        entry = self._entry()
+        return entry.unpack_hook if type(entry) is PackedTensor else None
+
+    def unpack(self):
+        """The saved tensor, as the node's rule reads it (unpacked by the hook, if there is one)."""
+        return self._node._read_saved(self._where)
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError("register_hooks(): incompatible function arguments. The following argument types are "
+                            "supported:\n    1. (self: SavedTensor, arg0: Callable, arg1: Callable) -> None")
+        entry = self._entry()
+        if type(entry) is PackedTensor:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: "
+                               "only one pair of hooks is allowed at a time.")
+        if self._node._freed:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+                "to backward through the graph a second time or if you need to access saved variables after calling "
+                "backward.")
+        if entry is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        place = self.unpack()  # the tensor a rule would read, in its place in the graph
+        output = self._where == "result" or place.grad_fn is self._node
+        packed = pack(place.detach(), pack_hook, unpack_hook, None if output else place, place._output_nr)
+        self._node._put_packed(self._where, packed)
 
 
 class AccumulateGrad(Node):

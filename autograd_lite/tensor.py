@@ -588,6 +588,12 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return _ops.logsumexp(self, dim, keepdim)
 
+    def all(self, dim=None, keepdim=False):
+        return _ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _ops.any(self, dim, keepdim)
+
     def max(self, dim=None, keepdim=False):
         return _ops.max(self, dim, keepdim)
 

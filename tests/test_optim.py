@@ -1,4 +1,4 @@
-"""optim: SGD and Adam against their update formulas written out in numpy, over several steps, in float64;
+"""optim: SGD, Adam and RMSprop against their update formulas written out in numpy, over several steps, in float64;
 bookkeeping (param groups, zero_grad, closures, state_dict); errors; training runs that reduce the loss.
 
 The numpy references follow the formulas as PyTorch's code applies them (e.g. `maximize` negates the
@@ -78,6 +78,22 @@ def adam_reference(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay
     return history
 
 
+def rmsprop_reference(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                      maximize=False):
+    p = p.copy()
+    v, g_avg, buf, history = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
+    for g in grads:
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        g_avg = alpha * g_avg + (1 - alpha) * g
+        denom = np.sqrt(v - g_avg * g_avg if centered else v) + eps
+        buf = momentum * buf + g / denom
+        p = p - lr * (buf if momentum else g / denom)
+        history.append(p)
+    return history
+
+
 SGD_CASES = [
     {"lr": 0.1},
     {"lr": 0.1, "momentum": 0.9},
@@ -95,6 +111,15 @@ ADAM_CASES = [
     {"lr": 0.1, "amsgrad": True, "weight_decay": 0.05, "maximize": True},
 ]
 
+RMSPROP_CASES = [
+    {},
+    {"lr": 0.1, "alpha": 0.9, "eps": 1e-4},
+    {"lr": 0.01, "momentum": 0.9},
+    {"lr": 0.01, "centered": True},
+    {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1},
+    {"lr": 0.05, "weight_decay": 0.01, "maximize": True},
+]
+
 
 @pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
 def test_sgd_follows_its_formula_over_several_steps(kwargs):
@@ -110,6 +135,29 @@ def test_adam_follows_its_formula_over_several_steps(kwargs):
     ours = _run(ag, "Adam", kwargs, p0, grads)
     for step, (a, b) in enumerate(zip(ours, adam_reference(p0, grads, **kwargs))):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=f"step {step + 1}")
+
+
+@pytest.mark.parametrize("kwargs", RMSPROP_CASES, ids=str)
+def test_rmsprop_follows_its_formula_over_several_steps(kwargs):
+    p0, grads = _problem(seed=3)
+    for ours, ref in zip(_run(ag, "RMSprop", kwargs, p0, grads), rmsprop_reference(p0, grads, **kwargs)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_rmsprops_first_step_is_ten_learning_rates_with_the_defaults():
+    w = nn.Parameter(ag.ones(2))  # the reproducer R5: one step on (w*w).sum() from ones, as torch 2.13 gives it
+    opt = optim.RMSprop([w], lr=1e-3)
+    (w * w).sum().backward()
+    opt.step()
+    assert w.tolist() == pytest.approx([0.99, 0.99], abs=1e-7)
+    assert sorted(opt.state[w]) == ["square_avg", "step"] and opt.state[w]["step"].item() == 1.0
+    opt = optim.RMSprop([w], momentum=0.9, centered=True)
+    assert opt.defaults == {"lr": 0.01, "momentum": 0.9, "alpha": 0.99, "eps": 1e-08, "centered": True,
+                            "weight_decay": 0, "capturable": False, "foreach": None, "maximize": False,
+                            "differentiable": False}
+    w.grad = ag.ones(2)
+    opt.step()
+    assert sorted(opt.state[w]) == ["grad_avg", "momentum_buffer", "square_avg", "step"]
 
 
 def test_adamw_decays_the_weights_directly():
@@ -157,7 +205,8 @@ def test_float32_parameters_stay_float32_and_agree_with_float64(opt_class, kwarg
 
 @needs_torch
 @pytest.mark.parametrize("opt_class,kwargs", [("SGD", k) for k in SGD_CASES] + [("Adam", k) for k in ADAM_CASES]
-                         + [("AdamW", {"lr": 0.1, "amsgrad": True})], ids=str)
+                         + [("AdamW", {"lr": 0.1, "amsgrad": True})] + [("RMSprop", k) for k in RMSPROP_CASES],
+                         ids=str)
 def test_steps_match_pytorch(opt_class, kwargs):
     p0, grads = _problem(seed=5)
     for a, b in zip(_run(ag, opt_class, kwargs, p0, grads), _run(torch, opt_class, kwargs, p0, grads)):
@@ -263,6 +312,11 @@ def test_an_optimizer_keeps_working_after_model_double():
     (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
     (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
     (lambda ps: optim.Adam(ps, weight_decay=-1), "Invalid weight_decay value: -1"),
+    (lambda ps: optim.RMSprop(ps, lr=-0.1), "Invalid learning rate: -0.1"),
+    (lambda ps: optim.RMSprop(ps, alpha=-1), "Invalid alpha value: -1"),
+    (lambda ps: optim.RMSprop(ps, momentum=-1), "Invalid momentum value: -1"),
+    (lambda ps: optim.RMSprop(ps, eps=-1), "Invalid epsilon value: -1"),
+    (lambda ps: optim.RMSprop(ps, weight_decay=-1), "Invalid weight_decay value: -1"),
     (lambda ps: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
     (lambda ps: optim.SGD([ps[0] * 2], lr=0.1), "can't optimize a non-leaf Tensor"),
 ])
@@ -310,8 +364,9 @@ def _train(model, opt, x, y, steps):
 
 
 @pytest.mark.parametrize("make_opt", [lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
-                                      lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True)],
-                         ids=["Adam", "SGD"])
+                                      lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+                                      lambda ps: optim.RMSprop(ps, momentum=0.5, centered=True)],
+                         ids=["Adam", "SGD", "RMSprop"])
 def test_state_dict_round_trip_resumes_training_exactly(make_opt):
     x, y = _data()
     ag.manual_seed(0)

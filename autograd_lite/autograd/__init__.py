@@ -11,6 +11,7 @@ arguments before anything runs, and the engine changes no state unless the whole
     function.py      Function: write your own op (forward, backward, jvp), as torch.autograd.Function
     anomaly_mode.py  detect_anomaly: which op's backward produced NaN, and where it was called
     variable.py      Variable: PyTorch's deprecated alias, kept for old tutorials (it gives a Tensor)
+    graph.py         saved_tensors_hooks, save_on_cpu: what the graph keeps of the tensors it saves
 """
 from ..engine import backward, grad
 from ..graph import Node
@@ -18,9 +19,9 @@ from . import forward_ad
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import functional
+from . import functional, graph
 from .variable import Variable
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "forward_ad", "functional", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "Node", "GradcheckError", "Function", "once_differentiable",
-           "Variable"]
+           "set_detect_anomaly", "is_anomaly_enabled", "Node", "graph", "GradcheckError", "Function",
+           "once_differentiable", "Variable"]

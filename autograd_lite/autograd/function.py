@@ -48,8 +48,8 @@ import numpy as np
 
 from .. import grad_mode
 from ..grad_mode import attach_tangent, forward_ad_state
-from ..graph import FREED_MESSAGE, Node, check_version, modified_message
-from ..ops import record_node, run_forward_rule
+from ..graph import FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, modified_message, pack, saved_hooks
+from ..ops import record_node, run_forward_rule, unpack_saved
 from ..tensor import Tensor, _wrap
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
@@ -130,14 +130,25 @@ class BackwardCFunction(FunctionCtx, Node):
             if self._freed:
                 raise RuntimeError(FREED_MESSAGE)
             return ()
-        result = []
-        for value, version in zip(saved, self._save_versions):
-            if type(value) is _Output:
-                value = self._output(value.k)
-            elif value is not None:
-                check_version(value, version)
-            result.append(value)
-        return tuple(result)
+        return tuple([self._read_saved(i) for i in range(len(saved))])
+
+    @property
+    def _raw_saved_tensors(self):
+        """One `SavedTensor` per value given to `save_for_backward` (hooks can be registered on each)."""
+        if self._saved is None and self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        return tuple([SavedTensor(self, i) for i in range(len(self._saved or ()))])
+
+    def _read_saved(self, i):
+        """Saved value `i`: an output rebuilt, a packed tensor unpacked, an input checked for in-place changes."""
+        value = self._saved[i]
+        if type(value) is _Output:
+            return self._output(value.k)
+        if type(value) is PackedTensor:
+            return unpack_saved(value, self)
+        if value is not None:
+            check_version(value, self._save_versions[i])
+        return value
 
     def _output(self, k):
         """Output `k`, rebuilt from its data and version counter and connected to this node (as PyTorch
@@ -323,6 +334,8 @@ class Function:
                     result._output_nr = k if len(results) > 1 else None
         if dual:
             _push_tangents(ctx, args, results, differentiable)
+        if record and saved_hooks and ctx._saved:
+            _pack_saved(ctx, results)
         return results if isinstance(out, tuple) else results[0]
 
 
@@ -400,6 +413,20 @@ def _save(ctx, args, outs, results):
     ctx._saved = tuple(saved)
     ctx._save_versions = tuple(versions)
     ctx._out = kept or None
+
+
+def _pack_saved(ctx, results):
+    """Pack what `save_for_backward` kept, in its order, with the innermost saved-tensor hooks. A saved output
+    is given to `pack_hook` as the output that `apply` returns (this node its grad_fn), as in PyTorch."""
+    pack_hook, unpack_hook = saved_hooks[-1]
+    saved = []
+    for value in ctx._saved:
+        if type(value) is _Output:
+            value = pack(results[value.k], pack_hook, unpack_hook, output_nr=value.k)
+        elif value is not None:
+            value = pack(value, pack_hook, unpack_hook, place=value)
+        saved.append(value)
+    ctx._saved, ctx._save_versions, ctx._out = tuple(saved), (None,) * len(saved), None
 
 
 def once_differentiable(fn):

@@ -37,7 +37,7 @@ import subprocess
 import numpy as np
 
 from ..engine import root_gradients, run_backward
-from ..graph import AccumulateGrad, gradient_edge
+from ..graph import AccumulateGrad, PackedTensor, gradient_edge
 from ..tensor import Tensor, _wrap
 
 BACKEND_ENV = "AUTOGRAD_LITE_GRAPHVIZ_BACKEND"
@@ -273,6 +273,9 @@ class _Scene:
                 t = saved[i]
                 if t is None:  # no wanted gradient reads this input: it was not saved (as in PyTorch)
                     continue
+                if type(t) is PackedTensor:  # kept by a saved-tensor hook: what it holds is the hook's business
+                    items.append(("saved", [what, f"{_shape(shape)} {dtype.name}", "packed by a hook"]))
+                    continue
                 name = self._name(t)
                 head = f"{what}: {name}" if name else what
                 if versions is not None and versions[i] is not None and t._vc[0] != versions[i]:
@@ -286,6 +289,8 @@ class _Scene:
                 if freed and node in self.out_meta:
                     shape, dtype = self.out_meta[node]
                     items.append(("freed", ["result", f"{_shape(shape)} {dtype.name}", "freed"]))
+            elif type(out) is PackedTensor:
+                items.append(("saved", ["result", "packed by a hook"]))
             else:
                 data, vc = out
                 if vc[0] != node._out_version:

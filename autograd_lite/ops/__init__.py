@@ -14,7 +14,7 @@
 
 `OPS` lists every op class, so that a test can check that each one has samples in the rule-check table.
 """
-from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node, run_forward_rule  # noqa: F401
+from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node, run_forward_rule, unpack_saved  # noqa: F401
 from .shape import (  # noqa: F401, A004
     Expand, Permute, Repeat, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze, View, expand,
     flatten, movedim, permute, repeat, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
@@ -34,7 +34,7 @@ from .arithmetic import (  # noqa: F401, A004
 )
 from .reduction import (  # noqa: F401, A004
     Amax, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim, Var,
-    argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
+    all, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
 )
 from .linalg import (  # noqa: F401, A004
     Addmm, Bmm, Dot, Mm, Mv, dot, matmul, mm, outer,

@@ -30,10 +30,10 @@ class Add(Op):
         return x_t + y_t
 
 
-def add(x, y, *, alpha=1):
+def add(input, other, *, alpha=1):
     if alpha != 1:
-        y = y * alpha
-    return Add.apply(x, _number_or_tensor(y, x))
+        other = other * alpha
+    return Add.apply(input, _number_or_tensor(other, input))
 
 
 class Sub(Op):
@@ -53,10 +53,10 @@ class Sub(Op):
         return x_t - y_t
 
 
-def sub(x, y, *, alpha=1):
+def sub(input, other, *, alpha=1):
     if alpha != 1:
-        y = y * alpha
-    return Sub.apply(x, _number_or_tensor(y, x))
+        other = other * alpha
+    return Sub.apply(input, _number_or_tensor(other, input))
 
 
 class Rsub(Op):
@@ -99,8 +99,8 @@ class Mul(Op):
         return x_t * y + x * y_t
 
 
-def mul(x, y):
-    return Mul.apply(x, _number_or_tensor(y, x))
+def mul(input, other):
+    return Mul.apply(input, _number_or_tensor(other, input))
 
 
 class Div(Op):
@@ -125,11 +125,12 @@ class Div(Op):
         return (x_t - x / y * y_t) / y
 
 
-def div(x, y):
-    y = _number_or_tensor(y, x)
-    if isinstance(x, Tensor) and x._data.dtype.kind in "iub" and (_is_scalar(y) or y._data.dtype.kind in "iub"):
-        x = x.to(get_default_dtype())  # true division of integers gives floats, as in PyTorch
-    return Div.apply(x, y)
+def div(input, other):
+    other = _number_or_tensor(other, input)
+    if (isinstance(input, Tensor) and input._data.dtype.kind in "iub"
+            and (_is_scalar(other) or other._data.dtype.kind in "iub")):
+        input = input.to(get_default_dtype())  # true division of integers gives floats, as in PyTorch
+    return Div.apply(input, other)
 
 
 def _check_integer_division(x, y):
@@ -208,8 +209,8 @@ class FloorDivide(Op):
         raise NotImplementedError(f"Trying to use forward AD with aten::{ctx.op.aten} that does not support it.")
 
 
-def floor_divide(x, other):
-    return FloorDivide.apply(_number_or_tensor(x, other), _number_or_tensor(other, x))
+def floor_divide(input, other):
+    return FloorDivide.apply(_number_or_tensor(input, other), _number_or_tensor(other, input))
 
 
 class RemainderOfNumber(FloorDivide):
@@ -224,11 +225,11 @@ class RemainderOfNumber(FloorDivide):
             return np.remainder(c, x)
 
 
-def remainder(x, other):
-    if not isinstance(x, Tensor):  # a number % a tensor
-        return RemainderOfNumber.apply(_number_or_tensor(x, other), other)
-    other = _number_or_tensor(other, x)
-    return Remainder.apply(x, other) if isinstance(other, Tensor) else RemainderScalar.apply(x, other=other)
+def remainder(input, other):
+    if not isinstance(input, Tensor):  # a number % a tensor
+        return RemainderOfNumber.apply(_number_or_tensor(input, other), other)
+    other = _number_or_tensor(other, input)
+    return Remainder.apply(input, other) if isinstance(other, Tensor) else RemainderScalar.apply(input, other=other)
 
 
 class Maximum(Op):
@@ -269,10 +270,10 @@ class Maximum(Op):
         return y_t + _const(np.where(a == b, 0.5, a > b).astype(x_t._data.dtype)) * (x_t - y_t)
 
 
-def maximum(x, other):
+def maximum(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"maximum(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
-    return Maximum.apply(x, other)
+    return Maximum.apply(input, other)
 
 
 class Minimum(Maximum):
@@ -285,10 +286,10 @@ class Minimum(Maximum):
         return np.minimum(x, y)
 
 
-def minimum(x, other):
+def minimum(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"minimum(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
-    return Minimum.apply(x, other)
+    return Minimum.apply(input, other)
 
 
 class Neg(Op):
@@ -308,8 +309,8 @@ class Neg(Op):
         return -x_t
 
 
-def neg(x):
-    return Neg.apply(x)
+def neg(input):
+    return Neg.apply(input)
 
 
 class Reciprocal(Op):
@@ -418,12 +419,12 @@ class RPow(Op):
         return x_t * ctx.output * ctx.log_base
 
 
-def pow(x, exponent):  # noqa: A001
-    if not isinstance(x, Tensor):
-        return RPow.apply(exponent, base=x)
-    exponent = _number_or_tensor(exponent, x)
+def pow(input, exponent):  # noqa: A001
+    if not isinstance(input, Tensor):
+        return RPow.apply(exponent, base=input)
+    exponent = _number_or_tensor(exponent, input)
     if isinstance(exponent, Tensor):
-        return PowTensor.apply(x, exponent)
-    if x._data.dtype.kind in "iub" and isinstance(exponent, numbers.Integral) and exponent < 0:
+        return PowTensor.apply(input, exponent)
+    if input._data.dtype.kind in "iub" and isinstance(exponent, numbers.Integral) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return Pow.apply(x, exponent=exponent)
+    return Pow.apply(input, exponent=exponent)

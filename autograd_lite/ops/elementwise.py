@@ -33,8 +33,8 @@ class Exp(Op):
         return x_t * ctx.output
 
 
-def exp(x):
-    return Exp.apply(x)
+def exp(input):
+    return Exp.apply(input)
 
 
 class Expm1(Op):
@@ -55,8 +55,8 @@ class Expm1(Op):
         return x_t * (ctx.output + 1)
 
 
-def expm1(x):
-    return Expm1.apply(x)
+def expm1(input):
+    return Expm1.apply(input)
 
 
 class Log(Op):
@@ -80,8 +80,8 @@ class Log(Op):
         return x_t / x
 
 
-def log(x):
-    return Log.apply(x)
+def log(input):
+    return Log.apply(input)
 
 
 class Log1p(Op):
@@ -104,8 +104,8 @@ class Log1p(Op):
         return x_t / (1 + x)
 
 
-def log1p(x):
-    return Log1p.apply(x)
+def log1p(input):
+    return Log1p.apply(input)
 
 
 class Sqrt(Op):
@@ -127,8 +127,8 @@ class Sqrt(Op):
         return x_t / (2 * ctx.output)
 
 
-def sqrt(x):
-    return Sqrt.apply(x)
+def sqrt(input):
+    return Sqrt.apply(input)
 
 
 class Abs(Op):
@@ -151,8 +151,8 @@ class Abs(Op):
         return x_t * _const(np.sign(x._data))
 
 
-def abs(x):  # noqa: A001
-    return Abs.apply(x)
+def abs(input):  # noqa: A001
+    return Abs.apply(input)
 
 
 class Tanh(Op):
@@ -174,8 +174,8 @@ class Tanh(Op):
         return TanhBackward.apply(x_t, ctx.output)
 
 
-def tanh(x):
-    return Tanh.apply(x)
+def tanh(input):
+    return Tanh.apply(input)
 
 
 class TanhBackward(Op):
@@ -226,8 +226,8 @@ class Sigmoid(Op):
         return SigmoidBackward.apply(x_t, ctx.output)
 
 
-def sigmoid(x):
-    return Sigmoid.apply(x)
+def sigmoid(input):
+    return Sigmoid.apply(input)
 
 
 class SigmoidBackward(Op):
@@ -271,8 +271,8 @@ class Relu(Op):
         return x_t * _const(ctx.output._data > 0)
 
 
-def relu(x):
-    return Relu.apply(x)
+def relu(input):
+    return Relu.apply(input)
 
 
 class LeakyRelu(Op):
@@ -370,8 +370,8 @@ class Erf(Op):
         return x_t * dx
 
 
-def erf(x):
-    return Erf.apply(x)
+def erf(input):
+    return Erf.apply(input)
 
 
 _GELU_C = math.sqrt(2 / math.pi)  # the tanh approximation: tanh(c (x + 0.044715 x^3))
@@ -433,8 +433,8 @@ class Sin(Op):
         return x_t * cos(x)
 
 
-def sin(x):
-    return Sin.apply(x)
+def sin(input):
+    return Sin.apply(input)
 
 
 class Cos(Op):
@@ -457,8 +457,8 @@ class Cos(Op):
         return -x_t * sin(x)
 
 
-def cos(x):
-    return Cos.apply(x)
+def cos(input):
+    return Cos.apply(input)
 
 
 class Clamp(Op):
@@ -493,17 +493,17 @@ class Clamp(Op):
         return x_t * dx
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x
+        out = input
         if min is not None:
             out = where(out < min, min, out)
         if max is not None:
             out = where(out > max, max, out)
         return out
-    return Clamp.apply(x, min=min, max=max)
+    return Clamp.apply(input, min=min, max=max)
 
 
 class Where(Op):
@@ -526,10 +526,10 @@ class Where(Op):
         return where(_const(ctx.condition), x_t, y_t)
 
 
-def where(condition, x, y):
+def where(condition, input, other):
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(cond.dtype)}")
-    like = x if isinstance(x, Tensor) else y
-    x, y = _number_or_tensor(x, like), _number_or_tensor(y, like)
-    return Where.apply(x, y, condition=cond)
+    like = input if isinstance(input, Tensor) else other
+    input, other = _number_or_tensor(input, like), _number_or_tensor(other, like)
+    return Where.apply(input, other, condition=cond)

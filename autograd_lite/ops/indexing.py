@@ -234,12 +234,12 @@ def getitem(x, index):
     return Slice.apply(x, index=index)
 
 
-def narrow(x, dim, start, length):
+def narrow(input, dim, start, length):
     """`x[..., start:start + length]` along `dim` (a view, `SliceBackward0`); a negative start counts from the end."""
-    if x.ndim == 0:
+    if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = _dim(dim, x.ndim)
-    start, size = int(start), x.shape[d]
+    d = _dim(dim, input.ndim)
+    start, size = int(start), input.shape[d]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     start = start + size if start < 0 else start
@@ -247,18 +247,19 @@ def narrow(x, dim, start, length):
         raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return Slice.apply(x, index=(slice(None),) * d + (slice(start, start + length),))
+    return Slice.apply(input, index=(slice(None),) * d + (slice(start, start + length),))
 
 
-def select(x, dim, index):
+def select(input, dim, index):
     """`x[..., index]` along `dim`: that dim removed (a view, `SelectBackward0`)."""
-    if x.ndim == 0:
+    if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = _dim(dim, x.ndim)
-    index, size = int(index), x.shape[d]
+    d = _dim(dim, input.ndim)
+    index, size = int(index), input.shape[d]
     if not -size <= index < size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at dimension {d}")
-    return Select.apply(x, index=(slice(None),) * d + (index % size,))
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension "
+                         f"{d}")
+    return Select.apply(input, index=(slice(None),) * d + (index % size,))
 
 
 class IndexAdd(Op):
@@ -367,12 +368,12 @@ def _masked_fill_checks(x, mask, value, first_shape):
     return m
 
 
-def masked_fill(x, mask, value):
+def masked_fill(input, mask, value):
     """x with `value` written where `mask` is true (x and mask broadcast together)."""
-    m = _masked_fill_checks(x, mask, value, "mask")
+    m = _masked_fill_checks(input, mask, value, "mask")
     if isinstance(value, Tensor):
-        return MaskedFillTensor.apply(x, value, mask=m)
-    return MaskedFill.apply(x, value, mask=m)
+        return MaskedFillTensor.apply(input, value, mask=m)
+    return MaskedFill.apply(input, value, mask=m)
 
 
 def masked_fill_(x, mask, value):
@@ -430,10 +431,10 @@ class Diagonal(Op):
         return Diagonal.apply(x_t, offset=ctx.offset)
 
 
-def diag(x, diagonal=0):
+def diag(input, diagonal=0):
     """A vector becomes a matrix with it on diagonal `diagonal`; a matrix gives that diagonal, as a vector."""
-    if x.ndim == 1:
-        return DiagEmbed.apply(x, offset=diagonal)
-    if x.ndim == 2:
-        return Diagonal.apply(x, offset=diagonal)
-    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+    if input.ndim == 1:
+        return DiagEmbed.apply(input, offset=diagonal)
+    if input.ndim == 2:
+        return Diagonal.apply(input, offset=diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")

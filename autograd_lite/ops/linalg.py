@@ -46,8 +46,8 @@ def _check_same_dtype(x, y, message="expected m1 and m2 to have the same dtype, 
         raise RuntimeError(message.replace("{y}", b).format(a, b))
 
 
-def mm(x, y):
-    a, b = x._data, y._data  # checked on the arrays: every backward through a matmul comes here twice
+def mm(input, mat2):
+    a, b = input._data, mat2._data  # checked on the arrays: every backward through a matmul comes here twice
     if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
@@ -55,8 +55,8 @@ def mm(x, y):
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and {_shape_str(b.shape)})")
     if a.dtype != b.dtype:
-        _check_same_dtype(x, y)
-    return Mm.apply(x, y)
+        _check_same_dtype(input, mat2)
+    return Mm.apply(input, mat2)
 
 
 class Mv(Op):
@@ -103,7 +103,8 @@ class Dot(Op):
         return Dot.apply(x_t, y) + Dot.apply(x, y_t)
 
 
-def dot(x, y):
+def dot(input, tensor):
+    x, y = input, tensor  # PyTorch's parameter names (for keywords); short ones below
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
     if x.shape[0] != y.shape[0]:
@@ -148,8 +149,9 @@ def _batch(a, b):
     return int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))) if a.ndim > 2 or b.ndim > 2 else 1
 
 
-def matmul(x, y):
+def matmul(input, other):
     """`x @ y` with PyTorch's rules for 1-D and batched operands, and PyTorch's graph node names."""
+    x, y = input, other  # PyTorch's parameter names (for keywords); short ones below
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError("matmul(): argument 'other' must be Tensor")
     nx, ny = x._data.ndim, y._data.ndim  # read once: the common cases below are decided on these alone
@@ -224,9 +226,9 @@ class Addmm(Op):
         return b_t + mm(x_t, w) + mm(x, w_t)
 
 
-def outer(x, vec2):
+def outer(input, vec2):
     """The matrix x yᵀ of two vectors, recorded as PyTorch does: `x` viewed as a column, times `vec2`."""
-    for name, v in (("self", x), ("vec2", vec2)):
+    for name, v in (("self", input), ("vec2", vec2)):
         if v.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
-    return mul(View.apply(x, shape=(x.shape[0], 1)), vec2)
+    return mul(View.apply(input, shape=(input.shape[0], 1)), vec2)

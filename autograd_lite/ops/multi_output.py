@@ -49,9 +49,9 @@ class SplitWithSizes(Split):
     name = "SplitWithSizes"
 
 
-def split(x, split_size_or_sections, dim=0):
-    dim = _dim(dim, x.ndim)
-    n = x.shape[dim]
+def split(tensor, split_size_or_sections, dim=0):
+    dim = _dim(dim, tensor.ndim)
+    n = tensor.shape[dim]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size < 0:
@@ -59,7 +59,7 @@ def split(x, split_size_or_sections, dim=0):
         if size == 0 and n != 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
-        return Split.apply(x, sizes=tuple(sizes or [0]), dim=dim)
+        return Split.apply(tensor, sizes=tuple(sizes or [0]), dim=dim)
     sizes = [int(s) for s in split_size_or_sections]
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
@@ -67,17 +67,17 @@ def split(x, split_size_or_sections, dim=0):
     if builtins.sum(sizes) != n:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                            f"dimension {dim}), but got split_sizes={sizes}")
-    return SplitWithSizes.apply(x, sizes=tuple(sizes), dim=dim)
+    return SplitWithSizes.apply(tensor, sizes=tuple(sizes), dim=dim)
 
 
-def chunk(x, chunks, dim=0):
+def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = _dim(dim, x.ndim)
-    n = x.shape[dim]
+    dim = _dim(dim, input.ndim)
+    n = input.shape[dim]
     if n == 0:  # every chunk is empty
-        return Split.apply(x, sizes=(0,) * chunks, dim=dim)
-    return split(x, math.ceil(n / chunks), dim)
+        return Split.apply(input, sizes=(0,) * chunks, dim=dim)
+    return split(input, math.ceil(n / chunks), dim)
 
 
 class Unbind(MultiOutputOp):
@@ -100,8 +100,8 @@ class Unbind(MultiOutputOp):
         return Unbind.apply(x_t, dim=ctx.dim)
 
 
-def unbind(x, dim=0):
-    return Unbind.apply(x, dim=_dim(dim, x.ndim))
+def unbind(input, dim=0):
+    return Unbind.apply(input, dim=_dim(dim, input.ndim))
 
 
 class VarMean(MultiOutputOp):
@@ -155,10 +155,10 @@ class StdMean(VarMean):
         return Var.derivative(ctx)[0] / (2 * where(_const(s._data == 0), 1.0, s))  # s = 0: x = m, so 0
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var_or_std(VarMean, x, dim, unbiased, keepdim, correction)
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(VarMean, input, dim, unbiased, keepdim, correction)
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var_or_std(StdMean, x, dim, unbiased, keepdim, correction)
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(StdMean, input, dim, unbiased, keepdim, correction)
 

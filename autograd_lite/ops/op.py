@@ -45,7 +45,8 @@ import numpy as np
 
 from .. import grad_mode
 from ..grad_mode import anomaly_state, attach_tangent, forward_ad_state
-from ..graph import FREED_MESSAGE, Node, gradient_edge, modified_message, next_sequence_number
+from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, modified_message,
+                     next_sequence_number, pack, saved_hooks)
 from ..tensor import Tensor, _fix_dtype, _wrap
 
 
@@ -63,33 +64,62 @@ class OpNode(Node):
             if self._freed:
                 raise RuntimeError(FREED_MESSAGE)
             raise RuntimeError(f"{self.name()} did not save its output (set save_output = True on the op)")
-        data, vc = out
-        if vc[0] != self._out_version:
-            raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
-        t = _wrap(data, vc)
-        if grad_mode.enabled and self._seq is not None:
-            t._requires_grad = True
-            t.grad_fn = self
+        if type(out) is PackedTensor:
+            t = unpack_saved(out, self)
+        else:
+            data, vc = out
+            if vc[0] != self._out_version:
+                raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
+            t = _wrap(data, vc)
+            if grad_mode.enabled and self._seq is not None:
+                t._requires_grad = True
+                t.grad_fn = self
         if self._out_tangent is not None and forward_ad_state.active:
             attach_tangent(t, self._out_tangent)
         return t
 
+    def _unpack_all(self, saved):
+        """The saved inputs with those packed by saved-tensor hooks unpacked, in the order they were packed."""
+        saved = list(saved)
+        for i in _pack_order(self):
+            if type(saved[i]) is PackedTensor:
+                saved[i] = unpack_saved(saved[i], self)
+        return tuple(saved)
+
+    def _read_saved(self, where):
+        """One saved value, as `grad_fn._saved_<name>` gives it: "result", or the index of a saved input."""
+        if where == "result":
+            return self.output
+        if self._saved is None:
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
+            return None
+        value, version = self._saved[where], self._save_versions[where]
+        if type(value) is PackedTensor:
+            return unpack_saved(value, self)
+        if version is not None:
+            check_version(value, version)  # raises if changed in place since it was saved
+        if self.op.saved_names[where] == "other" and value is not None and not isinstance(value, Tensor):
+            value = _wrap(np.asarray(value))  # PyTorch's `other` is a Tensor: a number is wrapped in one
+        return value
+
     def __getattr__(self, attr):
         """PyTorch's names for what a node saved: `_saved_self`, `_saved_other`, `_saved_mat2`, ... for the
         saved inputs (None for one that no wanted gradient needed, so it was not saved), `_saved_result`
-        for the saved output, `_saved_<option>` for an option the op kept (`_saved_dim`)."""
-        if not attr.startswith("_saved_"):
+        for the saved output, `_saved_<option>` for an option the op kept (`_saved_dim`); and, for the
+        saved tensors, `_raw_saved_<name>`: a `SavedTensor`, on which saved-tensor hooks can be registered."""
+        raw = attr.startswith("_raw_saved_")
+        if not raw and not attr.startswith("_saved_"):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
-        key, op = attr[len("_saved_"):], self.op
+        key, op = attr[len("_raw_saved_" if raw else "_saved_"):], self.op
+        where = None
         if key == "result" and op.save_output:
-            return self.output
-        if key in op.saved_names and op.save_inputs and op.saved_names.index(key) < len(self._inputs_meta):
-            saved = self.saved_tensors  # raises if freed, or changed in place since it was saved
-            value = saved[op.saved_names.index(key)] if saved else None
-            if key == "other" and value is not None and not isinstance(value, Tensor):
-                value = _wrap(np.asarray(value))  # PyTorch's `other` is a Tensor: a number is wrapped in one
-            return value
-        if key in self.__dict__:  # an option given by keyword (`exponent`, `dim`)
+            where = "result"
+        elif key in op.saved_names and op.save_inputs and op.saved_names.index(key) < len(self._inputs_meta):
+            where = op.saved_names.index(key)
+        if where is not None:
+            return SavedTensor(self, where) if raw else self._read_saved(where)
+        if key in self.__dict__ and not raw:  # an option given by keyword (`exponent`, `dim`)
             return self.__dict__[key]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
@@ -101,6 +131,45 @@ class OpNode(Node):
         if op.save_output:
             names.append("_saved_result")
         return names
+
+
+def unpack_saved(packed, node):
+    """What a rule reads for a tensor saved through hooks: `unpack_hook`'s result, as a new tensor that takes
+    the saved tensor's place in the graph (its history; or, for the node's own output, this node)."""
+    value = packed.unpack_hook(packed.data)
+    if not isinstance(value, Tensor):
+        raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                        f"{type(value).__name__}")
+    t = _wrap(value._data, value._vc)
+    if packed.is_output:
+        if node._seq is not None:
+            t._requires_grad, t.grad_fn, t._output_nr = True, node, packed.output_nr
+    else:
+        t._requires_grad, t.grad_fn, t._accumulator = packed.requires_grad, packed.grad_fn, packed.accumulator
+        t._output_nr = packed.output_nr
+    return t
+
+
+def _pack_order(node):
+    """The order PyTorch saves a node's inputs in: as the gradients' formulas first read them (`Mul`: other,
+    then self), or simply in order when every rule reads every input."""
+    reads = node.op.save_inputs
+    if reads is True:
+        return range(len(node._saved))
+    return dict.fromkeys(j for r in reads for j in r)
+
+
+def pack_saved(node, result):
+    """Pack what `node` saved (its inputs, then its output `result`) with the innermost saved-tensor hooks."""
+    pack_hook, unpack_hook = saved_hooks[-1]
+    if node.op.save_inputs and node._saved is not None:
+        saved, versions = list(node._saved), list(node._save_versions)
+        for i in _pack_order(node):
+            if isinstance(saved[i], Tensor):
+                saved[i], versions[i] = pack(saved[i], pack_hook, unpack_hook, place=saved[i]), None
+        node._saved, node._save_versions = tuple(saved), tuple(versions)
+    if node.op.save_output and node._out is not None:
+        node._out = pack(result, pack_hook, unpack_hook)
 
 
 class _Scratch:
@@ -213,6 +282,8 @@ class Op:
                 drop = cls._keep.get(ctx.needs_input_grad, False)
                 if drop is not None:
                     keep_only_needed(ctx, cls, drop)
+            if record and saved_hooks:  # 7. Saved-tensor hooks: keep what pack_hook returns instead
+                pack_saved(ctx, result)
         return result
 
     @staticmethod
@@ -379,6 +450,8 @@ class MultiOutputOp(Op):
             ctx._n_outputs = len(results)
             for k, result in enumerate(results):
                 result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
+            if saved_hooks:
+                pack_saved(ctx, None)
         elif dual and cls.save_inputs:
             ctx._saved = inputs
             ctx._save_versions = (None,) * len(inputs)

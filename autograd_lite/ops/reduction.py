@@ -70,15 +70,16 @@ def _dims(dim, ndim):
     for d in dims:
         if dims.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    return tuple(sorted(dims))
+    return tuple(sorted(dims)) if ndim else ()  # a 0-d tensor accepts dim 0 or -1, and has nothing to reduce
 
 
-def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
-    dims = _dims(dim, x.ndim)
+def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    dims = _dims(dim, input.ndim)
     np_dtype = None if dtype is None else to_numpy_dtype(dtype)
     if dims is None:
-        return Sum.apply(x, dim=None, keepdim=False, dtype=np_dtype)
-    return SumDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)  # dim=[]: all, as PyTorch
+        return Sum.apply(input, dim=None, keepdim=False, dtype=np_dtype)
+    # dim=[]: all dims, as PyTorch
+    return SumDim.apply(input, dim=dims or tuple(range(input.ndim)), keepdim=keepdim, dtype=np_dtype)
 
 
 class Mean(Op):
@@ -110,12 +111,12 @@ class MeanDim(Mean):
     overload = 1
 
 
-def mean(x, dim=None, keepdim=False, dtype=None):
-    dims = _dims(dim, x.ndim)
+def mean(input, dim=None, keepdim=False, dtype=None):
+    dims = _dims(dim, input.ndim)
     np_dtype = None if dtype is None else to_numpy_dtype(dtype)
     if dims is None:
-        return Mean.apply(x, dim=None, keepdim=False, dtype=np_dtype)
-    return MeanDim.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim, dtype=np_dtype)
+        return Mean.apply(input, dim=None, keepdim=False, dtype=np_dtype)
+    return MeanDim.apply(input, dim=dims or tuple(range(input.ndim)), keepdim=keepdim, dtype=np_dtype)
 
 
 class Prod(Op):
@@ -177,15 +178,15 @@ def _others_product(x, dim):
     return movedim(prod(rows, -1), -1, dim[0])
 
 
-def prod(x, dim=None, keepdim=False, dtype=None):
+def prod(input, dim=None, keepdim=False, dtype=None):
     np_dtype = None if dtype is None else to_numpy_dtype(dtype)
     if dim is None:
-        return Prod.apply(x, dim=None, keepdim=False, dtype=np_dtype)
+        return Prod.apply(input, dim=None, keepdim=False, dtype=np_dtype)
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod() received an invalid combination of arguments - got ({type(dim).__name__}), but "
                         "expected (int dim, bool keepdim, *, dtype)")
-    d = _dim(dim, x.ndim)
-    return ProdDim.apply(x, dim=(d,) if x.ndim else (), keepdim=keepdim, dtype=np_dtype)
+    d = _dim(dim, input.ndim)
+    return ProdDim.apply(input, dim=(d,) if input.ndim else (), keepdim=keepdim, dtype=np_dtype)
 
 
 class Amax(Op):
@@ -315,8 +316,8 @@ def _var_or_std(op, x, dim, unbiased, keepdim, correction):
     return op.apply(x, dim=dims, correction=correction, keepdim=keepdim)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var_or_std(Var, x, dim, unbiased, keepdim, correction)
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(Var, input, dim, unbiased, keepdim, correction)
 
 
 class Std(Var):
@@ -336,8 +337,8 @@ class Std(Var):
         return (d_var / (2 * where(_const(z._data == 0), 1.0, z)),)  # z = 0: x = m, so D = 0
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var_or_std(Std, x, dim, unbiased, keepdim, correction)
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_or_std(Std, input, dim, unbiased, keepdim, correction)
 
 
 class LinalgVectorNorm(Op):
@@ -428,12 +429,10 @@ class Logsumexp(Op):
         return sum(x_t * d, ctx.dim, ctx.keepdim)
 
 
-def logsumexp(x, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over `dim` (an int or a list of them; an empty list: all dims), without overflow."""
-    dims = _dims(dim, x.ndim)  # (dim 0 or -1 for a 0-d tensor, which has nothing to reduce)
-    if x.ndim == 0:
-        dims = ()
-    return Logsumexp.apply(x, dim=dims or tuple(range(x.ndim)), keepdim=keepdim)
+    dims = _dims(dim, input.ndim)
+    return Logsumexp.apply(input, dim=dims or tuple(range(input.ndim)), keepdim=keepdim)
 
 
 class _ReturnTypes(tuple):
@@ -472,12 +471,12 @@ def _max_or_min(x, dim, keepdim, largest):
     return _ReturnTypes(values, _wrap(np.asarray(idx, dtype=np.int64)), "max" if largest else "min")
 
 
-def max(x, dim=None, keepdim=False):  # noqa: A001
-    return _max_or_min(x, dim, keepdim, True)
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(input, dim, keepdim, True)
 
 
-def min(x, dim=None, keepdim=False):  # noqa: A001
-    return _max_or_min(x, dim, keepdim, False)
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(input, dim, keepdim, False)
 
 
 def _reduced_dims(dim, x, keepdim):
@@ -510,7 +509,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002
     return LinalgVectorNorm.apply(x, ord=float(ord), dim=dims, keepdim=keepdim, dtype=np_dtype)
 
 
-def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """`torch.norm` / `Tensor.norm`: vector norms ('fro' is the 2-norm of all the elements reduced)."""
     if p == "fro":
         p = 2
@@ -518,16 +517,32 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         raise NotImplementedError("autograd_lite has no nuclear norm (it needs a singular value decomposition)")
     elif isinstance(p, str):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
-    return vector_norm(x, p, dim, keepdim, dtype)
+    return vector_norm(input, p, dim, keepdim, dtype)
 
 
-def argmax(x, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """True where every element (along `dim`: an int or a tuple of them) is nonzero. Not differentiable."""
+    return _test_all_or_any(np.all, input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """True where some element (along `dim`: an int or a tuple of them) is nonzero. Not differentiable."""
+    return _test_all_or_any(np.any, input, dim, keepdim)
+
+
+def _test_all_or_any(test, x, dim, keepdim):
+    dims = _dims(dim, x.ndim)
+    out = test(x._data, axis=dims, keepdims=keepdim)
+    return _wrap(np.asarray(out, dtype=np.uint8 if x._data.dtype == np.uint8 else np.bool_))  # uint8 stays uint8
+
+
+def argmax(input, dim=None, keepdim=False):
     if dim is None:
-        return _wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
-    return _wrap(np.asarray(np.argmax(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim), dtype=np.int64))
+        return _wrap(np.asarray(np.argmax(input._data), dtype=np.int64))
+    return _wrap(np.asarray(np.argmax(input._data, axis=_dim(dim, input.ndim), keepdims=keepdim), dtype=np.int64))
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False):
     if dim is None:
-        return _wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
-    return _wrap(np.asarray(np.argmin(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim), dtype=np.int64))
+        return _wrap(np.asarray(np.argmin(input._data), dtype=np.int64))
+    return _wrap(np.asarray(np.argmin(input._data, axis=_dim(dim, input.ndim), keepdims=keepdim), dtype=np.int64))

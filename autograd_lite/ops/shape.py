@@ -32,10 +32,10 @@ class T(Op):
         return t(x_t)
 
 
-def t(x):
-    if x._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return T.apply(x)
+def t(input):
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return T.apply(input)
 
 
 class Transpose(Op):
@@ -57,9 +57,9 @@ class Transpose(Op):
         return transpose(x_t, *ctx.dims)
 
 
-def transpose(x, dim0, dim1):
-    n = x.ndim
-    return Transpose.apply(x, dim0=_dim(dim0, n), dim1=_dim(dim1, n))
+def transpose(input, dim0, dim1):
+    n = input.ndim
+    return Transpose.apply(input, dim0=_dim(dim0, n), dim1=_dim(dim1, n))
 
 
 class Permute(Op):
@@ -81,8 +81,8 @@ class Permute(Op):
         return permute(x_t, ctx.dims)
 
 
-def permute(x, dims):
-    n = x.ndim
+def permute(input, dims):
+    n = input.ndim
     dims = tuple(_dim(d, n) for d in dims)
     if len(dims) != n:
         raise RuntimeError(
@@ -91,27 +91,27 @@ def permute(x, dims):
         )
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return Permute.apply(x, dims=dims)
+    return Permute.apply(input, dims=dims)
 
 
-def movedim(x, source, destination):
+def movedim(input, source, destination):
     """Move the dims `source` to the positions `destination`, the others keeping their order: a permute."""
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the "
                            f"same number of dims as destination ({list(dst)} dims)")
-    n = x.ndim
+    n = input.ndim
     for name, dims in (("source", src), ("destination", dst)):
         if len({_dim(d, n) for d in dims}) != len(dims):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
     if n == 0:  # nothing to move: PyTorch returns an alias
-        return Alias.apply(x)
+        return Alias.apply(input)
     order = [None] * n
     for s, d in zip(src, dst):
         order[_dim(d, n)] = _dim(s, n)
     rest = iter([i for i in range(n) if i not in order])
-    return permute(x, tuple(i if i is not None else next(rest) for i in order))
+    return permute(input, tuple(i if i is not None else next(rest) for i in order))
 
 
 class View(Op):
@@ -171,11 +171,11 @@ class UnsafeView(View):
         return np.reshape(x, shape).copy()
 
 
-def reshape(x, shape):
-    shape = _infer_shape(shape, x.numel())
-    if x._data.flags.c_contiguous or x.numel() <= 1:
-        return View.apply(x, shape=shape)
-    return UnsafeView.apply(x, shape=shape)
+def reshape(input, shape):
+    shape = _infer_shape(shape, input.numel())
+    if input._data.flags.c_contiguous or input.numel() <= 1:
+        return View.apply(input, shape=shape)
+    return UnsafeView.apply(input, shape=shape)
 
 
 class Unsqueeze(Op):
@@ -197,8 +197,8 @@ class Unsqueeze(Op):
         return unsqueeze(x_t, ctx.dim)
 
 
-def unsqueeze(x, dim):
-    return Unsqueeze.apply(x, dim=_dim(dim, x.ndim + 1))
+def unsqueeze(input, dim):
+    return Unsqueeze.apply(input, dim=_dim(dim, input.ndim + 1))
 
 
 class Squeeze(Op):
@@ -226,13 +226,13 @@ class SqueezeDim(Squeeze):
     overload = 1
 
 
-def squeeze(x, dim=None):
+def squeeze(input, dim=None):
     if dim is None:
-        return Squeeze.apply(x, dims=None)
+        return Squeeze.apply(input, dims=None)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = tuple(_dim(d, x.ndim) for d in dims) if x.ndim else ()
-    dims = tuple(d for d in dims if x.shape[d] == 1)
-    return SqueezeDim.apply(x, dims=dims)
+    dims = tuple(_dim(d, input.ndim) for d in dims) if input.ndim else ()
+    dims = tuple(d for d in dims if input.shape[d] == 1)
+    return SqueezeDim.apply(input, dims=dims)
 
 
 class SqueezeInplace(Squeeze):
@@ -302,16 +302,16 @@ def repeat(x, repeats):
     return Repeat.apply(x, repeats=tuple(max(r, 0) for r in repeats))  # a negative count of an empty dim: empty
 
 
-def flatten(x, start_dim=0, end_dim=-1):
-    if x.ndim == 0:
-        return reshape(x, (1,))
-    s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, (1,))
+    s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
-        return x
-    shape = x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :]
-    return reshape(x, shape)
+        return input
+    shape = input.shape[:s] + (int(np.prod(input.shape[s : e + 1])),) + input.shape[e + 1 :]
+    return reshape(input, shape)
 
 
 def expand(x, shape):

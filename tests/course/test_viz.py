@@ -151,6 +151,15 @@ def test_show_tangents_inside_dual_level():
     assert nodes["out0"][0] == "output\n(2,) float32\ntangent (2,)\n[2.0000, 0.0000]"
 
 
+def test_values_packed_by_saved_tensor_hooks_are_drawn_as_packed():
+    a, c = ag.ones(3, requires_grad=True), ag.ones(3)
+    with ag.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = (a * c).exp().sum()
+    nodes, edges = parse(viz.draw_graph(y, show_saved=True).source)
+    labels = sorted(nodes[h][0] for t, h, attrs in edges if "dotted" in attrs)
+    assert labels == ["input 1\n(3,) float32\npacked by a hook", "result\npacked by a hook"]
+
+
 def test_saved_values_are_drawn_then_greyed_once_backward_frees_them():
     x, y, w, b, z, loss = seed_graph()
     nodes, edges = parse(viz.draw_graph(loss, params=dict(w=w, b=b), show_saved=True).source)
