@@ -58,15 +58,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    inputs = {id(t): t for t in inputs}.values()  # a tensor named twice gets its gradient once
-    captured = run_backward(nodes, grads, retain_graph, create_graph, targets={gradient_edge(t) for t in inputs})
-    with grad_mode.set_grad_enabled(create_graph):
-        for t in inputs:
-            g = captured.get(gradient_edge(t))
-            if type(g) is list:  # one output of a node with several
-                g = g[t._output_nr]
-            if g is not None:
-                accumulate_grad(t, g, create_graph)
+    for t in inputs:
+        if t.grad_fn is not None:
+            t.retain_grad()  # as PyTorch: a non-leaf input gets its .grad by retain_grad(), for good
+    # only the nodes on the way to an input run, the inputs' own nodes included (a leaf's AccumulateGrad
+    # fills its .grad, a non-leaf's node fills its retained .grad, and both are then freed as usual)
+    run_backward(nodes, grads, retain_graph, create_graph, targets={gradient_edge(t) for t in inputs})
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -89,7 +86,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         for i, edge in enumerate(edges):
             if edge not in reachable:
                 raise RuntimeError(_unused_message(i))
-    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=set(edges), accumulate=False)
+    captured = run_backward(nodes, grads, retain_graph, create_graph, targets=set(edges), capture=True)
     result = []
     for i, (t, edge) in enumerate(zip(inputs, edges)):
         g = captured.get(edge)
@@ -221,47 +218,52 @@ def backward_order(roots):
 # ---------------------------------------------------------------------------------------------------
 # The two phases
 # ---------------------------------------------------------------------------------------------------
-def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True, observer=None):
+def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, capture=False, accumulate=True,
+                 observer=None):
     """Propagate `root_grads` from the nodes `roots` down the graph.
 
-    targets: nodes whose incoming gradient should be returned (for `autograd.grad` and `inputs=`); when
-    given, only the nodes that lead to a target run, and nothing is accumulated unless `accumulate`.
+    targets: when given, only the nodes on the way to one of these nodes run. With `capture` (for
+    `autograd.grad`), the gradient arriving at each target is returned, and a target runs only if it is on
+    the way to another; without (for `backward(inputs=...)`), the targets run too, and fill their `.grad`.
+    accumulate: False to accumulate nothing into the leaves (the backward replay pictures).
     observer: a callable told `(node, grad)` as each node runs (used by the backward replay pictures).
-    Returns {target node: gradient}.
+    Returns {target node: gradient} (captured gradients).
     """
-    consumers, needed = prepare(roots, targets)
+    consumers, needed = prepare(roots, targets, capture)
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph  # rules build a graph only when asked to (create_graph=True)
     try:
-        return walk(roots, root_grads, consumers, needed, targets, accumulate, observer, retain_graph)
+        return walk(roots, root_grads, consumers, needed, targets if capture else None, accumulate, observer,
+                    retain_graph)
     finally:
         grad_mode.enabled = previous_mode
 
 
-def prepare(roots, targets):
+def prepare(roots, targets, capture=False):
     """Phase 1: count every node's consumers; with `targets`, find the nodes that lead to one.
 
-    Returns (consumers, needed): `needed` is None when every node runs, else the set of nodes whose rule
-    must run (a target reached, on the way to another target, runs too).
+    Returns (consumers, needed): `needed` is None when every node runs, else the set of nodes that must run:
+    those on the way to a target, and the targets themselves unless they are only captured.
     """
     consumers = count_consumers(roots)
     if targets is None:
         return consumers, None
     order = list(kahn_order(roots, dict(consumers)))
-    needed = set()
+    needed = set() if capture else set(targets)
     for node in reversed(order):  # children come later in `order`, so they are decided first
         if any(c in targets or c in needed for c in node._next if c is not None):
             needed.add(node)
     return consumers, needed
 
 
-def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, retain_graph):
+def walk(roots, root_grads, consumers, needed, captures, accumulate, observer, retain_graph):
     """Phase 2: run the nodes in Kahn order, each with the sum of the gradients that reached it.
 
-    Each node's work is done when it runs, as in PyTorch: a leaf's `.grad` is accumulated as soon as its
-    `AccumulateGrad` node runs, and a node frees its saved values right after its rule has run (unless
-    `retain_graph`). So a backward that fails midway has already filled the `.grad` of the leaves it
-    reached and freed the nodes it ran. Returns {target node: gradient}.
+    Running a node, as PyTorch does: its tensors' hooks (`t.register_hook`), `retain_grad()`, its own
+    pre-hooks, then its rule (or, for a leaf's `AccumulateGrad`, adding into `.grad` at once), its
+    post-hooks, and freeing its saved values right after (unless `retain_graph`). So a backward that fails
+    midway has already filled the `.grad` of the leaves it reached and freed the nodes it ran.
+    captures: nodes whose incoming gradient is returned (`autograd.grad`); returns {node: gradient}.
     """
     buffers = {}  # node -> the sum of the gradients that have reached it so far (a list, one per output,
     for node, g in zip(roots, root_grads):  # for a node with several outputs)
@@ -269,41 +271,66 @@ def walk(roots, root_grads, consumers, needed, targets, accumulate, observer, re
     check_nan = anomaly_state.enabled and anomaly_state.check_nan
     create_graph = grad_mode.enabled
     captured = {}
+    wanted = needed if captures is None or needed is None else needed | captures  # nodes gradients go to
     for node in kahn_order(roots, consumers):
         grad = buffers.pop(node, None)
-        if grad is None:  # nothing reached this node (every path to it carried no gradient)
+        runs = needed is None or node in needed
+        if captures is not None and node in captures:
+            if not runs:  # a node that will not run has its tensor hooks called once, here
+                grad = tensor_hooks(node, grad, create_graph)
+            captured[node] = grad  # a node that runs passes on the gradient as it arrived
+        if not runs:
             continue
+        if grad is None and node._n_outputs != 1:
+            grad = [None] * node._n_outputs  # hooks see one (missing) gradient per output
+        grad = tensor_hooks(node, grad, create_graph)
         if node._pre_hooks:
             for hook in node._pre_hooks:
                 new = hook(grad)
                 if new is not None:
                     grad = new
-        if node._retain is not None:
-            if type(grad) is not list:
-                retain(node._retain, grad, create_graph)
-            else:
-                for nr, ref in node._retain.items():
-                    if grad[nr] is not None:
-                        retain(ref, grad[nr], create_graph)
+        if grad is None or (type(grad) is list and not any(g is not None for g in grad)):
+            # no gradient reached this node: as in PyTorch, its hooks saw None, and it is freed
+            if not retain_graph:
+                node._release()
+            continue
         if observer is not None:
             observer(node, grad)
-        if type(node) is AccumulateGrad:  # a leaf: add into its .grad now (or return it)
-            if targets is not None:
-                if node in targets:
-                    captured[node] = leaf_hooks(node, grad)
-            elif accumulate:
-                accumulate_grad(node.variable, leaf_hooks(node, grad), create_graph)
+        if type(node) is AccumulateGrad:  # a leaf: add into its .grad now
+            if accumulate:
+                accumulate_grad(node.variable, grad, create_graph)
+            if node._hooks:
+                for hook in node._hooks:
+                    hook((), (grad,))
             continue
-        if targets is not None:
-            if node in targets:
-                captured[node] = grad
-            if node not in needed:
-                continue
+        if node._saved is not None:
+            node.check_saved()  # PyTorch unpacks every saved value when a node runs, used or not
         grads = call_rule(node, grad, check_nan)
         if not retain_graph:
             node._release()
-        route(node, grads, buffers, needed, targets)
+        route(node, grads, buffers, wanted)
     return captured
+
+
+def tensor_hooks(node, grad, create_graph):
+    """What runs first on the gradient arriving at a node: the hooks registered on its tensors
+    (`t.register_hook`, or a leaf's own hooks), then `retain_grad()`."""
+    hooks = node.variable._hooks if type(node) is AccumulateGrad else node._tensor_hooks
+    if hooks:
+        for hook in hooks:
+            new = hook(grad)
+            if new is not None:
+                if not (_is_tensor(new) or type(new) is list):  # a list: a node's several outputs
+                    raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+                grad = new
+    if node._retain is not None and grad is not None:
+        if type(grad) is not list:
+            retain(node._retain, grad, create_graph)
+        else:
+            for nr, ref in node._retain.items():
+                if grad[nr] is not None:
+                    retain(ref, grad[nr], create_graph)
+    return grad
 
 
 def call_rule(node, grad, check_nan=False):
@@ -315,13 +342,24 @@ def call_rule(node, grad, check_nan=False):
         for hook in node._hooks:
             new = hook(grads, grad_outputs)
             if new is not None:
+                check_hook_result(hook, grads, new)
                 grads = new
     if check_nan:
         raise_if_nan(node, grads)
     return grads
 
 
-def route(node, grads, buffers, needed, targets):
+def check_hook_result(hook, grads, new):
+    """PyTorch's checks on what a node's post-hook returned in place of the gradients of its inputs."""
+    if len(new) != len(grads):
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of values "
+                           f"(got {len(new)}, but expected {len(grads)})")
+    for old, g in zip(grads, new):
+        if old is None and g is not None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+
+
+def route(node, grads, buffers, wanted):
     """Add each input's gradient into the buffer of that input's node, with the input's shape and dtype
     (broadcasting undone by `sum_to_size`: a rule may return a gradient of the output's shape)."""
     metas, nrs = node._inputs_meta, node._next_nr
@@ -329,7 +367,7 @@ def route(node, grads, buffers, needed, targets):
         if child is None:
             continue
         g = grads[i]
-        if g is None or (needed is not None and child not in needed and child not in targets):
+        if g is None or (wanted is not None and child not in wanted):
             continue
         shape, dtype = metas[i]
         data = g._data
@@ -364,17 +402,6 @@ def retain(ref, grad, create_graph):
         if not create_graph:
             grad = grad.detach().clone()
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
-
-
-def leaf_hooks(node, grad):
-    """The leaf tensor's own hooks (`leaf.register_hook`), which may replace its gradient."""
-    hooks = node.variable._hooks
-    if hooks:
-        for hook in hooks:
-            new = hook(grad)
-            if new is not None:
-                grad = new
-    return grad
 
 
 def accumulate_grad(variable, grad, create_graph):

@@ -69,6 +69,7 @@ class Node:
     # Defaults that almost every node keeps (set on the instance by the few that do not, in its __dict__):
     _n_outputs = 1  # how many outputs the op has (`split` has several, each an edge of its own)
     _next_nr = None  # which output of each next node an edge leaves from; None: output 0 of each
+    _tensor_hooks = None  # hooks registered on the node's output tensors (`t.register_hook`)
 
     def __init__(self):
         self._saved = None
@@ -122,9 +123,9 @@ class Node:
         if self._pre_hooks is None:
             self._pre_hooks = []
         if self._n_outputs == 1:
-            self._pre_hooks.append(lambda g, fn=fn: _first(fn((g,))))
+            self._pre_hooks.append(lambda g, fn=fn: _first(_checked(fn((g,)))))
         else:  # the gradients of every output, as a tuple (None where an output got none)
-            self._pre_hooks.append(lambda g, fn=fn: _as_list(fn(tuple(g))))
+            self._pre_hooks.append(lambda g, fn=fn: _as_list(_checked(fn(tuple(g)))))
         return RemovableHandle(self._pre_hooks, self._pre_hooks[-1])
 
     # -- what rules read ------------------------------------------------------------------------------
@@ -144,6 +145,13 @@ class Node:
             elif type(value) is PackedTensor:
                 packed = True
         return self._unpack_all(saved) if packed else saved
+
+    def check_saved(self):
+        """Raise PyTorch's error if a saved input was changed in place since it was saved (the engine checks
+        every node it runs, whether or not its rule reads the value, as PyTorch does)."""
+        for value, version in zip(self._saved, self._save_versions):
+            if version is not None and value._vc[0] != version:
+                check_version(value, version)
 
     def _put_packed(self, where, packed):
         """Keep `packed` in place of saved value `where` (an index into the saved inputs, or "result")."""
@@ -314,13 +322,19 @@ class RemovableHandle:
 def output_hook(hook, nr):
     """A tensor hook for output `nr` of a node with several outputs, which receives all their gradients."""
     def on_output(grads):
-        if grads[nr] is not None:
-            new = hook(grads[nr])
-            if new is not None:
-                grads = list(grads)
-                grads[nr] = new
+        new = hook(grads[nr])  # None for an output that received no gradient, as PyTorch calls it
+        if new is not None and grads[nr] is not None:
+            grads = list(grads)
+            grads[nr] = new
         return grads
     return on_output
+
+
+def _checked(result):
+    """A node pre-hook's result, which must be a tuple (or None), as PyTorch requires."""
+    if result is not None and not isinstance(result, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    return result
 
 
 def _as_list(result):

@@ -140,12 +140,12 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             node = self.grad_fn
-            if node._pre_hooks is None:
-                node._pre_hooks = []
+            if node._tensor_hooks is None:
+                node._tensor_hooks = []
             if node._n_outputs > 1:  # the node gets a list of gradients: the hook sees this output's only
                 hook = output_hook(hook, self._output_nr)
-            node._pre_hooks.append(hook)
-            return RemovableHandle(node._pre_hooks, hook)
+            node._tensor_hooks.append(hook)
+            return RemovableHandle(node._tensor_hooks, hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -385,7 +385,8 @@ class Tensor:
         return _ops.sub(self, other)
 
     def __rsub__(self, other):
-        return _ops.Rsub.apply(self, _number_or_tensor(other, self))
+        other = _number_or_tensor(other, self)
+        return _ops.Rsub.apply(self, other) if isinstance(other, Tensor) else _ops.Rsub.apply(self, c=other)
 
     def __mul__(self, other):
         return _ops.mul(self, other)

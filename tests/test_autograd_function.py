@@ -502,3 +502,34 @@ def test_forward_mode_through_a_function_with_two_outputs():
         a, b = TwoOut.apply(x)
         assert fwAD.unpack_dual(a).tangent.tolist() == [3.0, 6.0]
         np.testing.assert_allclose(fwAD.unpack_dual(b).tangent.tolist(), [1.0, 2 * np.e], rtol=1e-6)
+
+
+def test_mark_dirty_and_non_differentiable_leave_no_reference_cycle():
+    """Freed by reference counting alone (no cycle for the collector to find), as PyTorch frees them."""
+    import gc
+    import weakref
+
+    class Scale(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x)
+            flag = x > 0
+            ctx.mark_non_differentiable(flag)
+            return x, flag
+
+        @staticmethod
+        def backward(ctx, grad, grad_flag):
+            return grad * 2
+
+    gc.collect()
+    gc.disable()
+    try:
+        y = ag.tensor([1.0, 2.0], requires_grad=True) * 1
+        out, flag = Scale.apply(y)
+        node, tensor = weakref.ref(out.grad_fn), weakref.ref(out)
+        del y, out, flag
+        assert node() is None and tensor() is None
+    finally:
+        gc.enable()

@@ -280,3 +280,132 @@ def test_backward_order_matches_pytorch_on_random_graphs():
         values = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(n_leaves)]
         needed = [rng.random() < 0.7 for _ in range(n_leaves)]
         assert _run_program(ag, steps, values, needed) == _run_program(torch, steps, values, needed), steps
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hooks, retain_grad and inputs=: what runs, in which order, on which gradient (as PyTorch)
+# ---------------------------------------------------------------------------------------------------
+LIBS = pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+
+
+def _x(lib):
+    return lib.tensor([1.0, 1.0, 1.0], dtype=lib.float64, requires_grad=True)
+
+
+@LIBS
+def test_tensor_hooks_then_retain_grad_then_node_pre_hooks(lib):
+    x, seen = _x(lib), []
+    y = x * 2
+    y.grad_fn.register_prehook(lambda gs: (seen.append("node pre-hook"), (gs[0] * 100,))[1])
+    y.register_hook(lambda g: (seen.append("tensor hook"), g * 3)[1])
+    y.retain_grad()
+    x.register_hook(lambda g: seen.append("leaf tensor hook"))
+    (y.sum()).backward()
+    assert seen == ["tensor hook", "node pre-hook", "leaf tensor hook"]
+    assert y.grad.tolist() == [3.0] * 3  # after the tensor hook, before the node's pre-hook
+    assert x.grad.tolist() == [600.0] * 3
+
+
+@LIBS
+def test_autograd_grad_captures_before_the_hooks_of_a_node_that_runs(lib):
+    x = _x(lib)
+    y = x * 2
+    y.register_hook(lambda g: g * 10)
+    (gy,) = lib.autograd.grad((y * y).sum(), [y], retain_graph=True)
+    assert gy.tolist() == [40.0] * 3  # y's node does not run: its hooks run once, on the captured value
+    gy, gx = lib.autograd.grad((y * y).sum(), [y, x])
+    assert gy.tolist() == [4.0] * 3 and gx.tolist() == [80.0] * 3  # y's node runs: captured as it arrived
+
+
+@LIBS
+def test_backward_with_a_non_leaf_input_retains_its_grad_and_runs_its_node(lib):
+    x = _x(lib)
+    y = x * 3
+    (y * y).sum().backward(inputs=[y])
+    assert y.retains_grad and y.grad.tolist() == [6.0] * 3 and x.grad is None
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_other  # y's node ran, and freed what it saved
+
+
+@LIBS
+def test_backward_with_inputs_failing_midway_keeps_the_grads_it_filled(lib):
+    a, x = _x(lib), _x(lib)
+    e = x.exp()
+    loss = e.sum() + (a * 2).sum()
+    with lib.no_grad():
+        e.mul_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward(inputs=[a, x])
+    assert a.grad.tolist() == [2.0] * 3 and x.grad is None
+
+
+@LIBS
+def test_accumulate_grad_post_hooks_and_nodes_without_a_gradient(lib):
+    x, seen = _x(lib), []
+    twice = x * 2
+    twice.grad_fn.next_functions[0][0].register_hook(lambda gi, go: seen.append((gi, go[0].tolist())))
+
+    class Nothing(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    e = x.exp()
+    e.grad_fn.register_prehook(lambda gs: seen.append(gs))
+    (twice.sum() + Nothing.apply(e).sum()).backward()
+    assert seen == [(None,), ((), [2.0] * 3)]  # e's node got no gradient: its pre-hook saw None ...
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        e.grad_fn._saved_result  # ... and it was freed
+
+
+@LIBS
+def test_every_saved_value_is_checked_when_its_node_runs(lib):
+    x = _x(lib)
+    var, mean = lib.var_mean(x, 0)  # the mean's gradient does not read x; PyTorch checks it anyway
+    with lib.no_grad():
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        mean.backward()
+
+
+@LIBS
+def test_what_hooks_may_return(lib):
+    x = _x(lib)
+    for register, exception, message in [
+        (lambda y: y.register_hook(lambda g: (g,)), TypeError, "expected Variable, but hook returned 'tuple'"),
+        (lambda y: y.grad_fn.register_prehook(lambda gs: [gs[0]]), TypeError,
+         "expected tuple, but hook returned 'list'"),
+        (lambda y: y.grad_fn.register_hook(lambda gi, go: (gi[0], gi[0])), RuntimeError,
+         "can't replace a None gradient with a non-None value"),
+    ]:
+        y = x * 1.0
+        register(y)
+        with pytest.raises(exception) as info:
+            y.sum().backward()
+        assert str(info.value) == message
+
+
+@LIBS
+def test_a_value_never_saved_reads_as_none_after_backward(lib):
+    x = _x(lib)
+    y = x * lib.tensor([3.0, 3.0, 3.0], dtype=lib.float64)  # only x needs a gradient: x is not saved
+    y.sum().backward()
+    assert y.grad_fn._saved_self is None
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_other
+
+
+@LIBS
+def test_std_mean_saves_its_std_and_rsub_of_a_number_has_one_edge(lib):
+    x = lib.tensor([1.0, 2.0, 4.0], dtype=lib.float64, requires_grad=True)
+    std, mean = lib.std_mean(x)
+    assert std.grad_fn._saved_result0.tolist() == std.tolist()
+    with lib.no_grad():
+        std.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        (std + mean).backward()
+    assert len((2.0 - x).grad_fn.next_functions) == 1

@@ -316,6 +316,7 @@ class Function:
         results = _results(ctx, args, outs, record)
         differentiable = [isinstance(r, Tensor) and r._data.dtype.kind in "fc"
                           and not any(o is t for t in ctx._non_differentiable) for r, o in zip(results, outs)]
+        ctx._dirty = ctx._non_differentiable = ()  # used: kept, they would hold outputs whose grad_fn is ctx
         record = record and any(differentiable)
         dual = dual and any(differentiable)
         _save(ctx, args, outs, results)
@@ -391,8 +392,8 @@ def _push_tangents(ctx, args, results, differentiable):
 
 def _save(ctx, args, outs, results):
     """Turn `save_for_backward`'s tensors into the node's saved values, noting each one's version now. An
-    output (not an input) is kept as its data and version counter, rebuilt when read: stored as a tensor,
-    it would hold this node (a cycle)."""
+    output returned as itself (made in forward, or an input marked dirty) is kept as its data and version
+    counter, rebuilt when read: stored as a tensor, it would hold this node (a cycle)."""
     to_save = ctx._to_save
     if to_save is None:
         return
@@ -403,7 +404,7 @@ def _save(ctx, args, outs, results):
         if t is None:
             saved.append(None)
             versions.append(None)
-        elif k is not None and not any(t is a for a in args):
+        elif k is not None and results[k] is t:  # an output returned as itself (made in forward, or dirty)
             saved.append(_Output(k))
             versions.append(None)
             kept[k] = (results[k]._data, results[k]._vc, results[k]._vc[0])

@@ -60,7 +60,8 @@ def sub(input, other, *, alpha=1):
 
 
 class Rsub(Op):
-    r"""$z=c-x$ (a number minus a tensor).   VJP: $\bar x=-\bar z$.   JVP: $\dot z=\dot c-\dot x$."""
+    r"""$z=c-x$ (a number, or an array, minus a tensor).   VJP: $\bar x=-\bar z$.   JVP: $\dot z=\dot c-\dot x$.
+    A number `c` is an option (one edge, as PyTorch's `RsubBackward1`); an array is a second input."""
     name = "Rsub"
     overload = 1
 
@@ -70,10 +71,12 @@ class Rsub(Op):
 
     @staticmethod
     def vjp(ctx, grad):
+        if len(ctx.needs_input_grad) == 1:
+            return (-grad,)
         return -grad, (grad if ctx.needs_input_grad[1] else None)
 
     @staticmethod
-    def jvp(ctx, x_t, c_t):
+    def jvp(ctx, x_t, c_t=0.0):
         return c_t - x_t
 
 

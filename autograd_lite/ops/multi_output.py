@@ -142,6 +142,7 @@ class StdMean(VarMean):
     (0 where $s=0$, as PyTorch).   JVP: as `VarMean`'s with the std's derivative."""
     name = "StdMean"
     function_name = "std_mean"
+    save_output = True
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -150,8 +151,7 @@ class StdMean(VarMean):
 
     @staticmethod
     def d_first(ctx):
-        (x,) = ctx.saved_tensors
-        s = Var.apply(x, dim=ctx.dim, correction=ctx.correction, keepdim=True).sqrt()  # recomputed: not saved
+        s = _keep_dims(ctx.output, ctx)  # the saved std, output 0 of this node (PyTorch's _saved_result0)
         return Var.derivative(ctx)[0] / (2 * where(_const(s._data == 0), 1.0, s))  # s = 0: x = m, so 0
 
 

@@ -74,6 +74,8 @@ class OpNode(Node):
             if grad_mode.enabled and self._seq is not None:
                 t._requires_grad = True
                 t.grad_fn = self
+                if self._n_outputs != 1:
+                    t._output_nr = 0  # the saved output of an op with several is its output 0
         if self._out_tangent is not None and forward_ad_state.active:
             attach_tangent(t, self._out_tangent)
         return t
@@ -91,9 +93,9 @@ class OpNode(Node):
         if where == "result":
             return self.output
         if self._saved is None:
-            if self._freed:
+            if self._freed and where not in (self.op._keep.get(self.needs_input_grad) or ()):
                 raise RuntimeError(FREED_MESSAGE)
-            return None
+            return None  # nothing saved, or a value that was never saved (PyTorch gives None for it)
         value, version = self._saved[where], self._save_versions[where]
         if type(value) is PackedTensor:
             return unpack_saved(value, self)
@@ -113,7 +115,7 @@ class OpNode(Node):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
         key, op = attr[len("_raw_saved_" if raw else "_saved_"):], self.op
         where = None
-        if key == "result" and op.save_output:
+        if key == op.result_name and op.save_output:
             where = "result"
         elif key in op.saved_names and op.save_inputs and op.saved_names.index(key) < len(self._inputs_meta):
             where = op.saved_names.index(key)
@@ -129,7 +131,7 @@ class OpNode(Node):
         if op.save_inputs and self._seq is not None:
             names += [f"_saved_{name}" for name in op.saved_names[:len(self._inputs_meta)]]
         if op.save_output:
-            names.append("_saved_result")
+            names.append(f"_saved_{op.result_name}")
         return names
 
 
@@ -192,6 +194,7 @@ class Op:
     overload = 0
     save_inputs = False  # True: the rules read the inputs; or, per input, the inputs its gradient reads
     saved_names = ("self",)  # PyTorch's names of the saved inputs: grad_fn._saved_self, _saved_other, ...
+    result_name = "result"  # PyTorch's name of the saved output: grad_fn._saved_result
     save_output = False
     differentiable = True
     is_view = False  # the result shares memory with input 0 (reshape, transpose, basic indexing, ...)
@@ -423,7 +426,9 @@ class MultiOutputOp(Op):
     """An op with several outputs (`split`, `unbind`, `var_mean`): `forward` returns a tuple of arrays, and
     one node serves them all, as in PyTorch: every output has it as `grad_fn`, told apart by `output_nr`.
     `vjp(ctx, *grads)` gets one gradient per output (None for an output that received none) and `jvp`
-    returns one tangent per output."""
+    returns one tangent per output. `save_output` saves output 0 (`ctx.output`, PyTorch's `_saved_result0`)."""
+
+    result_name = "result0"
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -439,6 +444,9 @@ class MultiOutputOp(Op):
         src = inputs[0]
         results = []
         for out in outs:
+            out = np.asarray(out)  # a full reduction gives a numpy scalar
+            if out.dtype is _F64:
+                out = _fix_dtype(out, inputs)
             if cls.is_view:  # each output shares the input's memory, version counter and base
                 result = _wrap(out, src._vc)
                 result._base = src._base if src._base is not None else src
@@ -450,11 +458,15 @@ class MultiOutputOp(Op):
             ctx._n_outputs = len(results)
             for k, result in enumerate(results):
                 result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
+            if cls.save_output:
+                ctx._out, ctx._out_version = (results[0]._data, results[0]._vc), results[0]._vc[0]
             if saved_hooks:
-                pack_saved(ctx, None)
-        elif dual and cls.save_inputs:
-            ctx._saved = inputs
-            ctx._save_versions = (None,) * len(inputs)
+                pack_saved(ctx, results[0])
+        elif dual:  # forward AD only: the forward rule reads the inputs (and output 0), no graph is built
+            if cls.save_inputs:
+                ctx._saved, ctx._save_versions = inputs, (None,) * len(inputs)
+            if cls.save_output:
+                ctx._out, ctx._out_version = (results[0]._data, results[0]._vc), results[0]._vc[0]
         if dual:
             tangents = run_forward_rule(cls, ctx, inputs)
             for result, tangent in zip(results, tangents):
