@@ -274,42 +274,67 @@ def walk(roots, root_grads, consumers, needed, captures, accumulate, observer, r
     wanted = needed if captures is None or needed is None else needed | captures  # nodes gradients go to
     for node in kahn_order(roots, consumers):
         grad = buffers.pop(node, None)
-        runs = needed is None or node in needed
-        if captures is not None and node in captures:
-            if not runs:  # a node that will not run has its tensor hooks called once, here
-                grad = tensor_hooks(node, grad, create_graph)
-            captured[node] = grad  # a node that runs passes on the gradient as it arrived
-        if not runs:
+        if needed is not None:
+            runs = node in needed
+            if captures is not None and node in captures:
+                if not runs:  # a node that will not run has its tensor hooks called once, here
+                    grad = tensor_hooks(node, grad, create_graph)
+                captured[node] = grad  # a node that runs passes on the gradient as it arrived
+            if not runs:
+                continue
+        if type(node) is AccumulateGrad:  # a leaf: its hooks, then add into its .grad now
+            run_leaf(node, grad, accumulate, create_graph, observer)
             continue
-        if grad is None and node._n_outputs != 1:
-            grad = [None] * node._n_outputs  # hooks see one (missing) gradient per output
-        grad = tensor_hooks(node, grad, create_graph)
-        if node._pre_hooks:
-            for hook in node._pre_hooks:
-                new = hook(grad)
-                if new is not None:
-                    grad = new
-        if grad is None or (type(grad) is list and not any(g is not None for g in grad)):
-            # no gradient reached this node: as in PyTorch, its hooks saw None, and it is freed
-            if not retain_graph:
-                node._release()
-            continue
+        if node._hooked or grad is None:
+            grad = hooks_before(node, grad, create_graph)
+            if grad is None:  # no gradient reached this node: as in PyTorch, its hooks saw None, and it is freed
+                if not retain_graph:
+                    node._release()
+                continue
         if observer is not None:
             observer(node, grad)
-        if type(node) is AccumulateGrad:  # a leaf: add into its .grad now
-            if accumulate:
-                accumulate_grad(node.variable, grad, create_graph)
-            if node._hooks:
-                for hook in node._hooks:
-                    hook((), (grad,))
-            continue
-        if node._saved is not None:
-            node.check_saved()  # PyTorch unpacks every saved value when a node runs, used or not
+        saved = node._saved
+        if saved is not None:  # PyTorch unpacks every saved value when a node runs, used or not: check them
+            versions = node._save_versions
+            if versions.count(None) != len(versions):  # (numbers and None need no check)
+                node.check_saved()
         grads = call_rule(node, grad, check_nan)
         if not retain_graph:
             node._release()
         route(node, grads, buffers, wanted)
     return captured
+
+
+def hooks_before(node, grad, create_graph):
+    """What runs on the gradient arriving at a node before its rule: the hooks of its tensors, retain_grad(),
+    the node's pre-hooks. Returns the gradient they leave, or None if the node received none."""
+    if grad is None and node._n_outputs != 1:
+        grad = [None] * node._n_outputs  # hooks see one (missing) gradient per output
+    grad = tensor_hooks(node, grad, create_graph)
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            new = hook(grad)
+            if new is not None:
+                grad = new
+    if type(grad) is list and not any(g is not None for g in grad):
+        return None
+    return grad
+
+
+def run_leaf(node, grad, accumulate, create_graph, observer):
+    """A leaf's AccumulateGrad node: its hooks (the tensor's, then the node's), then `.grad += grad`, then
+    its post-hooks."""
+    if node._hooked or node.variable._hooks or grad is None:
+        grad = hooks_before(node, grad, create_graph)
+        if grad is None:
+            return
+    if observer is not None:
+        observer(node, grad)
+    if accumulate:
+        accumulate_grad(node.variable, grad, create_graph)
+    if node._hooks:
+        for hook in node._hooks:
+            hook((), (grad,))
 
 
 def tensor_hooks(node, grad, create_graph):

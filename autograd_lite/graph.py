@@ -70,6 +70,7 @@ class Node:
     _n_outputs = 1  # how many outputs the op has (`split` has several, each an edge of its own)
     _next_nr = None  # which output of each next node an edge leaves from; None: output 0 of each
     _tensor_hooks = None  # hooks registered on the node's output tensors (`t.register_hook`)
+    _hooked = False  # True once a tensor hook, retain_grad() or a pre-hook is registered (the engine checks it)
 
     def __init__(self):
         self._saved = None
@@ -122,6 +123,7 @@ class Node:
         """`fn(grad_outputs)` runs before this node's rule; it may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = []
+        self._hooked = True
         if self._n_outputs == 1:
             self._pre_hooks.append(lambda g, fn=fn: _first(_checked(fn((g,)))))
         else:  # the gradients of every output, as a tuple (None where an output got none)
@@ -151,7 +153,7 @@ class Node:
         every node it runs, whether or not its rule reads the value, as PyTorch does)."""
         for value, version in zip(self._saved, self._save_versions):
             if version is not None and value._vc[0] != version:
-                check_version(value, version)
+                check_version(value, version)  # raises
 
     def _put_packed(self, where, packed):
         """Keep `packed` in place of saved value `where` (an index into the saved inputs, or "result")."""

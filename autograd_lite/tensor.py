@@ -120,6 +120,7 @@ class Tensor:
         if self.grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
             node = self.grad_fn
+            node._hooked = True
             if node._n_outputs == 1:
                 node._retain = weakref.ref(self)
             else:  # one of several outputs of its node: retained by output number
@@ -141,7 +142,7 @@ class Tensor:
         if self.grad_fn is not None:
             node = self.grad_fn
             if node._tensor_hooks is None:
-                node._tensor_hooks = []
+                node._tensor_hooks, node._hooked = [], True
             if node._n_outputs > 1:  # the node gets a list of gradients: the hook sees this output's only
                 hook = output_hook(hook, self._output_nr)
             node._tensor_hooks.append(hook)
