@@ -617,3 +617,13 @@ def test_loss_module_gradient_flows_to_a_linear_layer():
     nn.CrossEntropyLoss()(lin(x), y).backward()
     np.testing.assert_allclose(lin.weight.grad._data, _finite_difference_grad(objective, lin.weight._data),
                                rtol=1e-6, atol=1e-9)
+
+
+def test_data_parallel_on_the_cpu_calls_its_module():
+    inner = ag.nn.Linear(2, 1)
+    net = ag.nn.DataParallel(inner)
+    x = ag.ones(3, 2)
+    assert net.device_ids == [] and net.module is inner
+    assert net(x).tolist() == inner(x).tolist()
+    assert [name for name, _ in net.named_parameters()] == ["module.weight", "module.bias"]
+    assert repr(net).startswith("DataParallel(\n  (module): Linear(in_features=2, out_features=1, bias=True)")

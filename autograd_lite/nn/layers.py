@@ -257,3 +257,16 @@ __all__ = [
     "Softmax",
     "Tanh",
 ]
+
+
+class DataParallel(Module):
+    """PyTorch's multi-GPU wrapper as it behaves on a CPU-only build: no devices (`device_ids == []`), so
+    calling it calls `module`. Kept so that code written for several GPUs runs unchanged."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module = module
+        self.device_ids, self.output_device, self.dim = [], None, dim
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)
