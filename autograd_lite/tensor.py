@@ -29,8 +29,8 @@ from .storage import data_array, deepcopy_array as _deepcopy_array, legacy_value
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base", "_accumulator",
-                 "_hooks", "_retains_grad", "_tangent", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base", "_views",
+                 "_accumulator", "_hooks", "_retains_grad", "_tangent", "__weakref__")
 
     __array_ufunc__ = None  # numpy defers to us: `np_array * tensor` calls Tensor.__rmul__
 
@@ -811,6 +811,7 @@ def _init(t, arr, vc):
     t._output_nr = None  # an int only for one of the outputs of a node with several (see output_nr)
     t._vc = vc if vc is not None else [0]
     t._base = None
+    t._views = None  # weak references to the views of this tensor made with grad on (ops/views.py)
     t._accumulator = None
     t._hooks = None
     t._retains_grad = False
@@ -836,6 +837,7 @@ def _wrap(arr, vc=None):
     t._output_nr = None  # an int only for one of the outputs of a node with several (see output_nr)
     t._vc = vc if vc is not None else [0]
     t._base = None
+    t._views = None
     t._accumulator = None
     t._hooks = None
     t._retains_grad = False

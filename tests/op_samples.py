@@ -23,6 +23,21 @@ _MASK = ag.tensor([[True, False, False], [False, True, True]])  # masks for mask
 _MASK_ROW = ag.tensor([False, True, False])
 
 
+def _mul_into_a_view(x, y):
+    """An in-place op on a view of a non-leaf: the base's node becomes CopySlices."""
+    b = x * 1.0
+    b[1:].mul_(y)
+    return b
+
+
+def _view_after_base_changes(x, y):
+    """A view taken before an in-place op on its base: the view is rebased (AsStridedBackward0)."""
+    b = x * 1.0
+    v = b.t()[0]
+    b.mul_(y)
+    return v * v
+
+
 SAMPLES = [
     # name, fn, [(shape, domain), ...]
     ("add", lambda x, y: x + y, [((2, 3), REAL), ((2, 3), REAL)]),
@@ -133,6 +148,10 @@ SAMPLES = [
     ("norm_inf", lambda x: x.norm(float("inf"), dim=0), [((2, 3), REAL)]),
     ("cat", lambda x, y: ag.cat([x, y], 1), [((2, 3), REAL), ((2, 2), REAL)]),
     ("stack", lambda x, y: ag.stack([x, y], 1), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("inplace_on_view", _mul_into_a_view, [((3, 2), REAL), ((2, 2), REAL)]),
+    ("view_rebased_after_inplace", _view_after_base_changes, [((2, 3), REAL), ((2, 3), REAL)]),
+    ("as_strided_scatter", lambda x: ag.ops.AsStridedScatter.apply(x, positions=(np.array([[0, 2], [1, 1]]),),
+                                                                   base_shape=(3,)), [((2, 2), REAL)]),
     # ops with several outputs (one node): every output used, or only some (the others get no gradient)
     ("split_one_output", lambda x: x.split(2)[1], [((5, 3), REAL)]),
     ("split_sizes_all", lambda x: ag.cat(x.split([1, 2], 1)[::-1], 1) * x, [((2, 3), REAL)]),

@@ -11,6 +11,7 @@
     indexing.py     cat, stack, hstack, vstack, x[index], narrow, select, x[index] = v, masked_fill, diag
     nn.py           softmax, log_softmax and the losses of nn.functional
     multi_output.py ops with several outputs, one node for all: split / chunk, unbind, var_mean, std_mean
+    views.py        in-place ops and views: a view's positions in its base, AsStrided, CopySlices
 
 `OPS` lists every op class, so that a test can check that each one has samples in the rule-check table.
 """
@@ -46,6 +47,7 @@ from .indexing import (  # noqa: F401, A004
 from .nn import (  # noqa: F401, A004
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss, Softmax, _reduce,
 )
+from .views import AsStrided, AsStridedScatter, CopySlices  # noqa: F401
 from .multi_output import (  # noqa: F401
     Split, SplitWithSizes, StdMean, Unbind, VarMean, chunk, split, std_mean, unbind, var_mean,
 )
@@ -63,4 +65,5 @@ OPS = (  # every op class, family by family
     Diagonal,
     BinaryCrossEntropyWithLogits, BinaryCrossEntropy, MseLoss, LogSoftmax, Softmax, NllLoss,
     Split, SplitWithSizes, Unbind, VarMean, StdMean,
+    AsStrided, AsStridedScatter, CopySlices,
 )

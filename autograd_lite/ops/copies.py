@@ -9,6 +9,7 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .op import Op
+from .views import inplace_on_view, rebase_after_write, write_tangent
 
 
 class ToCopy(Op):
@@ -145,12 +146,10 @@ def inplace(x, op, other):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if record and x._base is not None and x._base.grad_fn is None and x._base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if record and x._base is not None:
-        raise RuntimeError(
-            "autograd_lite does not record in-place operations on views (results of view, reshape, transpose, "
-            "indexing, ...) that take part in autograd; use the out-of-place operation instead, e.g. `y = y + 1`."
-        )
-    if record:
+    node = None
+    if record and x._base is not None:  # the base's history becomes CopySlices (see views.py)
+        result, node = inplace_on_view(x, op, other)
+    elif record:
         old = _wrap(x._data.copy())
         old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, x._tangent
         old._output_nr = x._output_nr  # which output of its node x is (var_mean's mean, say)
@@ -170,8 +169,10 @@ def inplace(x, op, other):
     np.copyto(x._data, new, casting="unsafe")
     x._vc[0] += 1
     if record:
-        x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
-        x._requires_grad = result._requires_grad
+        if x._base is None:
+            x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
+            x._requires_grad = result._requires_grad
+        rebase_after_write(x, node)  # the views of x's memory now show the new history
     if result._tangent is not None:
-        x._tangent = result._tangent
+        write_tangent(x, result._tangent)
     return x

@@ -39,6 +39,7 @@ and ``push_tangent``.
 """
 import sys
 import traceback
+import weakref
 import warnings
 
 import numpy as np
@@ -262,6 +263,8 @@ class Op:
             src = inputs[0]
             result = _wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
             result._base = src._base if src._base is not None else src
+            if grad_mode.enabled:  # an in-place op on the base will rebase this view (views.py)
+                register_view(result._base, result)
         else:
             result = _wrap(out)
 
@@ -450,6 +453,8 @@ class MultiOutputOp(Op):
             if cls.is_view:  # each output shares the input's memory, version counter and base
                 result = _wrap(out, src._vc)
                 result._base = src._base if src._base is not None else src
+                if grad_mode.enabled:
+                    register_view(result._base, result)
             else:
                 result = _wrap(out)
             results.append(result)
@@ -477,6 +482,20 @@ class MultiOutputOp(Op):
 # ---------------------------------------------------------------------------------------------------
 # Small helpers that ops of several families use
 # ---------------------------------------------------------------------------------------------------
+_PRUNE_AT = 16  # a base's list of views is cleared of dead ones when it grows past this many
+
+
+def register_view(base, view):
+    """Remember (weakly) that `view` shares `base`'s memory, so an in-place op can rebase it."""
+    views = base._views
+    if views is None:
+        base._views = [weakref.ref(view)]
+        return
+    if len(views) >= _PRUNE_AT:
+        views[:] = [ref for ref in views if ref() is not None]
+    views.append(weakref.ref(view))
+
+
 def _const(array):
     """A constant tensor (no graph) around a numpy array: masks, signs, index patterns."""
     return _wrap(np.asarray(array))

@@ -1,0 +1,195 @@
+r"""Views and in-place changes, as PyTorch records them.
+
+A view (`b[0:1]`, `b.t()`, `b.view(...)`) shares its base's memory and version counter. When either is
+changed in place, what the other holds changes too, and so must its history:
+
+* an in-place op on the base (`b.mul_(3)`) gives the base a new `grad_fn`; every view of it then gets a
+  new one as well, `AsStridedBackward0`: "my values are these positions of the base", pointing at the
+  base's new history. (Without it, `v.sum().backward()` would still go through the old `b`.)
+* an in-place op on a view (`v.mul_(3)`) changes part of the base: the base's new `grad_fn` is
+  `CopySlices`, which holds the op's node. Its rule sends the gradient of the view's positions through
+  that node (to the view's old values and to the op's other inputs) and the rest of the gradient, as
+  it is, to the base's old history. The views are then rebased as above.
+
+Both rest on `view_positions`: which elements of the base a view holds, computed from the two numpy
+arrays' addresses and strides, as PyTorch's `as_strided` reads them from the storage.
+"""
+import numpy as np
+
+from ..graph import gradient_edge, next_sequence_number
+from ..tensor import _wrap
+from .op import Op, OpNode, _const
+
+def view_positions(view, base):
+    """The positions in `base` of the elements of `view`, as a tuple of index arrays of the view's shape."""
+    b, v = base._data, view._data
+    if not b.flags.c_contiguous:
+        raise RuntimeError("autograd_lite cannot locate a view of a base whose memory is not contiguous")
+    item = b.itemsize
+    flat = np.full(v.shape, (v.__array_interface__["data"][0] - b.__array_interface__["data"][0]) // item,
+                   dtype=np.intp)
+    for k, (n, stride) in enumerate(zip(v.shape, v.strides)):
+        shape = [1] * v.ndim
+        shape[k] = n
+        flat = flat + np.arange(n, dtype=np.intp).reshape(shape) * (stride // item)
+    return np.unravel_index(flat, b.shape)
+
+
+class AsStrided(Op):
+    r"""$z=x[p]$ for the positions $p$ of a view in its base.   VJP: $\bar x=$ zeros with $\bar z$ added at $p$.
+    JVP: $\dot z=\dot x[p]$. The node of a view rebased after an in-place change: PyTorch's `AsStridedBackward0`."""
+    name = "AsStrided"
+
+    @staticmethod
+    def forward(ctx, x, positions):
+        ctx.positions, ctx.base_shape = positions, x.shape
+        return x[positions]
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (AsStridedScatter.apply(grad, positions=ctx.positions, base_shape=ctx.base_shape),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return AsStrided.apply(x_t, positions=ctx.positions)
+
+
+class AsStridedScatter(Op):
+    r"""$z=$ zeros of the base's shape with $x$ added at positions $p$ (`AsStrided`'s reverse rule).
+    VJP: $\bar x=\bar z[p]$.   JVP: $\dot z=$ zeros with $\dot x$ added at $p$."""
+    name = "AsStridedScatter"
+
+    @staticmethod
+    def forward(ctx, x, positions, base_shape):
+        ctx.positions, ctx.base_shape = positions, base_shape
+        out = np.zeros(base_shape, dtype=x.dtype)
+        np.add.at(out, positions, x)
+        return out
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (AsStrided.apply(grad, positions=ctx.positions),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return AsStridedScatter.apply(x_t, positions=ctx.positions, base_shape=ctx.base_shape)
+
+
+def rebase_views(base, also=None):
+    """Give every live view of `base` (and `also`, a view of it) a new history: its positions in the base's
+    current history."""
+    if base.grad_fn is None and not base._requires_grad:
+        return
+    views = [ref() for ref in base._views or ()]
+    if also is not None and not any(v is also for v in views):
+        views.append(also)
+    for view in views:
+        if view is None:
+            continue
+        node = AsStrided.node_class()
+        node.positions, node.base_shape = view_positions(view, base), base._data.shape
+        edge = gradient_edge(base)
+        node._seq = next_sequence_number()
+        node._next = (edge,)
+        node._inputs_meta = ((base._data.shape, base._data.dtype),)
+        node.needs_input_grad = (edge is not None,)
+        view.grad_fn, view._requires_grad, view._output_nr = node, True, None
+
+
+class CopySlicesNode(OpNode):
+    """PyTorch's `CopySlices`: the base's node after an in-place op on one of its views. It holds the op's
+    own node (`fn`); its edges are the base's old history, then the op's other inputs."""
+
+    __slots__ = ()
+
+    def name(self):
+        return "CopySlices"
+
+    def _release(self):
+        self.__dict__["fn"]._release()
+        super()._release()
+        self._freed = True
+
+
+class CopySlices(Op):
+    r"""The base $b'=b$ with the view's positions $p$ replaced by $f(b[p], y)$, for an in-place op $f$ on a view.
+    VJP: $\bar b=\bar b'$ with zeros at $p$, plus $f$'s VJP of $\bar b'[p]$ put back at $p$; $\bar y$ from $f$'s VJP."""
+    name = "CopySlices"
+    node_class = None
+
+    @staticmethod
+    def vjp(ctx, grad):
+        fn, positions = ctx.fn, ctx.positions
+        keep = np.ones(ctx.base_shape, dtype=bool)
+        keep[positions] = False
+        grads = fn.op.vjp(fn, AsStrided.apply(grad, positions=positions))
+        g_view = grads[0]
+        g_base = grad * _const(keep.astype(grad._data.dtype))
+        if g_view is not None and ctx.needs_input_grad[0]:
+            if g_view.shape != ctx.view_shape:
+                g_view = g_view.sum_to_size(ctx.view_shape)
+            g_base = g_base + AsStridedScatter.apply(g_view, positions=positions, base_shape=ctx.base_shape)
+        return (g_base if ctx.needs_input_grad[0] else None,) + tuple(grads[1:])
+
+    @staticmethod
+    def jvp(ctx, *tangents):  # never called: `inplace_on_view` updates the base's tangent itself
+        raise NotImplementedError
+
+
+CopySlices.node_class = type("CopySlices", (CopySlicesNode,), {"__slots__": (), "op": CopySlices,
+                                                                "__module__": __name__})
+
+
+def inplace_on_view(x, op, other):
+    """`op` applied in place to the view `x`, recorded as PyTorch records it (see the module docstring).
+    Returns (the new values, as a tensor for `inplace` to check and write into `x`; the base's new node)."""
+    base = x._base
+    positions = view_positions(x, base)
+    before = _wrap(base._data, base._vc)  # the base as it is now, with its history
+    before.grad_fn, before._requires_grad, before._output_nr = base.grad_fn, base._requires_grad, base._output_nr
+    old = AsStrided.apply(before, positions=positions)  # the view's values before the op (a copy), from the base
+    if x._tangent is not None:
+        old._tangent = x._tangent
+    result = op(old, other)
+    fn = result.grad_fn
+    if fn is None:
+        return result, None
+    node = CopySlices.node_class()
+    node.fn, node.positions, node.base_shape, node.view_shape = fn, positions, base._data.shape, x._data.shape
+    edge = gradient_edge(base) if base._requires_grad else None
+    node._seq = next_sequence_number()
+    node._next = (edge,) + fn._next[1:]
+    if fn._next_nr is not None:
+        node._next_nr = (0,) + fn._next_nr[1:]
+    node._inputs_meta = ((base._data.shape, base._data.dtype),) + fn._inputs_meta[1:]
+    node.needs_input_grad = (edge is not None,) + tuple(fn.needs_input_grad[1:])
+    return result, node
+
+
+def write_tangent(x, tangent):
+    """Forward mode: `x` was written in place and its tangent is now `tangent`. As a view's tangent is a
+    view of its base's tangent in PyTorch, the base's tangent takes it at the view's positions, and every
+    other view of the base reads its tangent from the base's again."""
+    x._tangent = tangent
+    base = x._base if x._base is not None else x
+    if base is not x:
+        new = base._tangent._data.copy() if base._tangent is not None else np.zeros_like(base._data)
+        new[view_positions(x, base)] = tangent._data
+        base._tangent = _wrap(new)
+    for ref in base._views or ():
+        view = ref()
+        if view is not None and view is not x:
+            view._tangent = _wrap(base._tangent._data[view_positions(view, base)])
+
+
+def rebase_after_write(x, node):
+    """After `x` was written in place: give its base the node `node` (CopySlices) if `x` is a view, then
+    rebase every view of the base (`x` among them)."""
+    if x._base is None:
+        rebase_views(x)
+        return
+    base = x._base
+    if node is not None:
+        base.grad_fn, base._requires_grad, base._output_nr = node, True, None
+    rebase_views(base, also=x)
+

@@ -1,0 +1,93 @@
+"""Views and in-place ops as PyTorch records them (ops/views.py): a view taken before an in-place op on its
+base follows the base's new history (AsStridedBackward0), and an in-place op on a view gives the base a
+CopySlices node. Checked against recorded results always, and against PyTorch when it is installed."""
+import importlib
+
+import numpy as np
+import pytest
+
+import autograd_lite as ag
+
+
+def _libs():
+    libs = [ag]
+    try:
+        libs.append(importlib.import_module("torch"))
+    except ImportError:
+        pass
+    return libs
+
+
+LIBS = pytest.mark.parametrize("lib", _libs(), ids=lambda lib: lib.__name__)
+
+
+def _leaf(lib, values):
+    return lib.tensor(values, dtype=lib.float64, requires_grad=True)
+
+
+def _names(node):
+    return [type(n).__name__ if n is not None else None for n, _ in node.next_functions]
+
+
+@LIBS
+def test_a_view_follows_its_base_after_an_in_place_op(lib):
+    x = _leaf(lib, [1.0, 2.0])
+    b = x * 1
+    v = b[0:1]
+    assert type(v.grad_fn).__name__ == "SliceBackward0"
+    b.mul_(3)
+    assert type(v.grad_fn).__name__ == "AsStridedBackward0" and _names(v.grad_fn) == ["MulBackward0"]
+    assert v._version == b._version == 1
+    v.sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0]  # through the new history of b (it was [1, 0], silently)
+
+
+@LIBS
+def test_an_in_place_op_on_a_view_gives_the_base_copyslices(lib):
+    x = _leaf(lib, [1.0, 2.0])
+    b = x * 1
+    v = b[0:1]
+    v.mul_(3)
+    assert type(b.grad_fn).__name__ == "CopySlices" and _names(b.grad_fn) == ["MulBackward0", None]
+    assert type(v.grad_fn).__name__ == "AsStridedBackward0" and _names(v.grad_fn) == ["CopySlices"]
+    b.sum().backward()
+    assert x.grad.tolist() == [3.0, 1.0]
+
+
+@LIBS
+def test_in_place_on_views_of_views_and_with_tensor_operands(lib):
+    x = _leaf(lib, [[1.0, 2.0], [3.0, 4.0]])
+    y = _leaf(lib, [10.0, 20.0])
+    b = x * 1
+    v = b.t()[0]  # the first column of b
+    v.mul_(y)
+    (b * b).sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad.tolist()), [[200.0, 4.0], [2400.0, 8.0]])
+    np.testing.assert_allclose(np.asarray(y.grad.tolist()), [20.0, 360.0])
+    t = _leaf(lib, [-1.0, 0.5, 2.0]) * 1
+    u = t.unsqueeze(0)
+    u.clamp_(0, 1)  # refused before: now recorded as PyTorch records it
+    assert type(u.grad_fn).__name__ == "AsStridedBackward0" and type(t.grad_fn).__name__ == "CopySlices"
+
+
+@LIBS
+def test_a_view_of_a_base_without_history_joins_the_graph_when_the_base_does(lib):
+    x = _leaf(lib, [1.0, 2.0])
+    d = lib.zeros(2, dtype=lib.float64)
+    view = d[0:1]
+    d.add_(x)
+    assert view.requires_grad and type(view.grad_fn).__name__ == "AsStridedBackward0"
+    (view * 5).sum().backward()
+    assert x.grad.tolist() == [5.0, 0.0]
+
+
+@LIBS
+def test_double_backward_through_an_in_place_op_on_a_view(lib):
+    x = _leaf(lib, [1.0, 2.0, 3.0])
+    b = x * 1
+    b[1:].mul_(b[:2].detach() + x[1:])  # the view's new values depend on x twice
+    (g,) = lib.autograd.grad((b ** 2).sum(), x, create_graph=True)
+    (gg,) = lib.autograd.grad(g.sum(), x)
+    expected = {"g": [2.0, 60.0, 240.0], "gg": [2.0, 74.0, 188.0]}  # b = [x0, x1 (1 + x1), x2 (2 + x2)]
+    np.testing.assert_allclose(np.asarray(g.tolist()), expected["g"])
+    np.testing.assert_allclose(np.asarray(gg.tolist()), expected["gg"])
