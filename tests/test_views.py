@@ -91,3 +91,19 @@ def test_double_backward_through_an_in_place_op_on_a_view(lib):
     expected = {"g": [2.0, 60.0, 240.0], "gg": [2.0, 74.0, 188.0]}  # b = [x0, x1 (1 + x1), x2 (2 + x2)]
     np.testing.assert_allclose(np.asarray(g.tolist()), expected["g"])
     np.testing.assert_allclose(np.asarray(gg.tolist()), expected["gg"])
+
+
+@LIBS
+def test_outputs_of_split_and_unbind_may_not_be_changed_in_place(lib):
+    x = _leaf(lib, [1.0, 2.0, 3.0, 4.0])
+    a, b = (x * 1).split(2)
+    with pytest.raises(RuntimeError) as info:
+        a.mul_(2)
+    assert str(info.value).startswith("Output 0 of Split is a view and is being modified inplace. This view is "
+                                      "the output of a function that returns multiple views.")
+    first, second = (x * 1).view(2, 2).unbind(0)
+    with pytest.raises(RuntimeError, match="^Output 1 of Unbind is a view and is being modified inplace"):
+        second.add_(1)
+    c, d = lib.ones(4).split(2)
+    c.mul_(2)  # no autograd involved: allowed
+    assert c.tolist() == [2.0, 2.0]

@@ -131,6 +131,11 @@ _NO_GRAD_VIEW = (
 )
 
 
+_MULTIPLE_VIEWS = ("This view is the output of a function that returns multiple views. Such functions do not allow "
+                   "the output views to be modified inplace. You should replace the inplace operation by an "
+                   "out-of-place one.")
+
+
 def inplace(x, op, other):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
@@ -146,6 +151,9 @@ def inplace(x, op, other):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if record and x._base is not None and x._base.grad_fn is None and x._base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if record and x._output_nr is not None and x.grad_fn is not None and x.grad_fn.op.is_view:
+        raise RuntimeError(f"Output {x._output_nr} of {x.grad_fn.op.name} is a view and is being modified inplace. "
+                           + _MULTIPLE_VIEWS)
     node = None
     if record and x._base is not None:  # the base's history becomes CopySlices (see views.py)
         result, node = inplace_on_view(x, op, other)
