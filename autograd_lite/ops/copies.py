@@ -8,7 +8,13 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
-from .op import Op
+from .op import Op, _const
+
+
+def _zeros_like(grad):
+    """PyTorch's `zeros_like(grad)`: the gradient of an input whose values were overwritten. A constant, so a
+    node behind it still runs (and checks what it saved) but receives nothing that carries a graph."""
+    return _const(np.zeros_like(grad._data))
 
 
 class ToCopy(Op):
@@ -65,7 +71,7 @@ class Alias(Op):
 
 
 class Fill(Op):
-    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$.   JVP: $\dot z=0$."""
+    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$ (zeros, as PyTorch's FillBackward2: not None).   JVP: $\dot z=0$."""
     name = "Fill"
     overload = 2
 
@@ -75,7 +81,7 @@ class Fill(Op):
 
     @staticmethod
     def vjp(ctx, grad):
-        return (None,)
+        return (_zeros_like(grad),)
 
     @staticmethod
     def jvp(ctx, x_t):
@@ -109,7 +115,7 @@ class Copy(Op):
 
     @staticmethod
     def vjp(ctx, grad):
-        return None, grad
+        return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
 
     @staticmethod
     def jvp(ctx, x_t, s_t):
