@@ -552,6 +552,12 @@ class Tensor:
     def abs(self):
         return _ops.Abs.apply(self)
 
+    def sign(self):
+        return _ops.Sign.apply(self)
+
+    def sgn(self):
+        return _ops.Sgn.apply(self)
+
     def tanh(self):
         return _ops.Tanh.apply(self)
 

@@ -55,3 +55,54 @@ def test_fill_zero_and_copy_give_the_overwritten_input_a_zero_gradient():
                "enable anomaly detection to find the operation that failed to compute its gradient, with "
                "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     check(_zeroed_std, ("RuntimeError", message))
+
+
+# 2. create_graph through a rule that multiplies by a sign or a mask: PyTorch records it, so the gradient stays
+#    connected to x (its own derivative being zero)
+RULES_WITH_A_SIGN = {
+    "abs": lambda lib, x: x.abs().sum(),
+    "norm_p1": lambda lib, x: x.norm(p=1),
+    "vector_norm_inf": lambda lib, x: lib.linalg.vector_norm(x, ord=float("inf")),
+    "relu": lambda lib, x: x.relu().sum(),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x).sum(),
+    "clamp": lambda lib, x: x.clamp(-1.0, 0.5).sum(),  # PyTorch's rule is a where on a mask: not connected
+    "max": lambda lib, x: x.max(),
+    "where": lambda lib, x: lib.where(x > 0, x, 0.0).sum(),
+}
+
+
+def _connected_gradient(lib, name):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    g, = lib.autograd.grad(RULES_WITH_A_SIGN[name](lib, x), x, create_graph=True)
+    second = None
+    if g.requires_grad:
+        second, = lib.autograd.grad(g.sum(), x)
+        second = (second + 0).tolist()  # PyTorch's SgnBackward0 gives a ZeroTensor: `+ 0` materializes it
+    return g.tolist(), g.requires_grad, second
+
+
+@pytest.mark.parametrize("name, recorded", [
+    ("abs", ([1.0, -1.0], True, [0.0, 0.0])),
+    ("norm_p1", ([1.0, -1.0], True, [0.0, 0.0])),
+    ("vector_norm_inf", ([0.0, -1.0], True, [0.0, 0.0])),
+    ("relu", ([1.0, 0.0], True, [0.0, 0.0])),
+    ("leaky_relu", ([1.0, 0.009999999776482582], True, [0.0, 0.0])),
+    ("clamp", ([0.0, 0.0], False, None)),
+    ("max", ([1.0, 0.0], False, None)),
+    ("where", ([1.0, 0.0], False, None)),
+])
+def test_create_graph_through_a_sign_or_mask_stays_connected_where_pytorchs_does(name, recorded):
+    check(lambda lib: _connected_gradient(lib, name), ("ok", recorded))
+
+
+def _sign_ops(lib):
+    x = lib.tensor([1.0, -2.0, 0.0], requires_grad=True)
+    y, z = x.sign(), lib.sgn(x)
+    (y + z).sum().backward()
+    ints = lib.tensor([3, -1, 0])
+    return (y.tolist(), y.grad_fn.name(), z.grad_fn.name(), (x.grad + 0).tolist(), ints.sign().tolist(),
+            str(ints.sgn().dtype).split(".")[-1])
+
+
+def test_sign_and_sgn_have_a_zero_derivative():
+    check(_sign_ops, ("ok", ([1.0, -1.0, 0.0], "SignBackward0", "SgnBackward0", [0.0, 0.0, 0.0], [1, -1, 0], "int64")))

@@ -8,13 +8,7 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
-from .op import Op, _const
-
-
-def _zeros_like(grad):
-    """PyTorch's `zeros_like(grad)`: the gradient of an input whose values were overwritten. A constant, so a
-    node behind it still runs (and checks what it saved) but receives nothing that carries a graph."""
-    return _const(np.zeros_like(grad._data))
+from .op import Op, _zeros_like
 
 
 class ToCopy(Op):
@@ -71,7 +65,8 @@ class Alias(Op):
 
 
 class Fill(Op):
-    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$ (zeros, as PyTorch's FillBackward2: not None).   JVP: $\dot z=0$."""
+    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$ (zeros as PyTorch's FillBackward2, not None).
+    JVP: $\dot z=0$."""
     name = "Fill"
     overload = 2
 

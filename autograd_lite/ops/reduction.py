@@ -12,7 +12,7 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name, to_numpy_dtype
 from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
-from .elementwise import abs, exp, where  # noqa: A004
+from .elementwise import abs, exp, sgn, where  # noqa: A004
 from .op import Op, _const, _warn_user
 from .shape import expand, movedim, reshape, unsqueeze
 
@@ -370,20 +370,21 @@ class LinalgVectorNorm(Op):
     def derivative(ctx, need=None):
         """(D,) with D = dz/dx, of the input's shape (None for p = 0: no gradient, as PyTorch)."""
         (x,) = ctx.saved_tensors
-        p, sign = ctx.ord, np.sign(x._data)
+        p = ctx.ord
         if p == 0:
             return (None,)
+        sign = sgn(x)  # recorded, as PyTorch's SgnBackward0: a create_graph gradient stays connected to x
         if p == 1:
-            return (_const(sign),)
+            return (sign,)
         z = _keep_dims(ctx.output, ctx)
         if p in (math.inf, -math.inf):  # the gradient is shared among the elements where |x| is extreme
             at_extreme = np.abs(x._data) == z._data
-            return (_const(sign * at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
+            return (sign * _const(at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
         if p == 2:
             return (x / where(_const(z._data == 0), 1.0, z),)  # z = 0 only where x = 0: D = 0 there
         abs_x = where(_const(x._data == 0), 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
         scale = z ** (1 - p) if p < 1 else where(_const(z._data == 0), 1.0, z) ** (1 - p)
-        return (_const(sign) * abs_x ** (p - 1) * scale,)
+        return (sign * abs_x ** (p - 1) * scale,)
 
     @staticmethod
     def vjp(ctx, grad):
