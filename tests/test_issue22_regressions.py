@@ -106,3 +106,80 @@ def _sign_ops(lib):
 
 def test_sign_and_sgn_have_a_zero_derivative():
     check(_sign_ops, ("ok", ([1.0, -1.0, 0.0], "SignBackward0", "SgnBackward0", [0.0, 0.0, 0.0], [1, -1, 0], "int64")))
+
+
+# 3. a 0-d tensor takes dim 0 and dim -1 wherever PyTorch allows them, in backward, jvp and vjp alike
+ZERO_D = {
+    "softmax": lambda lib, x: x.softmax(0),
+    "log_softmax": lambda lib, x: x.log_softmax(-1),
+    "var": lambda lib, x: x.var(0, correction=0),
+    "std_keepdim": lambda lib, x: x.std(-1, correction=0, keepdim=True),
+    "prod": lambda lib, x: x.prod(0) * x,
+    "max_dim": lambda lib, x: x.max(0)[0] * x,
+    "min_dim": lambda lib, x: x.min(-1, keepdim=True).values,
+    "norm": lambda lib, x: x.norm(dim=0),
+    "squeeze": lambda lib, x: x.squeeze(0),
+    "unsqueeze": lambda lib, x: x.unsqueeze(-1).sum(),
+    "transpose": lambda lib, x: x.transpose(0, -1),
+    "stack": lambda lib, x: lib.stack([x, 2 * x], dim=-1).sum(),
+}
+
+
+def _zero_d(lib, name):
+    f = ZERO_D[name]
+    x = lib.tensor(1.5, requires_grad=True)
+    y = f(lib, x)
+    y.sum().backward()
+    tangent = lib.func.jvp(lambda t: f(lib, t), (lib.tensor(1.5),), (lib.tensor(1.0),))[1]
+    out, pullback = lib.func.vjp(lambda t: f(lib, t), lib.tensor(1.5))
+    return y.tolist(), x.grad.item(), tangent.tolist(), pullback(lib.ones_like(out))[0].item()
+
+
+@pytest.mark.parametrize("name, recorded", [
+    ("softmax", (1.0, 0.0, 0.0, 0.0)),
+    ("log_softmax", (0.0, 0.0, 0.0, 0.0)),
+    ("var", (0.0, 0.0, 0.0, 0.0)),
+    ("std_keepdim", (0.0, 0.0, 0.0, 0.0)),
+    ("prod", (2.25, 3.0, 3.0, 3.0)),
+    ("max_dim", (2.25, 3.0, 3.0, 3.0)),
+    ("min_dim", (1.5, 1.0, 1.0, 1.0)),
+    ("norm", (1.5, 1.0, 1.0, 1.0)),
+    ("squeeze", (1.5, 1.0, 1.0, 1.0)),
+    ("unsqueeze", (1.5, 1.0, 1.0, 1.0)),
+    ("transpose", (1.5, 1.0, 1.0, 1.0)),
+    ("stack", (4.5, 3.0, 3.0, 3.0)),
+])
+def test_a_0d_tensor_takes_dim_0_and_minus_1(name, recorded):
+    check(lambda lib: _zero_d(lib, name), ("ok", recorded))
+
+
+def _zero_d_refusals(lib):
+    x = lib.tensor(1.5)
+    return [outcome(f, lib) for f in (lambda lib: lib.cat([x, x]), lambda lib: x.split(1),
+                                      lambda lib: x.chunk(1), lambda lib: x.unbind(-1), lambda lib: x.var(1),
+                                      lambda lib: x.select(0, 0), lambda lib: x.narrow(-1, 0, 1))]
+
+
+def test_a_0d_tensor_is_refused_with_pytorchs_errors_where_pytorch_refuses_it():
+    check(_zero_d_refusals, ("ok", [
+        ("RuntimeError", "zero-dimensional tensor (at position 0) cannot be concatenated"),
+        ("RuntimeError", "split expects at least a 1-dimensional tensor"),
+        ("RuntimeError", "chunk expects at least a 1-dimensional tensor"),
+        ("IndexError", "Dimension specified as 0 but tensor has no dimensions"),
+        ("IndexError", "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+        ("IndexError", "select() cannot be applied to a 0-dim tensor."),
+        ("RuntimeError", "narrow() cannot be applied to a 0-dim tensor."),
+    ]))
+
+
+def _var_without_degrees_of_freedom(lib):
+    """PyTorch's var_backward with n <= correction over all elements: inf, or nan where x is the mean; a constant."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    x.var(correction=2).backward()
+    z = lib.tensor(1.5, requires_grad=True)
+    g, = lib.autograd.grad(z.prod(0, keepdim=True).sum(), z, create_graph=True)
+    return x.grad.tolist(), g.requires_grad
+
+
+def test_var_and_prod_rules_on_degenerate_reductions_are_pytorchs():
+    check(_var_without_degrees_of_freedom, ("ok", ([float("inf"), float("inf")], False)))

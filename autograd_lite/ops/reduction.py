@@ -137,6 +137,8 @@ class Prod(Op):
     def derivative(ctx, need=None):
         """(D,): the product of the other elements, broadcasting against the input (see `_others_product`)."""
         (x,) = ctx.saved_tensors
+        if x.ndim == 0:  # the product of one element is that element (PyTorch's prod_backward returns grad)
+            return (_const(np.ones((), x._data.dtype)),)
         zero = x._data == 0
         if not zero.any():
             return (_keep_dims(ctx.output, ctx) / x,)  # as PyTorch: the product divided by each element
@@ -284,7 +286,10 @@ class Var(Op):
     @staticmethod
     def derivative(ctx, need=None):
         (x,) = ctx.saved_tensors
-        return ((x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)) * (2 * ctx.scale),)
+        centered = x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)
+        if ctx.scale == math.inf and (ctx.dim is None or x.ndim == 0):  # n <= c over all elements: as PyTorch's
+            return (_const(np.where(centered._data == 0, np.nan, np.inf).astype(x._data.dtype)),)  # var_backward
+        return (centered * (2 * ctx.scale),)
 
     @staticmethod
     def vjp(ctx, grad):
@@ -483,7 +488,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 def _reduced_dims(dim, x, keepdim):
     """The dims a norm / var / std reduces: None for all of them (dim None or empty), or a sorted tuple.
     All of them with keepdim are listed, so that the result keeps every dim as size 1."""
-    dims = _dims(dim, x.ndim) if dim is not None and x.ndim else None
+    dims = _dims(dim, x.ndim) if dim is not None else None  # checked on a 0-d tensor too (dim 0 or -1 only)
     if not dims:
         return tuple(range(x.ndim)) if keepdim and x.ndim else None
     return dims

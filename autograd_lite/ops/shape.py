@@ -46,7 +46,7 @@ class Transpose(Op):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return np.swapaxes(x, dim0, dim1)
+        return np.swapaxes(x, dim0, dim1) if x.ndim else x.view()  # a 0-d tensor accepts dims 0 and -1
 
     @staticmethod
     def vjp(ctx, grad):
