@@ -183,3 +183,29 @@ def _var_without_degrees_of_freedom(lib):
 
 def test_var_and_prod_rules_on_degenerate_reductions_are_pytorchs():
     check(_var_without_degrees_of_freedom, ("ok", ([float("inf"), float("inf")], False)))
+
+
+# 4. an expand that broadcasts nothing has memory of its own per element: PyTorch writes through it in place
+OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+           "location. Please clone() the tensor before performing the operation.")
+
+
+def _expand_in_place(lib):
+    results = []
+    for shape, size in (((2,), (1, 2)), ((1, 2), (1, 1, 2)), ((), (1, 1)), ((2, 1), (-1, 1)), ((1, 2), (3, 2))):
+        x = lib.ones(shape, requires_grad=True)
+        with lib.no_grad():
+            y = x.expand(*size)
+            results.append(outcome(lambda lib: y.mul_(2).tolist(), lib))
+        results.append(x.tolist())
+    return results
+
+
+def test_expand_without_broadcasting_is_writable_and_with_broadcasting_is_not():
+    check(_expand_in_place, ("ok", [
+        ("ok", [[2.0, 2.0]]), [2.0, 2.0],
+        ("ok", [[[2.0, 2.0]]]), [[2.0, 2.0]],
+        ("ok", [[2.0]]), 2.0,
+        ("ok", [[2.0], [2.0]]), [[2.0], [2.0]],
+        ("RuntimeError", OVERLAP), [[1.0, 1.0]],
+    ]))

@@ -255,7 +255,12 @@ class Expand(Op):
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         ctx.shape = shape
-        return np.broadcast_to(x, shape)
+        out = np.broadcast_to(x, shape)  # read-only: numpy protects memory that several elements share
+        if any(step == 0 and n > 1 for step, n in zip(out.strides, out.shape)):
+            return out  # an in-place write into it is refused, as PyTorch refuses it (internal overlap)
+        # nothing broadcast (only size-1 dims added, or sizes kept): every element has its own memory, and PyTorch
+        # lets an in-place op write through it
+        return np.lib.stride_tricks.as_strided(x, out.shape, out.strides, writeable=x.flags.writeable)
 
     @staticmethod
     def vjp(ctx, grad):
