@@ -350,8 +350,8 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def contiguous(self, memory_format=None):
-        return self
+    def contiguous(self, memory_format=None):  # a copy when not contiguous (CloneBackward0), as PyTorch: not a view
+        return self if self._data.flags.c_contiguous else _ops.Clone.apply(self)
 
     def is_contiguous(self, memory_format=None):
         return self._data.flags.c_contiguous

@@ -236,8 +236,10 @@ def squeeze(input, dim=None):
 
 
 class SqueezeInplace(Squeeze):
-    r"""The squeeze that `matmul(vector, matrix)` applies to its result (PyTorch's `SqueezeBackward4`)."""
+    r"""The squeeze that `matmul(vector, matrix)` applies to its result (PyTorch's `SqueezeBackward4`): `squeeze_`
+    on the new matrix product, so the result is new memory, not a view."""
     overload = 4
+    is_view = False
 
 
 def _squeezed_shape(shape, dims):
