@@ -209,3 +209,43 @@ def test_expand_without_broadcasting_is_writable_and_with_broadcasting_is_not():
         ("ok", [[2.0], [2.0]]), [[2.0], [2.0]],
         ("RuntimeError", OVERLAP), [[1.0, 1.0]],
     ]))
+
+
+# 5. a result that is new memory is not a view: zero_() and detach_() are allowed on it
+NEW_MEMORY = {
+    "3d @ 1d": lambda lib: lib.ones(2, 3, 4, requires_grad=True) @ lib.ones(4, requires_grad=True),
+    "1d @ 3d": lambda lib: lib.ones(4, requires_grad=True) @ lib.ones(2, 4, 3, requires_grad=True),
+    "4d @ 1d": lambda lib: lib.ones(2, 2, 3, 4, requires_grad=True) @ lib.ones(4),
+    "1d @ 2d": lambda lib: lib.ones(4, requires_grad=True) @ lib.ones(4, 3, requires_grad=True),
+    "contiguous": lambda lib: lib.ones(3, 2, requires_grad=True).t().contiguous(),
+}
+
+
+def _new_memory(lib, name):
+    y = NEW_MEMORY[name](lib)
+    node, base = y.grad_fn.name(), y._base
+    y.zero_()
+    z = NEW_MEMORY[name](lib)
+    z.detach_()
+    return node, base is None, y.sum().item(), z.requires_grad
+
+
+@pytest.mark.parametrize("name, node", [("3d @ 1d", "UnsafeViewBackward0"), ("1d @ 3d", "UnsafeViewBackward0"),
+                                        ("4d @ 1d", "UnsafeViewBackward0"), ("1d @ 2d", "SqueezeBackward4"),
+                                        ("contiguous", "CloneBackward0")])
+def test_results_in_new_memory_are_not_views(name, node):
+    check(lambda lib: _new_memory(lib, name), ("ok", (node, True, 0.0, False)))
+
+
+# 7. advanced indexing gives contiguous memory, which view() accepts
+def _advanced_index_then_view(lib):
+    t = lib.arange(24.0).reshape(2, 3, 4).requires_grad_()
+    y = t[:, [2, 0, 2]]
+    flat = y.view(-1)
+    flat.sum().backward()
+    return y.is_contiguous(), t[0][:, [3, 1, 3]].view(-1).tolist(), t[..., [1, 0]].view(-1).shape[0], t.grad[0].tolist()
+
+
+def test_advanced_indexing_is_contiguous():
+    check(_advanced_index_then_view, ("ok", (True, [3.0, 1.0, 3.0, 7.0, 5.0, 7.0, 11.0, 9.0, 11.0], 12,
+                                             [[1.0] * 4, [0.0] * 4, [2.0] * 4])))

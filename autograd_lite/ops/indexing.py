@@ -141,7 +141,10 @@ class Index(Op):
     @staticmethod
     def forward(ctx, x, index):
         ctx.index, ctx.input_shape = index, x.shape
-        return x[index]
+        out = x[index]
+        if np.may_share_memory(out, x):  # basic indexing: a view (Select, Slice)
+            return out
+        return np.ascontiguousarray(out)  # advanced indexing: new memory, contiguous as PyTorch's (numpy's may not be)
 
     @staticmethod
     def vjp(ctx, grad):
