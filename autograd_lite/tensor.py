@@ -493,10 +493,10 @@ class Tensor:
 
     # -- named methods ----------------------------------------------------------------------------------
     def add(self, other, *, alpha=1):
-        return _ops.add(self, other if alpha == 1 else other * alpha)
+        return _ops.add(self, other, alpha=alpha)
 
     def sub(self, other, *, alpha=1):
-        return _ops.sub(self, other if alpha == 1 else other * alpha)
+        return _ops.sub(self, other, alpha=alpha)
 
     def mul(self, other):
         return _ops.mul(self, other)
@@ -748,10 +748,10 @@ class Tensor:
 
     # -- in-place (each records the out-of-place op, then writes the result into this tensor) ----------
     def add_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.add, other if alpha == 1 else other * alpha)
+        return _ops.inplace(self, _ops.add, _ops.times_alpha(self, other, alpha))
 
     def sub_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.sub, other if alpha == 1 else other * alpha)
+        return _ops.inplace(self, _ops.sub, _ops.times_alpha(self, other, alpha))
 
     def mul_(self, other):
         return _ops.inplace(self, _ops.mul, other)

@@ -249,3 +249,32 @@ def _advanced_index_then_view(lib):
 def test_advanced_indexing_is_contiguous():
     check(_advanced_index_then_view, ("ok", (True, [3.0, 1.0, 3.0, 7.0, 5.0, 7.0, 11.0, 9.0, 11.0], 12,
                                              [[1.0] * 4, [0.0] * 4, [2.0] * 4])))
+
+
+# 6. an in-place op with itself as operand, and `alpha=` on add / sub / add_ / sub_ checked as PyTorch checks it
+def _self_operand(lib):
+    x = lib.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    y = x.var()
+    y.add_(y, alpha=2)  # y = 3 var(x): the old y feeds both operands
+    y.backward()
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    z = w * 1
+    z.sub_(z, alpha=0.5)
+    z.sum().backward()
+    return y.item(), x.grad.tolist(), w.grad.tolist(), lib.sub(w, 1, alpha=3).tolist()
+
+
+def _alpha_refusals(lib):
+    i = lib.tensor([1, 2])
+    return [outcome(lambda lib: i.add(i, alpha=2.5), lib), outcome(lambda lib: i.add_(i, alpha=2.5), lib),
+            outcome(lambda lib: i.sub(1, alpha=True), lib), outcome(lambda lib: i.add(i, alpha=2).tolist(), lib)]
+
+
+def test_an_in_place_op_may_take_itself_as_operand_with_alpha():
+    check(_self_operand, ("ok", (7.0, [-3.999999761581421, -0.9999997615814209, 5.0], [0.5, 0.5], [-2.0, -1.0])))
+    check(_alpha_refusals, ("ok", [
+        ("RuntimeError", "For integral input tensors, argument alpha must not be a floating point number."),
+        ("RuntimeError", "For integral input tensors, argument alpha must not be a floating point number."),
+        ("RuntimeError", "Boolean alpha only supported for Boolean results."),
+        ("ok", [3, 6]),
+    ]))

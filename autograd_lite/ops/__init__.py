@@ -31,7 +31,7 @@ from .copies import (  # noqa: F401, A004
 from .arithmetic import (  # noqa: F401, A004
     Add, Div, FloorDivide, Maximum, Minimum, Mul, Neg, Pow, PowTensor, RPow, Reciprocal, Remainder,
     RemainderOfNumber, RemainderScalar, Rsub, Sub, add, div, floor_divide, maximum, minimum, mul, neg, pow,
-    remainder, sub,
+    remainder, sub, times_alpha,
 )
 from .reduction import (  # noqa: F401, A004
     Amax, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim, Var,

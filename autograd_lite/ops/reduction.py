@@ -279,9 +279,10 @@ class Var(Op):
         _reduction_setup(ctx, x, dim, keepdim)
         ctx.n = n = x.size if dim is None else math.prod([x.shape[d] for d in dim])
         ctx.scale = 1 / (n - correction) if n > correction else math.inf  # PyTorch divides by max(0, n - c)
-        centered = x - np.sum(x, axis=dim, keepdims=True) / builtins.max(n, 1)
+        wide = x.astype(np.float64) if x.dtype.itemsize < 8 else x  # PyTorch accumulates float32 in double
+        centered = wide - np.sum(wide, axis=dim, keepdims=True) / builtins.max(n, 1)
         with np.errstate(invalid="ignore"):  # 0 * inf: nan, as in PyTorch
-            return np.sum(centered * centered, axis=dim, keepdims=keepdim) * ctx.scale
+            return (np.sum(centered * centered, axis=dim, keepdims=keepdim) * ctx.scale).astype(x.dtype, copy=False)
 
     @staticmethod
     def derivative(ctx, need=None):
