@@ -894,10 +894,12 @@ _operand = _number_or_tensor
 
 
 def _compare(ufunc, a, b):
-    b = b._data if isinstance(b, Tensor) else _operand(b, a)
-    if isinstance(b, Tensor):
-        b = b._data
-    return _wrap(np.asarray(ufunc(a._data, b)))
+    b = _operand(b, a)
+    b = b._data if isinstance(b, Tensor) else b
+    try:
+        return _wrap(np.asarray(ufunc(a._data, b)))
+    except ValueError:  # shapes that do not broadcast: PyTorch's RuntimeError and message
+        raise RuntimeError(_ops.op._broadcast_message([a._data, np.asarray(b)])) from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -906,12 +908,7 @@ def _compare(ufunc, a, b):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of `data` (float data becomes float32, integers int64)."""
     _device.check(device)
-    t = _wrap(data_array(data, dtype, Tensor))
-    if requires_grad:
-        if t._data.dtype.kind not in "fc":
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-        t._requires_grad = True
-    return t
+    return _new(data_array(data, dtype, Tensor), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

@@ -278,3 +278,64 @@ def test_an_in_place_op_may_take_itself_as_operand_with_alpha():
         ("RuntimeError", "Boolean alpha only supported for Boolean results."),
         ("ok", [3, 6]),
     ]))
+
+
+# 9. PyTorch's exception types: comparisons of shapes that do not broadcast, reductions over an empty dim
+def _shape_errors(lib):
+    a, empty = lib.ones(2, 3), lib.ones(2, 0)
+    comparisons = [lambda lib: a > lib.ones(2), lambda lib: a == lib.ones(2), lambda lib: a <= lib.ones(4, 3)]
+    reductions = [lambda lib: empty.max(1), lambda lib: empty.min(dim=1), lambda lib: empty.argmax(1),
+                  lambda lib: lib.ones(0).argmin(), lambda lib: lib.ones(0, 2).argmax(0, keepdim=True)]
+    return [outcome(f, lib) for f in comparisons + reductions]
+
+
+def _arg_extremes(lib):
+    x = lib.tensor([[1.0, 5.0], [7.0, 2.0]])
+    return [t.tolist() for t in (x.argmax(), x.argmax(keepdim=True), x.argmin(0, keepdim=True), x.argmax(-1),
+                                 lib.tensor(3.0).argmax(0, keepdim=True))]
+
+
+def test_broadcasting_and_empty_reduction_errors_are_pytorchs():
+    check(_shape_errors, ("ok", [
+        ("RuntimeError", "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
+        ("RuntimeError", "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
+        ("RuntimeError", "The size of tensor a (2) must match the size of tensor b (4) at non-singleton dimension 0"),
+        ("IndexError", "max(): Expected reduction dim 1 to have non-zero size."),
+        ("IndexError", "min(): Expected reduction dim 1 to have non-zero size."),
+        ("IndexError", "argmax(): Expected reduction dim 1 to have non-zero size."),
+        ("IndexError", "argmin(): Expected reduction dim to be specified for input.numel() == 0."),
+        ("IndexError", "argmax(): Expected reduction dim 0 to have non-zero size."),
+    ]))
+    check(_arg_extremes, ("ok", [2, [[2]], [[0, 1]], [1, 0], 0]))
+
+
+# 10. dtypes of the losses with mixed dtypes, and the second derivative of the 2-norm at 0
+def _loss_dtypes(lib):
+    F, f32, f64 = lib.nn.functional, lib.float32, lib.float64
+    out = []
+    for z_dtype, y_dtype, w_dtype in ((f64, f32, None), (f32, f64, None), (f64, f32, f64), (f32, f32, f64)):
+        z = lib.zeros(3, dtype=z_dtype, requires_grad=True)
+        w = None if w_dtype is None else lib.full((3,), 2.0, dtype=w_dtype)
+        loss = F.binary_cross_entropy_with_logits(z, lib.full((3,), 0.25, dtype=y_dtype), weight=w, pos_weight=w)
+        loss.backward()
+        out.append((str(loss.dtype), str(z.grad.dtype), round(loss.item(), 5), round(z.grad[0].item(), 5)))
+    mse = F.mse_loss(lib.zeros(2, dtype=f64), lib.ones(2))
+    return [(a.replace("autograd_lite", "torch"), b.replace("autograd_lite", "torch"), c, d) for a, b, c, d in out], \
+        str(mse.dtype).replace("autograd_lite", "torch")
+
+
+def _norm_second_derivative_at_zero(lib):
+    x = lib.zeros(3, requires_grad=True)
+    g, = lib.autograd.grad(lib.linalg.vector_norm(x), x, create_graph=True)
+    h, = lib.autograd.grad(g.sum(), x)
+    return g.tolist(), [str(v) for v in h.tolist()]
+
+
+def test_loss_dtypes_and_norm_at_zero_are_pytorchs():
+    check(_loss_dtypes, ("ok", ([
+        ("torch.float32", "torch.float64", 0.69315, 0.08333),
+        ("torch.float64", "torch.float32", 0.69315, 0.08333),
+        ("torch.float32", "torch.float64", 1.73287, 0.08333),
+        ("torch.float32", "torch.float32", 1.73287, 0.08333),
+    ], "torch.float64")))
+    check(_norm_second_derivative_at_zero, ("ok", ([0.0, 0.0, 0.0], ["nan", "nan", "nan"])))

@@ -124,7 +124,8 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x / y
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf or nan, silently, as in PyTorch
+            return x / y
 
     @staticmethod
     def vjp(ctx, grad):

@@ -387,7 +387,9 @@ class LinalgVectorNorm(Op):
             at_extreme = np.abs(x._data) == z._data
             return (sign * _const(at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
         if p == 2:
-            return (x / where(_const(z._data == 0), 1.0, z),)  # z = 0 only where x = 0: D = 0 there
+            # z = 0 only where x = 0: D = 0 there, masked after dividing, as PyTorch's norm_backward (so a second
+            # backward at z = 0 is nan, as PyTorch's: the masked gradient 0 divided by z = 0)
+            return (where(_const(z._data == 0), 0.0, x / z),)
         abs_x = where(_const(x._data == 0), 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
         scale = z ** (1 - p) if p < 1 else where(_const(z._data == 0), 1.0, z) ** (1 - p)
         return (sign * abs_x ** (p - 1) * scale,)
@@ -472,6 +474,7 @@ def _max_or_min(x, dim, keepdim, largest):
     d = _dim(dim, x.ndim)
     if x.ndim == 0:
         return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
+    _check_not_empty("max" if largest else "min", x, d)
     indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
     values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
     idx = np.expand_dims(indices, d) if keepdim else indices
@@ -543,13 +546,28 @@ def _test_all_or_any(test, x, dim, keepdim):
     return _wrap(np.asarray(out, dtype=np.uint8 if x._data.dtype == np.uint8 else np.bool_))  # uint8 stays uint8
 
 
+def _check_not_empty(name, x, dim):
+    """PyTorch's IndexError for `max(dim)`, `argmax`, ... over an empty dim (or over everything when empty)."""
+    if dim is None and x.numel() == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is not None and x.ndim and x.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def _arg_extreme(name, x, dim, keepdim):
+    """`argmax` / `argmin`: the index of the first largest / smallest element, over everything or along `dim`."""
+    find = np.argmax if name == "argmax" else np.argmin
+    d = None if dim is None else _dim(dim, x.ndim)
+    _check_not_empty(name, x, d)
+    if d is None or x.ndim == 0:
+        out = find(x._data)
+        return _wrap(np.asarray(out if not keepdim else np.reshape(out, (1,) * x.ndim), dtype=np.int64))
+    return _wrap(np.asarray(find(x._data, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
 def argmax(input, dim=None, keepdim=False):
-    if dim is None:
-        return _wrap(np.asarray(np.argmax(input._data), dtype=np.int64))
-    return _wrap(np.asarray(np.argmax(input._data, axis=_dim(dim, input.ndim), keepdims=keepdim), dtype=np.int64))
+    return _arg_extreme("argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    if dim is None:
-        return _wrap(np.asarray(np.argmin(input._data), dtype=np.int64))
-    return _wrap(np.asarray(np.argmin(input._data, axis=_dim(dim, input.ndim), keepdims=keepdim), dtype=np.int64))
+    return _arg_extreme("argmin", input, dim, keepdim)
