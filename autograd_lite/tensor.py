@@ -350,8 +350,8 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def contiguous(self, memory_format=None):
-        return self
+    def contiguous(self, memory_format=None):  # a copy when not contiguous (CloneBackward0), as PyTorch: not a view
+        return self if self._data.flags.c_contiguous else _ops.Clone.apply(self)
 
     def is_contiguous(self, memory_format=None):
         return self._data.flags.c_contiguous
@@ -493,10 +493,10 @@ class Tensor:
 
     # -- named methods ----------------------------------------------------------------------------------
     def add(self, other, *, alpha=1):
-        return _ops.add(self, other if alpha == 1 else other * alpha)
+        return _ops.add(self, other, alpha=alpha)
 
     def sub(self, other, *, alpha=1):
-        return _ops.sub(self, other if alpha == 1 else other * alpha)
+        return _ops.sub(self, other, alpha=alpha)
 
     def mul(self, other):
         return _ops.mul(self, other)
@@ -551,6 +551,12 @@ class Tensor:
 
     def abs(self):
         return _ops.Abs.apply(self)
+
+    def sign(self):
+        return _ops.Sign.apply(self)
+
+    def sgn(self):
+        return _ops.Sgn.apply(self)
 
     def tanh(self):
         return _ops.Tanh.apply(self)
@@ -742,10 +748,10 @@ class Tensor:
 
     # -- in-place (each records the out-of-place op, then writes the result into this tensor) ----------
     def add_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.add, other if alpha == 1 else other * alpha)
+        return _ops.inplace(self, _ops.add, _ops.times_alpha(self, other, alpha))
 
     def sub_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.sub, other if alpha == 1 else other * alpha)
+        return _ops.inplace(self, _ops.sub, _ops.times_alpha(self, other, alpha))
 
     def mul_(self, other):
         return _ops.inplace(self, _ops.mul, other)
@@ -890,10 +896,12 @@ _operand = _number_or_tensor
 
 
 def _compare(ufunc, a, b):
-    b = b._data if isinstance(b, Tensor) else _operand(b, a)
-    if isinstance(b, Tensor):
-        b = b._data
-    return _wrap(np.asarray(ufunc(a._data, b)))
+    b = _operand(b, a)
+    b = b._data if isinstance(b, Tensor) else b
+    try:
+        return _wrap(np.asarray(ufunc(a._data, b)))
+    except ValueError:  # shapes that do not broadcast: PyTorch's RuntimeError and message
+        raise RuntimeError(_ops.op._broadcast_message([a._data, np.asarray(b)])) from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -902,12 +910,7 @@ def _compare(ufunc, a, b):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of `data` (float data becomes float32, integers int64)."""
     _device.check(device)
-    t = _wrap(data_array(data, dtype, Tensor))
-    if requires_grad:
-        if t._data.dtype.kind not in "fc":
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-        t._requires_grad = True
-    return t
+    return _new(data_array(data, dtype, Tensor), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

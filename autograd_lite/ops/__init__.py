@@ -3,7 +3,8 @@
     op.py           the op contract (forward / vjp / jvp) and Op.apply, which runs an op and records its node
     shape.py        views: transpose, permute, movedim, view/reshape, (un)squeeze, expand; repeat; sum_to undoes
                     broadcasting
-    elementwise.py  exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, gelu, erf, softplus, sin, cos, clamp, where
+    elementwise.py  exp, log, sqrt, abs, sign/sgn, tanh, sigmoid, relu, leaky_relu, gelu, erf, softplus, sin, cos,
+                    clamp, where; tanh's, sigmoid's, relu's and leaky_relu's rules as ops of their own
     copies.py       to, clone, fill_, copy_, and `inplace`, which every in-place method goes through
     arithmetic.py   + - * / // % **, neg, reciprocal, maximum, minimum
     reduction.py    sum, mean, prod, max/min, var/std, logsumexp, vector norms
@@ -21,9 +22,9 @@ from .shape import (  # noqa: F401, A004
     flatten, movedim, permute, repeat, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
 )
 from .elementwise import (  # noqa: F401, A004
-    Abs, Clamp, Cos, Erf, Exp, Expm1, Gelu, LeakyRelu, LeakyReluInplace, Log, Log1p, Relu, Sigmoid,
-    SigmoidBackward, Sin, Softplus, Sqrt, Tanh, TanhBackward, Where, abs, clamp, cos, erf, exp, expm1, log, log1p, relu,
-    sigmoid, sin, sqrt, tanh, where,
+    Abs, Clamp, Cos, Erf, Exp, Expm1, Gelu, LeakyRelu, LeakyReluBackward, LeakyReluInplace, Log, Log1p, Relu, Sgn,
+    Sigmoid, SigmoidBackward, Sign, Sin, Softplus, Sqrt, Tanh, TanhBackward, ThresholdBackward, Where, abs, clamp, cos,
+    erf, exp, expm1, log, log1p, relu, sgn, sigmoid, sign, sin, sqrt, tanh, where,
 )
 from .copies import (  # noqa: F401, A004
     Alias, Clone, Copy, Fill, ToCopy, Zero, copy_from, fill, inplace,
@@ -31,7 +32,7 @@ from .copies import (  # noqa: F401, A004
 from .arithmetic import (  # noqa: F401, A004
     Add, Div, FloorDivide, Maximum, Minimum, Mul, Neg, Pow, PowTensor, RPow, Reciprocal, Remainder,
     RemainderOfNumber, RemainderScalar, Rsub, Sub, add, div, floor_divide, maximum, minimum, mul, neg, pow,
-    remainder, sub,
+    remainder, sub, times_alpha,
 )
 from .reduction import (  # noqa: F401, A004
     Amax, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim, Var,
@@ -54,8 +55,8 @@ from .multi_output import (  # noqa: F401
 
 OPS = (  # every op class, family by family
     T, Transpose, Permute, View, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand, Repeat,
-    Exp, Expm1, Log, Log1p, Sqrt, Abs, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, LeakyRelu,
-    LeakyReluInplace, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
+    Exp, Expm1, Log, Log1p, Sqrt, Abs, Sign, Sgn, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, ThresholdBackward,
+    LeakyRelu, LeakyReluInplace, LeakyReluBackward, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
     ToCopy, Clone, Alias, Fill, Zero, Copy,
     Add, Sub, Rsub, Mul, Div, Remainder, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum, Minimum,
     Neg, Reciprocal, Pow, PowTensor, RPow,

@@ -30,10 +30,22 @@ class Add(Op):
         return x_t + y_t
 
 
+def _kind(a):
+    return a._data.dtype.kind if isinstance(a, Tensor) else "b" if isinstance(a, bool) else np.asarray(a).dtype.kind
+
+
+def times_alpha(input, other, alpha):
+    """`other * alpha`, what `add` and `sub` (and `add_`, `sub_`) add, with PyTorch's checks of `alpha`."""
+    kinds = _kind(input) + _kind(other)
+    if isinstance(alpha, bool) and kinds != "bb":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and set(kinds) <= set("biu"):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return other if alpha == 1 and not isinstance(alpha, bool) else other * alpha
+
+
 def add(input, other, *, alpha=1):
-    if alpha != 1:
-        other = other * alpha
-    return Add.apply(input, _number_or_tensor(other, input))
+    return Add.apply(input, _number_or_tensor(times_alpha(input, other, alpha), input))
 
 
 class Sub(Op):
@@ -54,9 +66,7 @@ class Sub(Op):
 
 
 def sub(input, other, *, alpha=1):
-    if alpha != 1:
-        other = other * alpha
-    return Sub.apply(input, _number_or_tensor(other, input))
+    return Sub.apply(input, _number_or_tensor(times_alpha(input, other, alpha), input))
 
 
 class Rsub(Op):
@@ -114,7 +124,8 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x / y
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf or nan, silently, as in PyTorch
+            return x / y
 
     @staticmethod
     def vjp(ctx, grad):

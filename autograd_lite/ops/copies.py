@@ -8,7 +8,7 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
-from .op import Op
+from .op import Op, _zeros_like
 from .views import inplace_on_view, rebase_after_write, write_tangent
 
 
@@ -66,7 +66,8 @@ class Alias(Op):
 
 
 class Fill(Op):
-    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$.   JVP: $\dot z=0$."""
+    r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$ (zeros as PyTorch's FillBackward2, not None).
+    JVP: $\dot z=0$."""
     name = "Fill"
     overload = 2
 
@@ -76,7 +77,7 @@ class Fill(Op):
 
     @staticmethod
     def vjp(ctx, grad):
-        return (None,)
+        return (_zeros_like(grad),)
 
     @staticmethod
     def jvp(ctx, x_t):
@@ -110,7 +111,7 @@ class Copy(Op):
 
     @staticmethod
     def vjp(ctx, grad):
-        return None, grad
+        return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
 
     @staticmethod
     def jvp(ctx, x_t, s_t):

@@ -4,7 +4,9 @@ and where.
 Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`grad`), $\bar x$ what the
 rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
 Where a factor is piecewise constant (a mask, a sign), it is built from the saved values with numpy and
-enters as a constant, which is its exact derivative almost everywhere.
+enters as a constant, which is its exact derivative almost everywhere. Where PyTorch records that factor
+instead (`abs`: `grad * sgn(x)`; `relu`: `threshold_backward(grad, z)`), so that a gradient taken with
+`create_graph=True` stays connected to the input (its own gradient being zero), the rule does the same.
 """
 import math
 
@@ -12,7 +14,7 @@ import numpy as np
 
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor
-from .op import Op, _const
+from .op import Op, _const, _zeros_like
 
 
 class Exp(Op):
@@ -143,16 +145,48 @@ class Abs(Op):
     @staticmethod
     def vjp(ctx, grad):
         (x,) = ctx.saved_tensors
-        return (grad * _const(np.sign(x._data)),)
+        return (grad * Sgn.apply(x),)  # recorded, as PyTorch's SgnBackward0: the gradient stays connected to x
 
     @staticmethod
     def jvp(ctx, x_t):
         (x,) = ctx.saved_tensors
-        return x_t * _const(np.sign(x._data))
+        return x_t * Sgn.apply(x)
 
 
 def abs(input):  # noqa: A001
     return Abs.apply(input)
+
+
+class Sign(Op):
+    r"""$z=\mathrm{sign}(x)\in\{-1,0,1\}$.   VJP: $\bar x=0$ (zeros).   JVP: $\dot z=0$."""
+    name = "Sign"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x) if x.dtype != np.bool_ else x.copy()
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (_zeros_like(grad),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return 0.0 * x_t
+
+
+class Sgn(Sign):
+    r"""$z=\mathrm{sgn}(x)$, `sign` extended to complex numbers ($x/|x|$); the same for real $x$.
+    VJP: $\bar x=0$.   JVP: $\dot z=0$."""
+    name = "Sgn"
+    save_inputs = save_output = True  # PyTorch saves both (for complex inputs): `_saved_self`, `_saved_result`
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def sgn(input):
+    return Sgn.apply(input)
 
 
 class Tanh(Op):
@@ -264,15 +298,40 @@ class Relu(Op):
 
     @staticmethod
     def vjp(ctx, grad):
-        return (grad * _const(ctx.output._data > 0),)
+        return (ThresholdBackward.apply(grad, ctx.output, threshold=0),)
 
     @staticmethod
     def jvp(ctx, x_t):
-        return x_t * _const(ctx.output._data > 0)
+        return ThresholdBackward.apply(x_t, ctx.output, threshold=0)
 
 
 def relu(input):
     return Relu.apply(input)
+
+
+class ThresholdBackward(Op):
+    r"""$w=g\,[x>t]$: relu's rule as one op (PyTorch's `threshold_backward`, called with relu's output as $x$).
+    VJP: $\bar g=\bar w\,[x>t],\ \bar x=0$.   JVP: $\dot w=\dot g\,[x>t]$."""
+    name = "ThresholdBackward"
+    save_inputs = ((1,), ())
+    saved_names = ("grad_output", "self")
+
+    @staticmethod
+    def forward(ctx, g, x, threshold):
+        ctx.threshold = threshold
+        return np.where(x > threshold, g, 0).astype(np.result_type(g, x), copy=False)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        _, x = ctx.saved_tensors
+        need_g, need_x = ctx.needs_input_grad
+        g_bar = ThresholdBackward.apply(grad, x, threshold=ctx.threshold) if need_g else None
+        return g_bar, (_zeros_like(grad) if need_x else None)
+
+    @staticmethod
+    def jvp(ctx, g_t, x_t):
+        _, x = ctx.saved_tensors
+        return ThresholdBackward.apply(g_t, x, threshold=ctx.threshold)
 
 
 class LeakyRelu(Op):
@@ -290,24 +349,44 @@ class LeakyRelu(Op):
         return np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
-    def derivative(ctx, need=None):
-        (x,) = ctx.saved_tensors
-        return (_const(np.where(x._data > 0, 1, ctx.negative_slope).astype(x._data.dtype)),)
-
-    @staticmethod
     def vjp(ctx, grad):
-        (dx,) = LeakyRelu.derivative(ctx)
-        return (grad * dx,)
+        (x,) = ctx.saved_tensors
+        return (LeakyReluBackward.apply(grad, x, negative_slope=ctx.negative_slope),)
 
     @staticmethod
     def jvp(ctx, x_t):
-        (dx,) = LeakyRelu.derivative(ctx)
-        return x_t * dx
+        (x,) = ctx.saved_tensors
+        return LeakyReluBackward.apply(x_t, x, negative_slope=ctx.negative_slope)
 
 
 class LeakyReluInplace(LeakyRelu):
     r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`."""
     overload = 1
+
+
+class LeakyReluBackward(Op):
+    r"""$w=g\,s$ with $s=[x>0]+a[x\le0]$: leaky_relu's rule as one op (PyTorch's `leaky_relu_backward`).
+    VJP: $\bar g=\bar w\,s,\ \bar x=0$.   JVP: $\dot w=\dot g\,s$."""
+    name = "LeakyReluBackward"
+    save_inputs = ((1,), ())
+    saved_names = ("grad_output", "self")
+
+    @staticmethod
+    def forward(ctx, g, x, negative_slope):
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, g, g * negative_slope).astype(np.result_type(g, x), copy=False)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        _, x = ctx.saved_tensors
+        need_g, need_x = ctx.needs_input_grad
+        g_bar = LeakyReluBackward.apply(grad, x, negative_slope=ctx.negative_slope) if need_g else None
+        return g_bar, (_zeros_like(grad) if need_x else None)
+
+    @staticmethod
+    def jvp(ctx, g_t, x_t):
+        _, x = ctx.saved_tensors
+        return LeakyReluBackward.apply(g_t, x, negative_slope=ctx.negative_slope)
 
 
 class Softplus(Op):

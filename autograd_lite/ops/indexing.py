@@ -48,6 +48,9 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     first = tensors[0]
     d = _dim(dim, first.ndim)
     for i, other in enumerate(tensors[1:], 1):
@@ -138,7 +141,10 @@ class Index(Op):
     @staticmethod
     def forward(ctx, x, index):
         ctx.index, ctx.input_shape = index, x.shape
-        return x[index]
+        out = x[index]
+        if np.may_share_memory(out, x):  # basic indexing: a view (Select, Slice)
+            return out
+        return np.ascontiguousarray(out)  # advanced indexing: new memory, contiguous as PyTorch's (numpy's may not be)
 
     @staticmethod
     def vjp(ctx, grad):

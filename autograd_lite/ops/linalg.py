@@ -9,7 +9,7 @@ from ..dtypes import cpp_type_name, scalar_type_name
 from ..tensor import Tensor
 from .arithmetic import mul
 from .op import Op
-from .shape import SqueezeDim, SqueezeInplace, UnsafeView, View, reshape, t, unsqueeze
+from .shape import SqueezeInplace, UnsafeView, View, reshape, t, unsqueeze
 
 
 class Mm(Op):
@@ -196,10 +196,9 @@ def matmul(input, other):
         ) from None
     _check_same_dtype(xm, ym, _ADDMV_DTYPES if y.ndim == 1 else _BMM_DTYPES)
     out = Bmm.apply(xm, ym)
-    if x.ndim == 1:
-        out = SqueezeDim.apply(out, dims=(out.ndim - 2,))
-    if y.ndim == 1:
-        out = SqueezeDim.apply(out, dims=(out.ndim - 1,))
+    if x.ndim == 1 or y.ndim == 1:  # the vector's dim goes, by PyTorch's _unsafe_view: new memory, not a view
+        shape = out.shape[:-2] + (() if x.ndim == 1 else out.shape[-2:-1]) + (() if y.ndim == 1 else out.shape[-1:])
+        out = UnsafeView.apply(out, shape=shape)
     return out
 
 

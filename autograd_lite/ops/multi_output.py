@@ -50,6 +50,8 @@ class SplitWithSizes(Split):
 
 
 def split(tensor, split_size_or_sections, dim=0):
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = _dim(dim, tensor.ndim)
     n = tensor.shape[dim]
     if isinstance(split_size_or_sections, int):
@@ -71,6 +73,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     dim = _dim(dim, input.ndim)
@@ -101,7 +105,10 @@ class Unbind(MultiOutputOp):
 
 
 def unbind(input, dim=0):
-    return Unbind.apply(input, dim=_dim(dim, input.ndim))
+    dim = _dim(dim, input.ndim)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, dim=dim)
 
 
 class VarMean(MultiOutputOp):

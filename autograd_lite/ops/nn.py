@@ -56,6 +56,7 @@ class BinaryCrossEntropyWithLogits(Op):
             loss = (1 - y) * z + (1 + (pos_weight - 1) * y) * softplus
         if weight is not None:
             loss = loss * weight
+        loss = loss.astype(y.dtype, copy=False)  # PyTorch computes in place on (1 - target): the target's dtype
         if reduction == "none":
             return loss
         return np.mean(loss) if reduction == "mean" else np.sum(loss)

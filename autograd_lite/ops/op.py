@@ -501,6 +501,13 @@ def _const(array):
     return _wrap(np.asarray(array))
 
 
+def _zeros_like(grad):
+    """PyTorch's `zeros_like(grad)`: the gradient of an input that the output does not depend on (overwritten by
+    `fill_`, or behind a piecewise-constant `sign`). A constant: the node behind still runs (and checks what it
+    saved) but receives nothing that carries a graph."""
+    return _const(np.zeros_like(grad._data))
+
+
 def _is_scalar(x):
     return not isinstance(x, Tensor)
 

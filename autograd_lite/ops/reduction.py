@@ -12,7 +12,7 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name, to_numpy_dtype
 from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
-from .elementwise import abs, exp, where  # noqa: A004
+from .elementwise import abs, exp, sgn, where  # noqa: A004
 from .op import Op, _const, _warn_user
 from .shape import expand, movedim, reshape, unsqueeze
 
@@ -137,6 +137,8 @@ class Prod(Op):
     def derivative(ctx, need=None):
         """(D,): the product of the other elements, broadcasting against the input (see `_others_product`)."""
         (x,) = ctx.saved_tensors
+        if x.ndim == 0:  # the product of one element is that element (PyTorch's prod_backward returns grad)
+            return (_const(np.ones((), x._data.dtype)),)
         zero = x._data == 0
         if not zero.any():
             return (_keep_dims(ctx.output, ctx) / x,)  # as PyTorch: the product divided by each element
@@ -277,14 +279,18 @@ class Var(Op):
         _reduction_setup(ctx, x, dim, keepdim)
         ctx.n = n = x.size if dim is None else math.prod([x.shape[d] for d in dim])
         ctx.scale = 1 / (n - correction) if n > correction else math.inf  # PyTorch divides by max(0, n - c)
-        centered = x - np.sum(x, axis=dim, keepdims=True) / builtins.max(n, 1)
+        wide = x.astype(np.float64) if x.dtype.itemsize < 8 else x  # PyTorch accumulates float32 in double
+        centered = wide - np.sum(wide, axis=dim, keepdims=True) / builtins.max(n, 1)
         with np.errstate(invalid="ignore"):  # 0 * inf: nan, as in PyTorch
-            return np.sum(centered * centered, axis=dim, keepdims=keepdim) * ctx.scale
+            return (np.sum(centered * centered, axis=dim, keepdims=keepdim) * ctx.scale).astype(x.dtype, copy=False)
 
     @staticmethod
     def derivative(ctx, need=None):
         (x,) = ctx.saved_tensors
-        return ((x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)) * (2 * ctx.scale),)
+        centered = x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)
+        if ctx.scale == math.inf and (ctx.dim is None or x.ndim == 0):  # n <= c over all elements: as PyTorch's
+            return (_const(np.where(centered._data == 0, np.nan, np.inf).astype(x._data.dtype)),)  # var_backward
+        return (centered * (2 * ctx.scale),)
 
     @staticmethod
     def vjp(ctx, grad):
@@ -370,20 +376,23 @@ class LinalgVectorNorm(Op):
     def derivative(ctx, need=None):
         """(D,) with D = dz/dx, of the input's shape (None for p = 0: no gradient, as PyTorch)."""
         (x,) = ctx.saved_tensors
-        p, sign = ctx.ord, np.sign(x._data)
+        p = ctx.ord
         if p == 0:
             return (None,)
+        sign = sgn(x)  # recorded, as PyTorch's SgnBackward0: a create_graph gradient stays connected to x
         if p == 1:
-            return (_const(sign),)
+            return (sign,)
         z = _keep_dims(ctx.output, ctx)
         if p in (math.inf, -math.inf):  # the gradient is shared among the elements where |x| is extreme
             at_extreme = np.abs(x._data) == z._data
-            return (_const(sign * at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
+            return (sign * _const(at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
         if p == 2:
-            return (x / where(_const(z._data == 0), 1.0, z),)  # z = 0 only where x = 0: D = 0 there
+            # z = 0 only where x = 0: D = 0 there, masked after dividing, as PyTorch's norm_backward (so a second
+            # backward at z = 0 is nan, as PyTorch's: the masked gradient 0 divided by z = 0)
+            return (where(_const(z._data == 0), 0.0, x / z),)
         abs_x = where(_const(x._data == 0), 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
         scale = z ** (1 - p) if p < 1 else where(_const(z._data == 0), 1.0, z) ** (1 - p)
-        return (_const(sign) * abs_x ** (p - 1) * scale,)
+        return (sign * abs_x ** (p - 1) * scale,)
 
     @staticmethod
     def vjp(ctx, grad):
@@ -465,6 +474,7 @@ def _max_or_min(x, dim, keepdim, largest):
     d = _dim(dim, x.ndim)
     if x.ndim == 0:
         return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
+    _check_not_empty("max" if largest else "min", x, d)
     indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
     values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
     idx = np.expand_dims(indices, d) if keepdim else indices
@@ -482,7 +492,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 def _reduced_dims(dim, x, keepdim):
     """The dims a norm / var / std reduces: None for all of them (dim None or empty), or a sorted tuple.
     All of them with keepdim are listed, so that the result keeps every dim as size 1."""
-    dims = _dims(dim, x.ndim) if dim is not None and x.ndim else None
+    dims = _dims(dim, x.ndim) if dim is not None else None  # checked on a 0-d tensor too (dim 0 or -1 only)
     if not dims:
         return tuple(range(x.ndim)) if keepdim and x.ndim else None
     return dims
@@ -536,13 +546,28 @@ def _test_all_or_any(test, x, dim, keepdim):
     return _wrap(np.asarray(out, dtype=np.uint8 if x._data.dtype == np.uint8 else np.bool_))  # uint8 stays uint8
 
 
+def _check_not_empty(name, x, dim):
+    """PyTorch's IndexError for `max(dim)`, `argmax`, ... over an empty dim (or over everything when empty)."""
+    if dim is None and x.numel() == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is not None and x.ndim and x.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def _arg_extreme(name, x, dim, keepdim):
+    """`argmax` / `argmin`: the index of the first largest / smallest element, over everything or along `dim`."""
+    find = np.argmax if name == "argmax" else np.argmin
+    d = None if dim is None else _dim(dim, x.ndim)
+    _check_not_empty(name, x, d)
+    if d is None or x.ndim == 0:
+        out = find(x._data)
+        return _wrap(np.asarray(out if not keepdim else np.reshape(out, (1,) * x.ndim), dtype=np.int64))
+    return _wrap(np.asarray(find(x._data, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
 def argmax(input, dim=None, keepdim=False):
-    if dim is None:
-        return _wrap(np.asarray(np.argmax(input._data), dtype=np.int64))
-    return _wrap(np.asarray(np.argmax(input._data, axis=_dim(dim, input.ndim), keepdims=keepdim), dtype=np.int64))
+    return _arg_extreme("argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    if dim is None:
-        return _wrap(np.asarray(np.argmin(input._data), dtype=np.int64))
-    return _wrap(np.asarray(np.argmin(input._data, axis=_dim(dim, input.ndim), keepdims=keepdim), dtype=np.int64))
+    return _arg_extreme("argmin", input, dim, keepdim)

@@ -46,7 +46,7 @@ class Transpose(Op):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return np.swapaxes(x, dim0, dim1)
+        return np.swapaxes(x, dim0, dim1) if x.ndim else x.view()  # a 0-d tensor accepts dims 0 and -1
 
     @staticmethod
     def vjp(ctx, grad):
@@ -236,8 +236,10 @@ def squeeze(input, dim=None):
 
 
 class SqueezeInplace(Squeeze):
-    r"""The squeeze that `matmul(vector, matrix)` applies to its result (PyTorch's `SqueezeBackward4`)."""
+    r"""The squeeze that `matmul(vector, matrix)` applies to its result (PyTorch's `SqueezeBackward4`): `squeeze_`
+    on the new matrix product, so the result is new memory, not a view."""
     overload = 4
+    is_view = False
 
 
 def _squeezed_shape(shape, dims):
@@ -255,7 +257,12 @@ class Expand(Op):
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         ctx.shape = shape
-        return np.broadcast_to(x, shape)
+        out = np.broadcast_to(x, shape)  # read-only: numpy protects memory that several elements share
+        if any(step == 0 and n > 1 for step, n in zip(out.strides, out.shape)):
+            return out  # an in-place write into it is refused, as PyTorch refuses it (internal overlap)
+        # nothing broadcast (only size-1 dims added, or sizes kept): every element has its own memory, and PyTorch
+        # lets an in-place op write through it
+        return np.lib.stride_tricks.as_strided(x, out.shape, out.strides, writeable=x.flags.writeable)
 
     @staticmethod
     def vjp(ctx, grad):

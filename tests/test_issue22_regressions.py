@@ -1,0 +1,341 @@
+"""Issue 22: ten behaviours made to match PyTorch 2.13, one regression test each.
+
+Each scenario is written once, as a function of the library (`lib` is autograd_lite or torch), and returns what
+happened. The test compares it with what PyTorch 2.13 (CPU build) was seen to give, recorded here so that it
+runs everywhere, and then with PyTorch itself when it is installed (skipped without it)."""
+import numpy as np
+import pytest
+
+import autograd_lite as ag
+
+
+def outcome(scenario, lib):
+    """('ok', result) or (error type name, message with the library's name written as 'torch')."""
+    try:
+        return "ok", scenario(lib)
+    except Exception as e:
+        return type(e).__name__, str(e).replace("autograd_lite", "torch")
+
+
+def check(scenario, recorded):
+    """autograd_lite's outcome is PyTorch's recorded one, and, when torch is installed, torch's own."""
+    ours = outcome(scenario, ag)
+    assert ours == recorded
+    torch = pytest.importorskip("torch")
+    assert outcome(scenario, torch) == recorded
+
+
+def _grad(t):
+    return None if t is None else (t.tolist(), str(t.dtype).split(".")[-1], t.requires_grad)
+
+
+# 1. fill_ / zero_ / copy_ on a non-leaf: the overwritten input gets zeros, and the node behind still runs
+def _overwritten(lib):
+    x, s = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+    results = []
+    for write in (lambda y: y.fill_(3), lambda y: y.zero_(), lambda y: y.copy_(s * 3)):
+        y = x * 2
+        write(y)
+        y.sum().backward()
+        results.append(_grad(x.grad))
+        x.grad = None
+    return results, _grad(s.grad)
+
+
+def _zeroed_std(lib):
+    y = lib.tensor([1.0, 2.0, 4.0], requires_grad=True).std()
+    y.zero_()
+    y.backward()
+
+
+def test_fill_zero_and_copy_give_the_overwritten_input_a_zero_gradient():
+    check(_overwritten, ("ok", ([([0.0, 0.0], "float32", False)] * 3, ([3.0, 3.0], "float32", False))))
+    message = ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+               "[torch.FloatTensor []], which is output 0 of Std, is at version 1; expected version 0 instead. Hint: "
+               "enable anomaly detection to find the operation that failed to compute its gradient, with "
+               "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    check(_zeroed_std, ("RuntimeError", message))
+
+
+# 2. create_graph through a rule that multiplies by a sign or a mask: PyTorch records it, so the gradient stays
+#    connected to x (its own derivative being zero)
+RULES_WITH_A_SIGN = {
+    "abs": lambda lib, x: x.abs().sum(),
+    "norm_p1": lambda lib, x: x.norm(p=1),
+    "vector_norm_inf": lambda lib, x: lib.linalg.vector_norm(x, ord=float("inf")),
+    "relu": lambda lib, x: x.relu().sum(),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x).sum(),
+    "clamp": lambda lib, x: x.clamp(-1.0, 0.5).sum(),  # PyTorch's rule is a where on a mask: not connected
+    "max": lambda lib, x: x.max(),
+    "where": lambda lib, x: lib.where(x > 0, x, 0.0).sum(),
+}
+
+
+def _connected_gradient(lib, name):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    g, = lib.autograd.grad(RULES_WITH_A_SIGN[name](lib, x), x, create_graph=True)
+    second = None
+    if g.requires_grad:
+        second, = lib.autograd.grad(g.sum(), x)
+        second = (second + 0).tolist()  # PyTorch's SgnBackward0 gives a ZeroTensor: `+ 0` materializes it
+    return g.tolist(), g.requires_grad, second
+
+
+@pytest.mark.parametrize("name, recorded", [
+    ("abs", ([1.0, -1.0], True, [0.0, 0.0])),
+    ("norm_p1", ([1.0, -1.0], True, [0.0, 0.0])),
+    ("vector_norm_inf", ([0.0, -1.0], True, [0.0, 0.0])),
+    ("relu", ([1.0, 0.0], True, [0.0, 0.0])),
+    ("leaky_relu", ([1.0, 0.009999999776482582], True, [0.0, 0.0])),
+    ("clamp", ([0.0, 0.0], False, None)),
+    ("max", ([1.0, 0.0], False, None)),
+    ("where", ([1.0, 0.0], False, None)),
+])
+def test_create_graph_through_a_sign_or_mask_stays_connected_where_pytorchs_does(name, recorded):
+    check(lambda lib: _connected_gradient(lib, name), ("ok", recorded))
+
+
+def _sign_ops(lib):
+    x = lib.tensor([1.0, -2.0, 0.0], requires_grad=True)
+    y, z = x.sign(), lib.sgn(x)
+    (y + z).sum().backward()
+    ints = lib.tensor([3, -1, 0])
+    return (y.tolist(), y.grad_fn.name(), z.grad_fn.name(), (x.grad + 0).tolist(), ints.sign().tolist(),
+            str(ints.sgn().dtype).split(".")[-1])
+
+
+def test_sign_and_sgn_have_a_zero_derivative():
+    check(_sign_ops, ("ok", ([1.0, -1.0, 0.0], "SignBackward0", "SgnBackward0", [0.0, 0.0, 0.0], [1, -1, 0], "int64")))
+
+
+# 3. a 0-d tensor takes dim 0 and dim -1 wherever PyTorch allows them, in backward, jvp and vjp alike
+ZERO_D = {
+    "softmax": lambda lib, x: x.softmax(0),
+    "log_softmax": lambda lib, x: x.log_softmax(-1),
+    "var": lambda lib, x: x.var(0, correction=0),
+    "std_keepdim": lambda lib, x: x.std(-1, correction=0, keepdim=True),
+    "prod": lambda lib, x: x.prod(0) * x,
+    "max_dim": lambda lib, x: x.max(0)[0] * x,
+    "min_dim": lambda lib, x: x.min(-1, keepdim=True).values,
+    "norm": lambda lib, x: x.norm(dim=0),
+    "squeeze": lambda lib, x: x.squeeze(0),
+    "unsqueeze": lambda lib, x: x.unsqueeze(-1).sum(),
+    "transpose": lambda lib, x: x.transpose(0, -1),
+    "stack": lambda lib, x: lib.stack([x, 2 * x], dim=-1).sum(),
+}
+
+
+def _zero_d(lib, name):
+    f = ZERO_D[name]
+    x = lib.tensor(1.5, requires_grad=True)
+    y = f(lib, x)
+    y.sum().backward()
+    tangent = lib.func.jvp(lambda t: f(lib, t), (lib.tensor(1.5),), (lib.tensor(1.0),))[1]
+    out, pullback = lib.func.vjp(lambda t: f(lib, t), lib.tensor(1.5))
+    return y.tolist(), x.grad.item(), tangent.tolist(), pullback(lib.ones_like(out))[0].item()
+
+
+@pytest.mark.parametrize("name, recorded", [
+    ("softmax", (1.0, 0.0, 0.0, 0.0)),
+    ("log_softmax", (0.0, 0.0, 0.0, 0.0)),
+    ("var", (0.0, 0.0, 0.0, 0.0)),
+    ("std_keepdim", (0.0, 0.0, 0.0, 0.0)),
+    ("prod", (2.25, 3.0, 3.0, 3.0)),
+    ("max_dim", (2.25, 3.0, 3.0, 3.0)),
+    ("min_dim", (1.5, 1.0, 1.0, 1.0)),
+    ("norm", (1.5, 1.0, 1.0, 1.0)),
+    ("squeeze", (1.5, 1.0, 1.0, 1.0)),
+    ("unsqueeze", (1.5, 1.0, 1.0, 1.0)),
+    ("transpose", (1.5, 1.0, 1.0, 1.0)),
+    ("stack", (4.5, 3.0, 3.0, 3.0)),
+])
+def test_a_0d_tensor_takes_dim_0_and_minus_1(name, recorded):
+    check(lambda lib: _zero_d(lib, name), ("ok", recorded))
+
+
+def _zero_d_refusals(lib):
+    x = lib.tensor(1.5)
+    return [outcome(f, lib) for f in (lambda lib: lib.cat([x, x]), lambda lib: x.split(1),
+                                      lambda lib: x.chunk(1), lambda lib: x.unbind(-1), lambda lib: x.var(1),
+                                      lambda lib: x.select(0, 0), lambda lib: x.narrow(-1, 0, 1))]
+
+
+def test_a_0d_tensor_is_refused_with_pytorchs_errors_where_pytorch_refuses_it():
+    check(_zero_d_refusals, ("ok", [
+        ("RuntimeError", "zero-dimensional tensor (at position 0) cannot be concatenated"),
+        ("RuntimeError", "split expects at least a 1-dimensional tensor"),
+        ("RuntimeError", "chunk expects at least a 1-dimensional tensor"),
+        ("IndexError", "Dimension specified as 0 but tensor has no dimensions"),
+        ("IndexError", "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+        ("IndexError", "select() cannot be applied to a 0-dim tensor."),
+        ("RuntimeError", "narrow() cannot be applied to a 0-dim tensor."),
+    ]))
+
+
+def _var_without_degrees_of_freedom(lib):
+    """PyTorch's var_backward with n <= correction over all elements: inf, or nan where x is the mean; a constant."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    x.var(correction=2).backward()
+    z = lib.tensor(1.5, requires_grad=True)
+    g, = lib.autograd.grad(z.prod(0, keepdim=True).sum(), z, create_graph=True)
+    return x.grad.tolist(), g.requires_grad
+
+
+def test_var_and_prod_rules_on_degenerate_reductions_are_pytorchs():
+    check(_var_without_degrees_of_freedom, ("ok", ([float("inf"), float("inf")], False)))
+
+
+# 4. an expand that broadcasts nothing has memory of its own per element: PyTorch writes through it in place
+OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+           "location. Please clone() the tensor before performing the operation.")
+
+
+def _expand_in_place(lib):
+    results = []
+    for shape, size in (((2,), (1, 2)), ((1, 2), (1, 1, 2)), ((), (1, 1)), ((2, 1), (-1, 1)), ((1, 2), (3, 2))):
+        x = lib.ones(shape, requires_grad=True)
+        with lib.no_grad():
+            y = x.expand(*size)
+            results.append(outcome(lambda lib: y.mul_(2).tolist(), lib))
+        results.append(x.tolist())
+    return results
+
+
+def test_expand_without_broadcasting_is_writable_and_with_broadcasting_is_not():
+    check(_expand_in_place, ("ok", [
+        ("ok", [[2.0, 2.0]]), [2.0, 2.0],
+        ("ok", [[[2.0, 2.0]]]), [[2.0, 2.0]],
+        ("ok", [[2.0]]), 2.0,
+        ("ok", [[2.0], [2.0]]), [[2.0], [2.0]],
+        ("RuntimeError", OVERLAP), [[1.0, 1.0]],
+    ]))
+
+
+# 5. a result that is new memory is not a view: zero_() and detach_() are allowed on it
+NEW_MEMORY = {
+    "3d @ 1d": lambda lib: lib.ones(2, 3, 4, requires_grad=True) @ lib.ones(4, requires_grad=True),
+    "1d @ 3d": lambda lib: lib.ones(4, requires_grad=True) @ lib.ones(2, 4, 3, requires_grad=True),
+    "4d @ 1d": lambda lib: lib.ones(2, 2, 3, 4, requires_grad=True) @ lib.ones(4),
+    "1d @ 2d": lambda lib: lib.ones(4, requires_grad=True) @ lib.ones(4, 3, requires_grad=True),
+    "contiguous": lambda lib: lib.ones(3, 2, requires_grad=True).t().contiguous(),
+}
+
+
+def _new_memory(lib, name):
+    y = NEW_MEMORY[name](lib)
+    node, base = y.grad_fn.name(), y._base
+    y.zero_()
+    z = NEW_MEMORY[name](lib)
+    z.detach_()
+    return node, base is None, y.sum().item(), z.requires_grad
+
+
+@pytest.mark.parametrize("name, node", [("3d @ 1d", "UnsafeViewBackward0"), ("1d @ 3d", "UnsafeViewBackward0"),
+                                        ("4d @ 1d", "UnsafeViewBackward0"), ("1d @ 2d", "SqueezeBackward4"),
+                                        ("contiguous", "CloneBackward0")])
+def test_results_in_new_memory_are_not_views(name, node):
+    check(lambda lib: _new_memory(lib, name), ("ok", (node, True, 0.0, False)))
+
+
+# 7. advanced indexing gives contiguous memory, which view() accepts
+def _advanced_index_then_view(lib):
+    t = lib.arange(24.0).reshape(2, 3, 4).requires_grad_()
+    y = t[:, [2, 0, 2]]
+    flat = y.view(-1)
+    flat.sum().backward()
+    return y.is_contiguous(), t[0][:, [3, 1, 3]].view(-1).tolist(), t[..., [1, 0]].view(-1).shape[0], t.grad[0].tolist()
+
+
+def test_advanced_indexing_is_contiguous():
+    check(_advanced_index_then_view, ("ok", (True, [3.0, 1.0, 3.0, 7.0, 5.0, 7.0, 11.0, 9.0, 11.0], 12,
+                                             [[1.0] * 4, [0.0] * 4, [2.0] * 4])))
+
+
+# 6. an in-place op with itself as operand, and `alpha=` on add / sub / add_ / sub_ checked as PyTorch checks it
+def _self_operand(lib):
+    x = lib.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    y = x.var()
+    y.add_(y, alpha=2)  # y = 3 var(x): the old y feeds both operands
+    y.backward()
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    z = w * 1
+    z.sub_(z, alpha=0.5)
+    z.sum().backward()
+    return y.item(), x.grad.tolist(), w.grad.tolist(), lib.sub(w, 1, alpha=3).tolist()
+
+
+def _alpha_refusals(lib):
+    i = lib.tensor([1, 2])
+    return [outcome(lambda lib: i.add(i, alpha=2.5), lib), outcome(lambda lib: i.add_(i, alpha=2.5), lib),
+            outcome(lambda lib: i.sub(1, alpha=True), lib), outcome(lambda lib: i.add(i, alpha=2).tolist(), lib)]
+
+
+def test_an_in_place_op_may_take_itself_as_operand_with_alpha():
+    check(_self_operand, ("ok", (7.0, [-3.999999761581421, -0.9999997615814209, 5.0], [0.5, 0.5], [-2.0, -1.0])))
+    check(_alpha_refusals, ("ok", [
+        ("RuntimeError", "For integral input tensors, argument alpha must not be a floating point number."),
+        ("RuntimeError", "For integral input tensors, argument alpha must not be a floating point number."),
+        ("RuntimeError", "Boolean alpha only supported for Boolean results."),
+        ("ok", [3, 6]),
+    ]))
+
+
+# 9. PyTorch's exception types: comparisons of shapes that do not broadcast, reductions over an empty dim
+def _shape_errors(lib):
+    a, empty = lib.ones(2, 3), lib.ones(2, 0)
+    comparisons = [lambda lib: a > lib.ones(2), lambda lib: a == lib.ones(2), lambda lib: a <= lib.ones(4, 3)]
+    reductions = [lambda lib: empty.max(1), lambda lib: empty.min(dim=1), lambda lib: empty.argmax(1),
+                  lambda lib: lib.ones(0).argmin(), lambda lib: lib.ones(0, 2).argmax(0, keepdim=True)]
+    return [outcome(f, lib) for f in comparisons + reductions]
+
+
+def _arg_extremes(lib):
+    x = lib.tensor([[1.0, 5.0], [7.0, 2.0]])
+    return [t.tolist() for t in (x.argmax(), x.argmax(keepdim=True), x.argmin(0, keepdim=True), x.argmax(-1),
+                                 lib.tensor(3.0).argmax(0, keepdim=True))]
+
+
+def test_broadcasting_and_empty_reduction_errors_are_pytorchs():
+    check(_shape_errors, ("ok", [
+        ("RuntimeError", "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
+        ("RuntimeError", "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
+        ("RuntimeError", "The size of tensor a (2) must match the size of tensor b (4) at non-singleton dimension 0"),
+        ("IndexError", "max(): Expected reduction dim 1 to have non-zero size."),
+        ("IndexError", "min(): Expected reduction dim 1 to have non-zero size."),
+        ("IndexError", "argmax(): Expected reduction dim 1 to have non-zero size."),
+        ("IndexError", "argmin(): Expected reduction dim to be specified for input.numel() == 0."),
+        ("IndexError", "argmax(): Expected reduction dim 0 to have non-zero size."),
+    ]))
+    check(_arg_extremes, ("ok", [2, [[2]], [[0, 1]], [1, 0], 0]))
+
+
+# 10. dtypes of the losses with mixed dtypes, and the second derivative of the 2-norm at 0
+def _loss_dtypes(lib):
+    F, f32, f64 = lib.nn.functional, lib.float32, lib.float64
+    out = []
+    for z_dtype, y_dtype, w_dtype in ((f64, f32, None), (f32, f64, None), (f64, f32, f64), (f32, f32, f64)):
+        z = lib.zeros(3, dtype=z_dtype, requires_grad=True)
+        w = None if w_dtype is None else lib.full((3,), 2.0, dtype=w_dtype)
+        loss = F.binary_cross_entropy_with_logits(z, lib.full((3,), 0.25, dtype=y_dtype), weight=w, pos_weight=w)
+        loss.backward()
+        out.append((str(loss.dtype), str(z.grad.dtype), round(loss.item(), 5), round(z.grad[0].item(), 5)))
+    mse = F.mse_loss(lib.zeros(2, dtype=f64), lib.ones(2))
+    return [(a.replace("autograd_lite", "torch"), b.replace("autograd_lite", "torch"), c, d) for a, b, c, d in out], \
+        str(mse.dtype).replace("autograd_lite", "torch")
+
+
+def _norm_second_derivative_at_zero(lib):
+    x = lib.zeros(3, requires_grad=True)
+    g, = lib.autograd.grad(lib.linalg.vector_norm(x), x, create_graph=True)
+    h, = lib.autograd.grad(g.sum(), x)
+    return g.tolist(), [str(v) for v in h.tolist()]
+
+
+def test_loss_dtypes_and_norm_at_zero_are_pytorchs():
+    check(_loss_dtypes, ("ok", ([
+        ("torch.float32", "torch.float64", 0.69315, 0.08333),
+        ("torch.float64", "torch.float32", 0.69315, 0.08333),
+        ("torch.float32", "torch.float64", 1.73287, 0.08333),
+        ("torch.float32", "torch.float32", 1.73287, 0.08333),
+    ], "torch.float64")))
+    check(_norm_second_derivative_at_zero, ("ok", ([0.0, 0.0, 0.0], ["nan", "nan", "nan"])))
