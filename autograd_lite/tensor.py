@@ -42,8 +42,9 @@ class Tensor:
 
     # -- autograd state ---------------------------------------------------------------------------------
     @property
-    def requires_grad(self):
-        return self._requires_grad
+    def requires_grad(self):  # as in PyTorch, also True for a no_grad view of a tensor that requires grad
+        base = self._base
+        return self._requires_grad or (base is not None and base._requires_grad and self.grad_fn is None)
 
     @requires_grad.setter
     def requires_grad(self, flag):

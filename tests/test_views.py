@@ -107,3 +107,16 @@ def test_outputs_of_split_and_unbind_may_not_be_changed_in_place(lib):
     c, d = lib.ones(4).split(2)
     c.mul_(2)  # no autograd involved: allowed
     assert c.tolist() == [2.0, 2.0]
+
+
+@LIBS
+def test_a_view_made_without_recording_reports_its_base_requires_grad(lib):
+    x = lib.ones(2, requires_grad=True)
+    with lib.no_grad():
+        v = x[0:1]
+    b = lib.ones(2)
+    w = b[0:1]
+    b.requires_grad_()
+    for view in (v, w):
+        assert view.requires_grad and view.is_leaf and view.grad_fn is None
+    assert x[0:1].detach().requires_grad is False
