@@ -339,3 +339,13 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
 @pytest.mark.parametrize("expression,name", NODE_NAMES, ids=[e for e, _ in NODE_NAMES])
 def test_grad_fn_names_are_pytorchs(expression, name):
     assert eval(expression, {"ag": ag, "F": ag.nn.functional, "x": _X}).grad_fn.name() == name
+
+
+def test_max_of_all_elements_gives_the_others_zero_even_for_a_nan_gradient():
+    # found by tests/test_differential.py: PyTorch fills zeros, then the gradient at the maximum (not grad * mask)
+    x = ag.tensor([[0.21, -0.22], [0.68, 0.19]], requires_grad=True)
+    x.max().backward(ag.tensor(float("nan")))
+    assert np.isnan(x.grad[1, 0].item()) and x.grad.sum().isnan() and (x.grad == 0).sum().item() == 3
+    y = ag.tensor([1.0, float("nan"), 2.0], requires_grad=True)
+    y.max().backward()  # the maximum is the NaN: its gradient goes there
+    assert y.grad.tolist() == [0.0, 1.0, 0.0]
