@@ -349,3 +349,15 @@ def test_max_of_all_elements_gives_the_others_zero_even_for_a_nan_gradient():
     y = ag.tensor([1.0, float("nan"), 2.0], requires_grad=True)
     y.max().backward()  # the maximum is the NaN: its gradient goes there
     assert y.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_select_down_to_0d_is_still_a_view():
+    # found by tests/test_differential.py: select(x, 0, i) of a 1-d tensor gave numpy's copied scalar
+    x = ag.tensor([0.25, -0.5])
+    v = ag.select(x, 0, 0)
+    v.add_(v)
+    x.select(0, -1).mul_(2)
+    assert x.tolist() == [0.5, -1.0]
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    (ag.select(w, 0, 1) * 3).backward()
+    assert w.grad.tolist() == [0.0, 3.0]
