@@ -361,3 +361,12 @@ def test_select_down_to_0d_is_still_a_view():
     w = ag.tensor([1.0, 2.0], requires_grad=True)
     (ag.select(w, 0, 1) * 3).backward()
     assert w.grad.tolist() == [0.0, 3.0]
+
+
+def test_max_and_min_along_an_empty_dim_raise_pytorchs_index_error():
+    # found by tests/test_differential.py: numpy's ValueError (argmin of an empty sequence) came through
+    with pytest.raises(IndexError, match=r"^min\(\): Expected reduction dim 0 to have non-zero size\.$"):
+        ag.zeros(0, 2).min(0)
+    with pytest.raises(IndexError, match=r"^max\(\): Expected reduction dim 1 to have non-zero size\.$"):
+        ag.zeros(2, 0).max(-1)
+    assert ag.zeros(0, 2).max(1).values.shape == (0,)  # only the reduced dim must be non-empty

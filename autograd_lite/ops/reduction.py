@@ -472,6 +472,8 @@ def _max_or_min(x, dim, keepdim, largest):
     d = _dim(dim, x.ndim)
     if x.ndim == 0:
         return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
+    if x.shape[d] == 0:
+        raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {d} to have non-zero size.")
     indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
     values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
     idx = np.expand_dims(indices, d) if keepdim else indices
