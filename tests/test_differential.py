@@ -17,8 +17,10 @@ earlier values); the ending's results, every `.grad` and the hooks' log.
   mode against reverse mode (<w, J u> both ways).
 
 `make test` draws 200 derandomized programs; `make test-deep` (AUTOGRAD_LITE_DEEP=1) 5,000 random ones.
-Program features that still differ from PyTorch while their fixes are under way are listed in `KNOWN`:
-the generator leaves them out. Delete an entry when its fix lands.
+Program features that still differ from PyTorch are listed, each with what differs: in `KNOWN` those whose
+fixes are under way (with their issue item), in `FOUND` those this test found that have no fix yet. The
+generator leaves them out (a few endings are swapped for a plain backward instead). Delete an entry when its fix
+lands, and the programs that have that feature come back.
 """
 # ruff: noqa: S102 - a program is code: exec runs it, the same text in either library
 import importlib
