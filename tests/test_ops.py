@@ -339,3 +339,34 @@ NODE_NAMES = [  # expression on x (2x3, requires grad), PyTorch 2.13's grad_fn n
 @pytest.mark.parametrize("expression,name", NODE_NAMES, ids=[e for e, _ in NODE_NAMES])
 def test_grad_fn_names_are_pytorchs(expression, name):
     assert eval(expression, {"ag": ag, "F": ag.nn.functional, "x": _X}).grad_fn.name() == name
+
+
+def test_max_of_all_elements_gives_the_others_zero_even_for_a_nan_gradient():
+    # found by tests/test_differential.py: PyTorch fills zeros, then the gradient at the maximum (not grad * mask)
+    x = ag.tensor([[0.21, -0.22], [0.68, 0.19]], requires_grad=True)
+    x.max().backward(ag.tensor(float("nan")))
+    assert np.isnan(x.grad[1, 0].item()) and x.grad.sum().isnan() and (x.grad == 0).sum().item() == 3
+    y = ag.tensor([1.0, float("nan"), 2.0], requires_grad=True)
+    y.max().backward()  # the maximum is the NaN: its gradient goes there
+    assert y.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_select_down_to_0d_is_still_a_view():
+    # found by tests/test_differential.py: select(x, 0, i) of a 1-d tensor gave numpy's copied scalar
+    x = ag.tensor([0.25, -0.5])
+    v = ag.select(x, 0, 0)
+    v.add_(v)
+    x.select(0, -1).mul_(2)
+    assert x.tolist() == [0.5, -1.0]
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    (ag.select(w, 0, 1) * 3).backward()
+    assert w.grad.tolist() == [0.0, 3.0]
+
+
+def test_max_and_min_along_an_empty_dim_raise_pytorchs_index_error():
+    # found by tests/test_differential.py: numpy's ValueError (argmin of an empty sequence) came through
+    with pytest.raises(IndexError, match=r"^min\(\): Expected reduction dim 0 to have non-zero size\.$"):
+        ag.zeros(0, 2).min(0)
+    with pytest.raises(IndexError, match=r"^max\(\): Expected reduction dim 1 to have non-zero size\.$"):
+        ag.zeros(2, 0).max(-1)
+    assert ag.zeros(0, 2).max(1).values.shape == (0,)  # only the reduced dim must be non-empty

@@ -265,7 +265,8 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension "
                          f"{d}")
-    return Select.apply(input, index=(slice(None),) * d + (index % size,))
+    # the trailing ... keeps a 0-d result a view (numpy gives a copied scalar for an int in every dim), as in getitem
+    return Select.apply(input, index=(slice(None),) * d + (index % size, Ellipsis))
 
 
 class IndexAdd(Op):

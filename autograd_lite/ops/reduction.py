@@ -210,15 +210,22 @@ class Amax(Op):
         return np.max(x) if largest else np.min(x)
 
     @staticmethod
-    def derivative(ctx, need=None):
+    def maximal(ctx):
+        """Where the maximal elements are (the NaNs, when the result is NaN), and how many there are."""
         (x,) = ctx.saved_tensors
-        mask = x._data == ctx.output._data
-        return (_const(mask / mask.sum()),)
+        out = ctx.output._data
+        mask = np.isnan(x._data) if np.isnan(out) else x._data == out
+        return mask, int(mask.sum())
+
+    @staticmethod
+    def derivative(ctx, need=None):
+        mask, count = Amax.maximal(ctx)
+        return (_const(mask / count),)
 
     @staticmethod
     def vjp(ctx, grad):
-        (dx,) = Amax.derivative(ctx)
-        return (grad * dx,)
+        mask, count = Amax.maximal(ctx)
+        return (where(_const(mask), grad / count, 0.0),)  # exact zeros elsewhere, even for a NaN or inf gradient
 
     @staticmethod
     def jvp(ctx, x_t):
