@@ -154,6 +154,7 @@ SAMPLES = [
     ("norm_inf", lambda x: x.norm(float("inf"), dim=0), [((2, 3), REAL)]),
     ("cat", lambda x, y: ag.cat([x, y], 1), [((2, 3), REAL), ((2, 2), REAL)]),
     ("stack", lambda x, y: ag.stack([x, y], 1), [((2, 3), REAL), ((2, 3), REAL)]),
+    ("fill_with_a_tensor", lambda x, v: (x * 1.0).fill_(v.sum()) * x, [((2, 3), REAL), ((2,), REAL)]),
     ("inplace_on_view", _mul_into_a_view, [((3, 2), REAL), ((2, 2), REAL)]),
     ("view_rebased_after_inplace", _view_after_base_changes, [((2, 3), REAL), ((2, 3), REAL)]),
     ("as_strided_scatter", lambda x: ag.ops.AsStridedScatter.apply(x, positions=(np.array([[0, 2], [1, 1]]),),

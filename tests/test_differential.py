@@ -47,19 +47,15 @@ except ImportError:
 # Program features that differ from PyTorch today, each with the issue item that fixes it. The generator
 # never writes a step that has one of these features.
 KNOWN = {
-    "inplace_on_view_in_autograd": "compat issue, item 1: in-place ops on views that take part in autograd "
-                                   "(views rebased: AsStridedBackward0 / CopySlices)",
-    "inplace_on_view_no_grad": "compat issue, item 1: a view of a tensor that requires grad, changed in place "
-                               "under no_grad",
-    "inplace_with_views_alive": "compat issue, item 1: views rebased after an in-place op on their base",
-    "fill_zero_copy": "compat issue, item 2: the zeros fill_ / zero_ / copy_ pass back (PyTorch still runs, and "
-                      "version-checks, the nodes behind them)",
-    "abs_double_backward": "compat issue, item 3: abs under create_graph",
-    "dim_of_0d": "compat issue, item 4: 0-d tensors with dim=0 / dim=-1",
-    "setitem_double_backward": "compat issue, item 1: x[i] = v (CopySlices) under double backward",
-    "inplace_on_expand": "compat issue, item 5: expand view flags (x.expand(x.shape) is read-only in autograd_lite, "
-                         "writable in PyTorch)",
-    "batched_matmul": "compat issue, item 5: expand / matmul view flags (UnsafeViewBackward0 for a batched matmul)",
+    "inplace_on_view_in_autograd": "issue 22, item 1: in-place ops on views that take part in autograd (now "
+                                   "recorded; the generator's programs still differ in corner cases)",
+    "inplace_on_view_no_grad": "issue 22, item 1: a view of a tensor that requires grad, changed in place "
+                               "under no_grad (PyTorch regenerates the view's grad_fn lazily)",
+    "inplace_with_views_alive": "issue 22, item 1: views rebased after an in-place op on their base, also when "
+                                "the op is not recorded",
+    "setitem_double_backward": "issue 22, item 1: x[i] = v (CopySlices) under double backward",
+    "inplace_on_expand": "issue 22, item 5: in-place writes through an expand that broadcasts",
+    "batched_matmul": "issue 22, item 6: node names of a batched matmul (UnsafeViewBackward0 in PyTorch)",
 }
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
@@ -706,15 +702,16 @@ def _with_ending(draw, program, vals, features):
 # --------------------------------------------------------------------------------------------------
 # Comparing two records
 # --------------------------------------------------------------------------------------------------
-def same(ours, theirs):
-    """Whether two observations agree: values allclose, everything else equal."""
+def same(ours, theirs, rtol64=1e-7):
+    """Whether two observations agree: values allclose, everything else equal. `rtol64` is the tolerance for
+    float64 values, a float32 one (1e-5) when float32 work took part in the program."""
     if isinstance(ours, dict) and isinstance(theirs, dict):
         if ours.keys() != theirs.keys():
             return False
         for key in ours:
             if key == "value":
                 a, b = ours[key], theirs[key]
-                rtol = 1e-7 if ours.get("dtype") == "float64" else 1e-5  # float32: a few ulps
+                rtol = rtol64 if ours.get("dtype") == "float64" else 1e-5  # float32: a few ulps
                 if "nan_gradient_through_masks" in FOUND and a.shape == b.shape:
                     a = np.where(np.isnan(a) & (b == 0), 0.0, a)
                 if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=1e-10, equal_nan=True):
@@ -723,15 +720,15 @@ def same(ours, theirs):
                 return False
         return True
     if isinstance(ours, list) and isinstance(theirs, list):
-        return len(ours) == len(theirs) and all(same(a, b) for a, b in zip(ours, theirs))
+        return len(ours) == len(theirs) and all(same(a, b, rtol64) for a, b in zip(ours, theirs))
     if isinstance(ours, tuple) and ours[:1] == ("raises",) and isinstance(theirs, tuple):
         return ours[:2] == theirs[:2]  # the exception's type; messages may differ (see message_differences)
     return ours == theirs
 
 
-def first_difference(ours, theirs):
+def first_difference(ours, theirs, rtol64=1e-7):
     for (what, a), (what_theirs, b) in zip(ours, theirs):
-        if what != what_theirs or not same(a, b):
+        if what != what_theirs or not same(a, b, rtol64):
             return f"{what}:\n  autograd_lite: {a!r}\n  torch:         {b!r}"
     if len(ours) != len(theirs):
         return f"records of different lengths:\n  autograd_lite: {ours[-3:]}\n  torch: {theirs[-3:]}"
@@ -839,13 +836,14 @@ def _run_collecting_errors(program):
 # --------------------------------------------------------------------------------------------------
 QUICK = settings(max_examples=200, derandomize=True, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-THOROUGH = settings(max_examples=5000, deadline=None,
+THOROUGH = settings(max_examples=5000, derandomize=True, deadline=None, database=None,  # the same 5,000 each run
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 def agrees_with_torch(program):
     ours, theirs = run(program, ag), run(program, torch)
-    difference = first_difference(ours, theirs)
+    float32 = ".float()" in repr(program) or "float32" in repr(program)  # float64 results of float32 work
+    difference = first_difference(ours, theirs, 1e-5 if float32 else 1e-7)
     assert difference is None, f"{program!r}\nfirst difference, {difference}"
 
 

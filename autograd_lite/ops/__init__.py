@@ -27,7 +27,7 @@ from .elementwise import (  # noqa: F401, A004
     erf, exp, expm1, log, log1p, relu, sgn, sigmoid, sign, sin, sqrt, tanh, where,
 )
 from .copies import (  # noqa: F401, A004
-    Alias, Clone, Copy, Fill, ToCopy, Zero, copy_from, fill, inplace,
+    Alias, Clone, Copy, Fill, FillTensor, ToCopy, Zero, copy_from, fill, inplace,
 )
 from .arithmetic import (  # noqa: F401, A004
     Add, Div, FloorDivide, Maximum, Minimum, Mul, Neg, Pow, PowTensor, RPow, Reciprocal, Remainder,
@@ -57,7 +57,7 @@ OPS = (  # every op class, family by family
     T, Transpose, Permute, View, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand, Repeat,
     Exp, Expm1, Log, Log1p, Sqrt, Abs, Sign, Sgn, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, ThresholdBackward,
     LeakyRelu, LeakyReluInplace, LeakyReluBackward, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
-    ToCopy, Clone, Alias, Fill, Zero, Copy,
+    ToCopy, Clone, Alias, Fill, Zero, Copy, FillTensor,
     Add, Sub, Rsub, Mul, Div, Remainder, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum, Minimum,
     Neg, Reciprocal, Pow, PowTensor, RPow,
     Sum, SumDim, Mean, MeanDim, Prod, ProdDim, Amax, Min, MaxDim, MinDim, Var, Std, Logsumexp, LinalgVectorNorm,

@@ -96,7 +96,7 @@ def fill(x, value):
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
             )
-        return copy_from(x, value)
+        return FillTensor.apply(x, value)
     return (Zero if value == 0 else Fill).apply(x, value=value)
 
 
@@ -116,6 +116,12 @@ class Copy(Op):
     @staticmethod
     def jvp(ctx, x_t, s_t):
         return s_t + 0.0 * x_t
+
+
+class FillTensor(Copy):
+    r"""`x.fill_(v)` with a 0-d tensor `v`: a `copy_` of one value, PyTorch's `FillBackward3`
+    (VJP: $\bar x=0,\ \bar v=\sum\bar z$)."""
+    node_name = "FillBackward3"
 
 
 def copy_from(x, src):
