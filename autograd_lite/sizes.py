@@ -27,8 +27,19 @@ def _dim(dim, ndim):
     return dim % n
 
 
-def _varargs(args):
-    """`f(2, 3)` and `f((2, 3))` alike: the sizes or dims given, as one tuple."""
+_NO_SIZES = {  # PyTorch's TypeError when a method that needs sizes gets none
+    "view": "view() received an invalid combination of arguments - got (), but expected one of:\n"
+            " * (torch.dtype dtype)\n * (tuple of ints size)\n",
+    "reshape": 'reshape() missing 1 required positional arguments: "shape"',
+    "expand": 'expand() missing 1 required positional arguments: "size"',
+}
+
+
+def _varargs(args, needed_by=None):
+    """`f(2, 3)` and `f((2, 3))` alike: the sizes or dims given, as one tuple. `needed_by`: the method's name,
+    when it refuses to be given none (`x.view()`), as PyTorch does."""
+    if not args and needed_by is not None:
+        raise TypeError(_NO_SIZES[needed_by])
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 

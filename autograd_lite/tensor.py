@@ -685,10 +685,10 @@ class Tensor:
         return _ops.repeat(self, _varargs(repeats))
 
     def reshape(self, *shape):
-        return _ops.reshape(self, _varargs(shape))
+        return _ops.reshape(self, _varargs(shape, "reshape"))
 
     def view(self, *shape):
-        return _ops.view(self, _varargs(shape))
+        return _ops.view(self, _varargs(shape, "view"))
 
     def view_as(self, other):
         return _ops.view(self, other.shape)
@@ -706,7 +706,7 @@ class Tensor:
         return _ops.squeeze(self, dim)
 
     def expand(self, *sizes):
-        return _ops.expand(self, _varargs(sizes))
+        return _ops.expand(self, _varargs(sizes, "expand"))
 
     def expand_as(self, other):
         return _ops.expand(self, other.shape)

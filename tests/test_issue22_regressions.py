@@ -339,3 +339,22 @@ def test_loss_dtypes_and_norm_at_zero_are_pytorchs():
         ("torch.float32", "torch.float32", 1.73287, 0.08333),
     ], "torch.float64")))
     check(_norm_second_derivative_at_zero, ("ok", ([0.0, 0.0, 0.0], ["nan", "nan", "nan"])))
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x: x.view(), "view() received an invalid combination of arguments - got (), but expected one of:"),
+    (lambda x: x.reshape(), 'reshape() missing 1 required positional arguments: "shape"'),
+    (lambda x: x.expand(), 'expand() missing 1 required positional arguments: "size"'),
+])
+def test_view_reshape_and_expand_need_sizes(call, message):
+    libs = [ag]
+    try:
+        import torch
+
+        libs.append(torch)
+    except ImportError:
+        pass
+    for lib in libs:
+        with pytest.raises(TypeError) as info:
+            call(lib.ones(2, 2))
+        assert str(info.value).startswith(message)
