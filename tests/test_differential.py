@@ -60,9 +60,6 @@ KNOWN = {
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
 FOUND = {
-    "piecewise_linear_create_graph": "relu / leaky_relu / norm(inf) / % / // under create_graph or forward mode: "
-                                     "PyTorch's derivative requires grad (ThresholdBackwardBackward0; and after "
-                                     "double backward a leaf gets a zero .grad), autograd_lite's is a constant",
     "var_of_one_element_create_graph": "var / std / prod over a single element under create_graph or forward "
                                        "mode: PyTorch's derivative does not require grad, autograd_lite's does",
     "nan_gradient_through_masks": "a NaN or inf gradient (var / std of one element, 1 / relu(x)) reaching "
