@@ -13,7 +13,7 @@ EXTRAS := course,test,dev
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-deep test-browser notebooks student instructor html slides bench clean
+.PHONY: help install lab lab-instructor test test-deep test-browser notebooks release autograde feedback grades grade-demo html slides bench clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -39,8 +39,14 @@ $(VENV)/.installed-%: pyproject.toml | $(STAMP)
 	$(PY) -m pip install -e '.[$*]'
 	@touch $@
 
+# A student opens their own copies of the released notebooks (no solutions, no outputs) in workspace/;
+# a new release adds the notebooks they do not have yet and never overwrites one they have.
+lab: course/.released ## Open the course in JupyterLab: your own copies of the exercises, in workspace/
+	$(PY) .ci/grading.py workspace
+	$(JUPYTER) lab $(ALLOW_ROOT) workspace/
+
 # Jupyter hides the stored graphs (SVG) of notebooks it does not trust: trust the course's own first.
-lab: install ## Open the course in JupyterLab
+lab-instructor: install ## Open the instructor's notebooks (solutions, hidden tests, outputs) in JupyterLab
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(JUPYTER) trust notebooks/*.ipynb >/dev/null; fi
 	$(JUPYTER) lab $(ALLOW_ROOT) notebooks/
 
@@ -71,11 +77,24 @@ notebooks: install ## Re-execute every notebook top to bottom in a fresh kernel,
 		$(JUPYTER) nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False "$$nb"; \
 	done
 
-student: install ## build/student/: notebooks without solutions or outputs, checked by running them
-	$(PY) .ci/course_builds.py student --check
+# Grading with nbgrader, in course/ (git ignores it): one assignment per notebook.
+release: course/.released ## course/release/: the student notebooks (nbgrader generate_assignment) and their zip
 
-instructor: install ## build/instructor/: notebooks with solutions and outputs
-	$(PY) .ci/course_builds.py instructor
+course/.released: $(STAMP) $(wildcard notebooks/*.ipynb) .ci/grading.py
+	$(PY) .ci/grading.py release
+	@touch $@
+
+autograde: course/.released ## Grade the submissions in course/submitted/<student>/<assignment>/
+	$(PY) .ci/grading.py autograde
+
+feedback: install ## HTML feedback for each graded submission, in course/feedback/
+	$(PY) .ci/grading.py feedback
+
+grades: install ## Export the gradebook as course/grades.csv (for an LMS)
+	$(PY) .ci/grading.py grades
+
+grade-demo: install ## Release, submit three synthetic students per assignment, autograde, check the scores
+	$(PY) .ci/grading.py demo
 
 html: install $(VENV)/.installed-teach ## build/html/: the course as static HTML that works offline
 	$(PY) .ci/course_builds.py html
