@@ -13,13 +13,13 @@ EXTRAS := course,test,dev
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab lab-instructor test test-deep test-browser notebooks release autograde feedback grades grade-demo html slides bench clean
+.PHONY: help install lab lab-instructor test test-deep test-browser notebooks release autograde feedback formgrader grades grade-demo html slides bench clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
 	@echo
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Create .venv and install the package with all extras (reruns only when pyproject.toml changes)
 
@@ -89,6 +89,9 @@ autograde: course/.released ## Grade the submissions in course/submitted/<studen
 
 feedback: install ## HTML feedback for each graded submission, in course/feedback/
 	$(PY) .ci/grading.py feedback
+
+formgrader: course/.released ## Grade the explain-why answers by hand: JupyterLab in course/, menu Nbgrader > Formgrader
+	cd course && $(JUPYTER) lab $(ALLOW_ROOT)
 
 grades: install ## Export the gradebook as course/grades.csv (for an LMS)
 	$(PY) .ci/grading.py grades

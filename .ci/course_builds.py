@@ -1,22 +1,11 @@
 #!/usr/bin/env python3
-"""Teaching builds of the course: `make student`, `make instructor`, `make html`, `make slides`.
+"""Teaching builds of the course: `make html`, `make slides`.
 
-    python .ci/course_builds.py student      build/student/     exercises without solutions, no outputs
-    python .ci/course_builds.py instructor   build/instructor/  solutions and outputs, signed as trusted
     python .ci/course_builds.py html         build/html/        a static, offline HTML course
     python .ci/course_builds.py slides       build/slides/      reveal.js slides, offline
 
-Conventions the notebooks follow (and tests/test_course_builds.py checks in `make test`):
-
-- An exercise is a code cell with a *stub*: a line ending in a `# TODO` comment that binds the answer
-  to None, e.g. `answer = None  # TODO: ...`, or a function whose body is `return None  # TODO`.
-- Its solution is the next cell tagged `solution`; it binds the same names.
-- A self-check cell after it prints "Not done yet" while the answer is None, so a student who skips
-  an exercise sees that message and every later cell still runs.
-
-The student build drops the `solution` cells and clears every output; `--check` then runs each
-student notebook top to bottom and fails if any cell raises (other than cells tagged
-`raises-exception`) or an exercise does not say "Not done yet".
+The student notebooks and grading are nbgrader's (.ci/grading.py: `make release`, `make lab`, `make
+autograde`). The pages built here are for reading: solutions folded, hidden tests and mark schemes left out.
 
 The HTML and slide builds never load anything from the internet: MathJax comes from the
 `jupyter-server-mathjax` package (pip), reveal.js from the npm registry (`npm pack`, at build time,
@@ -24,7 +13,6 @@ into build/), and the notebook templates' require.js/jQuery/Mermaid CDN scripts 
 """
 
 import argparse
-import ast
 import html
 import json
 import re
@@ -32,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import zipfile
 from pathlib import Path
 
 import nbformat
@@ -42,7 +29,6 @@ NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 REVEAL_VERSION = "5.2.1"  # dist/reveal.js and plugin/notes/notes.js as nbconvert's reveal template expects
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the one full config jupyter-server-mathjax ships
-NOT_DONE = re.compile(r"not done yet", re.IGNORECASE)
 # Files of notebooks/ that serve the tests, not the learners.
 NOT_FOR_LEARNERS = {"sanitize.cfg"}
 
@@ -62,7 +48,26 @@ def tags(cell):
 
 
 def is_solution(cell):
-    return "solution" in tags(cell)
+    """An exercise's answer cell (nbgrader's solution cell: the stub and the solution region)."""
+    return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+# What a reader of the HTML pages and slides should not see: how the exercises are graded.
+SECRET_REGIONS = re.compile(r"(?ms)^[ \t]*(### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS"
+                            r"|=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===)[^\n]*\n?")
+
+
+MODEL_ANSWER = re.compile(r"(?ms)^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)\n?[ \t]*### END SOLUTION[^\n]*")
+
+
+def for_readers(nb):
+    """A copy of `nb` without hidden tests or mark schemes (solutions stay, folded by the HTML template)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:
+        cell.source = SECRET_REGIONS.sub("", cell.source).rstrip("\n")
+        if cell.cell_type == "markdown":  # an explain-why question's model answer
+            cell.source = MODEL_ANSWER.sub(r"<details><summary>A model answer</summary>\n\n\1\n\n</details>", cell.source)
+    return nb
 
 
 def title(nb, fallback):
@@ -75,168 +80,8 @@ def title(nb, fallback):
     return fallback
 
 
-def _bound_names(statement):
-    """Names a top-level statement binds: assignment targets, def and class names."""
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {statement.name}
-    targets = []
-    if isinstance(statement, ast.Assign):
-        targets = statement.targets
-    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
-        targets = [statement.target]
-    names = set()
-    for target in targets:
-        for node in ast.walk(target):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-    return names
-
-
-def _parse(source):
-    """The cell's code as an AST, with IPython magics and shell escapes blanked out."""
-    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-    try:
-        return ast.parse("\n".join(lines))
-    except SyntaxError:
-        return None
-
-
-def stub_names(source):
-    """Names a stub cell leaves for the student: those bound by the top-level statements that hold a
-    `# TODO` line (`answer = None  # TODO`, or `def f(...): return None  # TODO`). Empty if the cell
-    is no stub."""
-    todo_lines = {n for n, line in enumerate(source.splitlines(), 1) if re.search(r"#\s*TODO\b", line)}
-    tree = _parse(source) if todo_lines else None
-    if tree is None:
-        return set()
-    names = set()
-    for statement in tree.body:
-        if any(statement.lineno <= n <= statement.end_lineno for n in todo_lines):
-            names |= _bound_names(statement)
-    return names
-
-
-def bound_names(source):
-    """Names a cell binds at module level, also inside `with`/`for`/`if` blocks (not inside a def)."""
-    tree = _parse(source)
-    names, todo = set(), list(tree.body) if tree is not None else []
-    while todo:
-        statement = todo.pop()
-        names |= _bound_names(statement)
-        if isinstance(statement, (ast.For, ast.AsyncFor)):
-            names |= _bound_names(ast.Assign(targets=[statement.target]))
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                todo.extend(getattr(statement, field, []))
-            for item in getattr(statement, "items", []):  # with ... as name
-                if item.optional_vars is not None:
-                    names |= _bound_names(ast.Assign(targets=[item.optional_vars]))
-    return names
-
-
-def exercises(nb):
-    """[(stub cell index, solution cell index or None, names)] in notebook order."""
-    found = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        if is_solution(cell):
-            if found and found[-1][1] is None:
-                found[-1] = (found[-1][0], index, found[-1][2])
-            else:
-                found.append((None, index, set()))
-        else:
-            names = stub_names(cell.source)
-            if names:
-                found.append((index, None, names))
-    return found
-
-
-def exercise_problems(nb):
-    """What is wrong with a notebook's exercises (an empty list when nothing is).
-
-    Every solution cell follows a stub and binds the stub's names; every stub has a solution; the
-    notebook can say "Not done yet"; and no untagged cell between a stub and its self-check fills
-    the stub in (an untagged solution would end up in the student version).
-    """
-    problems = []
-    for stub, solution, names in exercises(nb):
-        if stub is None:
-            problems.append(f"cell {solution} is tagged solution but no exercise stub "
-                            "(`answer = None  # TODO`) comes before it")
-            continue
-        if solution is None:
-            problems.append(f"the exercise stub in cell {stub} ({', '.join(sorted(names))}) "
-                            "has no cell tagged solution after it")
-            continue
-        missing = names - bound_names(nb.cells[solution].source)
-        if missing:
-            problems.append(f"the solution in cell {solution} does not set {sorted(missing)}, "
-                            f"which the stub in cell {stub} leaves as None")
-        # Untagged cells after the solution, up to the next markdown cell (the self-check and
-        # whatever belongs to the exercise), must not set the answer themselves.
-        for index in range(solution + 1, len(nb.cells)):
-            cell = nb.cells[index]
-            if cell.cell_type != "code" or is_solution(cell):
-                break
-            if stub_names(cell.source):
-                break
-            overwritten = names & bound_names(cell.source)
-            if overwritten:
-                problems.append(f"cell {index} sets {sorted(overwritten)} after the solution but is "
-                                "not tagged solution: the student version would contain the answer")
-    if exercises(nb) and not any(
-        NOT_DONE.search(c.source) for c in nb.cells if c.cell_type == "code" and not is_solution(c)
-    ):
-        problems.append('no cell prints "Not done yet" for an exercise left as None')
-    return problems
-
-
-def student_version(nb):
-    """A copy of `nb` without solution cells, outputs, execution counts or widget state."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    nb.cells = [cell for cell in nb.cells if not is_solution(cell)]
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cell.metadata.pop("execution", None)
-    nb.metadata.pop("widgets", None)
-    nb.metadata.pop("signature", None)
-    return nb
-
-
-def solution_lines(nb):
-    """Lines of solution cells that appear in no other cell: what a leak would show."""
-    elsewhere = set()
-    for cell in nb.cells:
-        if not is_solution(cell):
-            elsewhere |= {line.strip() for line in cell.source.splitlines()}
-    lines = set()
-    for cell in nb.cells:
-        if is_solution(cell):
-            for line in cell.source.splitlines():
-                line = line.strip()
-                if len(line) >= 12 and not line.startswith("#") and line not in elsewhere:
-                    lines.add(line)
-    return lines
-
-
-def leaks(instructor_nb, student_nb):
-    """Distinctive solution lines found in the student notebook's code, outputs or metadata.
-
-    Markdown is not searched: prose may name the answer's form on purpose ("then set
-    `answer = w.grad`")."""
-    parts = [json.dumps(student_nb.metadata)]
-    for cell in student_nb.cells:
-        if cell.cell_type == "code":
-            parts += [cell.source, json.dumps(cell.get("outputs", [])), json.dumps(cell.metadata)]
-    text = "\n".join(parts)
-    return sorted(line for line in solution_lines(instructor_nb) if line in text or json.dumps(line)[1:-1] in text)
-
-
 # --------------------------------------------------------------------------------------------
-# Student and instructor builds
+# Files beside the notebooks
 # --------------------------------------------------------------------------------------------
 
 
@@ -255,75 +100,6 @@ def _copy_learner_files(source, out):
             shutil.copytree(path, out / path.name, ignore=shutil.ignore_patterns(".*", "__pycache__"))
         else:
             shutil.copy2(path, out / path.name)
-
-
-def build_student(source=NOTEBOOKS, out=BUILD / "student"):
-    """Write the student notebooks and a zip of them; fail on exercise problems or leaks."""
-    out = _fresh(Path(out))
-    problems = []
-    for path in course_notebooks(source):
-        nb = nbformat.read(path, as_version=4)
-        student = student_version(nb)
-        problems += [f"{path.name}: {p}" for p in exercise_problems(nb)]
-        problems += [f"{path.name}: solution line in the student version: {line}"
-                     for line in leaks(nb, student)]
-        nbformat.write(student, out / path.name)
-    _copy_learner_files(source, out)
-    archive = out.parent / f"{out.name}.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(out.rglob("*")):
-            if path.is_file():
-                zf.write(path, Path(out.name) / path.relative_to(out))
-    if problems:
-        raise SystemExit("student build: " + "\n  ".join(["problems found:", *problems]))
-    print(f"student notebooks in {out}/ and {archive}")
-    return out
-
-
-def check_student(folder=BUILD / "student", timeout=900):
-    """Run each student notebook top to bottom; fail on an unintended error or a missing
-    "Not done yet". Returns the number of notebooks checked."""
-    from nbclient import NotebookClient
-
-    problems = []
-    notebooks = course_notebooks(folder)
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        n_exercises = sum(1 for c in nb.cells if c.cell_type == "code" and stub_names(c.source))
-        NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-            resources={"metadata": {"path": str(folder)}},
-        ).execute()
-        said_not_done = 0
-        for index, cell in enumerate(nb.cells):
-            for output in cell.get("outputs", []):
-                if output.output_type == "error" and "raises-exception" not in tags(cell):
-                    problems.append(f"{path.name}: cell {index} raises {output.ename}: {output.evalue}")
-                text = output.get("text", "") or str(output.get("data", {}).get("text/plain", ""))
-                said_not_done += len(NOT_DONE.findall(text))
-        if said_not_done < n_exercises:
-            problems.append(f'{path.name}: {n_exercises} exercises left open but "Not done yet" '
-                            f"shown {said_not_done} times")
-        print(f"  {path.name}: runs top to bottom; {n_exercises} exercises say \"Not done yet\"")
-    if problems:
-        raise SystemExit("student check: " + "\n  ".join(["problems found:", *problems]))
-    return len(notebooks)
-
-
-def build_instructor(source=NOTEBOOKS, out=BUILD / "instructor"):
-    """Copies of the notebooks with solutions and outputs, signed as trusted for this user's
-    Jupyter, so that their stored graphs (SVG) show without re-running them."""
-    from nbformat.sign import NotebookNotary
-
-    out = _fresh(Path(out))
-    notary = NotebookNotary()
-    for path in course_notebooks(source):
-        nb = nbformat.read(path, as_version=4)
-        notary.sign(nb)
-        nbformat.write(nb, out / path.name)
-    _copy_learner_files(source, out)
-    print(f"instructor notebooks in {out}/ (signed as trusted for this user's Jupyter)")
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,7 +146,7 @@ details.solution > summary { cursor: pointer; font-family: var(--jp-ui-font-fami
 {{ super() }}
 {% endblock body_footer %}
 {% block codecell %}
-{%- if 'solution' in cell.metadata.get('tags', []) -%}
+{%- if cell.metadata.get('nbgrader', {}).get('solution') -%}
 <details class="solution"><summary>Show the solution</summary>
 {{ super() }}
 </details>
@@ -539,7 +315,7 @@ def build_html(source=NOTEBOOKS, out=BUILD / "html"):
     pages = [(p.with_suffix(".html").name, title(nb, p.stem), first_sentence(nb)) for p, nb in notebooks]
     for position, (path, nb) in enumerate(notebooks):
         body, _ = exporter.from_notebook_node(
-            for_static_pages(nb), resources={"metadata": {"name": pages[position][1].replace("`", "")}, "course_nav": nav_bar(pages, position)}
+            for_static_pages(for_readers(nb)), resources={"metadata": {"name": pages[position][1].replace("`", "")}, "course_nav": nav_bar(pages, position)}
         )
         (out / pages[position][0]).write_text(body)
     _copy_learner_files(source, out)
@@ -596,7 +372,7 @@ def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
     for path in course_notebooks(source):
         nb = nbformat.read(path, as_version=4)
         name = f"{path.stem}.slides.html"
-        body, _ = exporter.from_notebook_node(slide_types(for_static_pages(nb)), resources={"metadata": {"name": title(nb, path.stem).replace("`", "")}})
+        body, _ = exporter.from_notebook_node(slide_types(for_static_pages(for_readers(nb))), resources={"metadata": {"name": title(nb, path.stem).replace("`", "")}})
         (out / name).write_text(body)
         pages.append((name, title(nb, path.stem), first_sentence(nb)))
     _copy_learner_files(source, out)
@@ -631,22 +407,15 @@ def check_offline(out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("build", choices=["student", "instructor", "html", "slides"])
+    parser.add_argument("build", choices=["html", "slides"])
     parser.add_argument("--source", type=Path, default=NOTEBOOKS)
     parser.add_argument("--out", type=Path, help="output folder (default: build/<build>)")
-    parser.add_argument("--check", action="store_true",
-                        help="student: also run every student notebook top to bottom and check it")
     args = parser.parse_args(argv)
     if not course_notebooks(args.source):
         print(f"No numbered notebooks in {args.source}: nothing to build.")
         return 0
     out = args.out or BUILD / args.build
-    builder = {"student": build_student, "instructor": build_instructor, "html": build_html,
-               "slides": build_slides}[args.build]
-    builder(args.source, out)
-    if args.build == "student" and args.check:
-        print("running the student notebooks top to bottom:")
-        check_student(out)
+    {"html": build_html, "slides": build_slides}[args.build](args.source, out)
     return 0
 
 

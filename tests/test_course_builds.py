@@ -1,7 +1,7 @@
-"""The teaching builds (.ci/course_builds.py): exercises are well formed and the student version
-keeps every exercise stub while no solution leaks into it; the HTML and slides load nothing from
-the internet. The builds themselves run in `make student`, `make html`, `make slides`; the HTML and
-slides are opened offline in Chromium by `make test-browser`.
+"""The reading builds (.ci/course_builds.py): the HTML pages and slides load nothing from the internet, fold
+the solutions and leave out how exercises are graded (hidden tests, mark schemes). The builds run in `make
+html` and `make slides` and are opened offline in Chromium by `make test-browser`. The student notebooks and
+grading are nbgrader's: tests/test_grading.py.
 """
 
 import importlib.util
@@ -20,7 +20,8 @@ NOTEBOOKS = builds.course_notebooks(ROOT / "notebooks")
 
 
 def solution(source):
-    return new_code_cell(source, metadata={"tags": ["solution"]})
+    return new_code_cell(source, metadata={"nbgrader": {"grade": False, "grade_id": "ex1", "locked": False,
+                                                        "schema_version": 3, "solution": True}})
 
 
 def exercise_notebook(*cells):
@@ -32,95 +33,30 @@ def exercise_notebook(*cells):
 
 
 GOOD = [
-    new_code_cell("x = 3\nanswer = None  # TODO: 2 * x"),
-    solution("answer = 2 * x   # the doubled value"),
-    new_code_cell("check(answer)"),
+    solution("x = 3\nanswer = None\n### BEGIN SOLUTION\nanswer = 2 * x   # the doubled value\n### END SOLUTION"),
+    new_code_cell("check(answer)\n### BEGIN HIDDEN TESTS\nassert answer == 6\n### END HIDDEN TESTS",
+                  metadata={"nbgrader": {"grade": True, "grade_id": "ex1_check", "locked": True, "points": 1,
+                                         "schema_version": 3, "solution": False}}),
+    new_markdown_cell("Why double?\n\n### BEGIN SOLUTION\nBecause x is half.\n### END SOLUTION\n\n"
+                      "=== BEGIN MARK SCHEME ===\nSays x is half.\n=== END MARK SCHEME ===",
+                      metadata={"nbgrader": {"grade": True, "grade_id": "why", "locked": False, "points": 1,
+                                             "schema_version": 3, "solution": True}}),
 ]
-
-
-# --- the course's notebooks --------------------------------------------------------------------
 
 
 def test_the_course_has_notebooks_to_build():
     assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_exercise_has_a_stub_and_a_tagged_solution(path):
-    nb = nbformat.read(path, as_version=4)
-    assert builds.exercises(nb), f"{path.name} has no exercise (`answer = None  # TODO` + a solution cell)"
-    assert builds.exercise_problems(nb) == []
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_student_version_keeps_stubs_and_drops_solutions_and_outputs(path):
-    nb = nbformat.read(path, as_version=4)
-    student = builds.student_version(nb)
-    assert [c.source for c in student.cells] == [c.source for c in nb.cells if not builds.is_solution(c)]
-    assert not any(builds.is_solution(c) for c in student.cells)
-    assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
-    stubs = [names for stub, _, names in builds.exercises(nb)]
-    assert [names for _, _, names in builds.exercises(student)] == stubs
-    assert builds.solution_lines(nb), "solutions should have distinctive lines to look for"
-    assert builds.leaks(nb, student) == []
-
-
-# --- the exercise checks can fail ---------------------------------------------------------------
-
-
-def test_stub_names():
-    assert builds.stub_names("x = 1\nanswer = None  # TODO: fill in") == {"answer"}
-    assert builds.stub_names("def f(t):\n    return None  # TODO walk the graph") == {"f"}
-    assert builds.stub_names("for i in range(3):\n    pass  # TODO\nanswer = None  # TODO") == {"answer"}
-    assert builds.stub_names("answer = 3") == set()
-    assert builds.stub_names("%time answer = None  # TODO") == set()  # magics are not parsed
-
-
-def test_bound_names_look_inside_blocks_but_not_inside_functions():
-    source = "with ctx() as c:\n    answer = 1\nfor i, j in x:\n    pass\ndef f():\n    hidden = 2\nif y:\n    k += 1"
-    assert builds.bound_names(source) == {"c", "answer", "i", "j", "f", "k"}
-
-
-def test_a_well_formed_exercise_passes():
+def test_readers_see_solutions_but_not_how_they_are_graded():
     nb = exercise_notebook(*GOOD)
-    assert builds.exercise_problems(nb) == []
-    assert builds.exercises(nb) == [(2, 3, {"answer"})]
-
-
-def test_an_untagged_solution_is_caught():
-    nb = exercise_notebook(GOOD[0], new_code_cell("answer = 2 * x"), GOOD[2])
-    problems = builds.exercise_problems(nb)
-    assert len(problems) == 1 and "no cell tagged solution" in problems[0]
-
-
-def test_a_solution_cell_after_the_self_check_that_is_untagged_is_caught():
-    nb = exercise_notebook(*GOOD, new_code_cell("answer = 6\ncheck(answer)"))
-    problems = builds.exercise_problems(nb)
-    assert len(problems) == 1 and "not tagged solution" in problems[0]
-
-
-def test_a_solution_without_a_stub_is_caught():
-    nb = exercise_notebook(new_code_cell("x = 3"), solution("answer = 2 * x"), GOOD[2])
-    assert "no exercise stub" in builds.exercise_problems(nb)[0]
-
-
-def test_a_solution_that_does_not_fill_the_stub_is_caught():
-    nb = exercise_notebook(GOOD[0], solution("result = 2 * x"), GOOD[2])
-    assert "does not set ['answer']" in builds.exercise_problems(nb)[0]
-
-
-def test_a_notebook_that_never_says_not_done_yet_is_caught():
-    nb = new_notebook(cells=GOOD)
-    assert builds.exercise_problems(nb) == ['no cell prints "Not done yet" for an exercise left as None']
-
-
-def test_a_leaked_solution_is_found():
-    nb = exercise_notebook(*GOOD)
-    assert builds.leaks(nb, builds.student_version(nb)) == []
-    leaky = builds.student_version(nb)
-    leaky.cells[-1].outputs = [nbformat.v4.new_output("stream", text="answer = 2 * x   # the doubled value\n")]
-    assert builds.leaks(nb, leaky) == ["answer = 2 * x   # the doubled value"]
-    assert builds.leaks(nb, nb) == ["answer = 2 * x   # the doubled value"]
+    readable = builds.for_readers(nb)
+    assert "answer = 2 * x" in readable.cells[2].source
+    assert "HIDDEN" not in readable.cells[3].source and "assert answer == 6" not in readable.cells[3].source
+    assert readable.cells[3].source == "check(answer)"
+    assert "MARK SCHEME" not in readable.cells[4].source and "Says x is half" not in readable.cells[4].source
+    assert "<details><summary>A model answer</summary>" in readable.cells[4].source
+    assert "assert answer == 6" in nb.cells[3].source  # the input is not changed
 
 
 # --- HTML and slides ----------------------------------------------------------------------------
@@ -195,9 +131,3 @@ def test_static_pages_show_a_widgets_fallback():
 
 
 # --- slow: the student notebooks really run -----------------------------------------------------
-
-
-@pytest.mark.slow
-def test_student_notebooks_run_top_to_bottom_and_say_not_done_yet(tmp_path):
-    out = builds.build_student(ROOT / "notebooks", tmp_path / "student")
-    assert builds.check_student(out) == len(NOTEBOOKS)
