@@ -67,8 +67,8 @@ test-deep: install ## Run every test, including the slow ones (AUTOGRAD_LITE_DEE
 		PYTHONHASHSEED=$$seed $(PYTEST) -q --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg || exit 1; \
 	done
 
-test-browser: install $(VENV)/.installed-browser html slides ## Run every notebook in JupyterLab in headless Chromium; open the HTML and slides offline
-	$(PY) .ci/browser_test.py --html build/html --slides build/slides
+test-browser: install $(VENV)/.installed-browser course/.released html slides ## Run every notebook (and the released ones) in JupyterLab in headless Chromium; open the HTML and slides offline
+	$(PY) .ci/browser_test.py --student course/release --html build/html --slides build/slides
 
 notebooks: install ## Re-execute every notebook top to bottom in a fresh kernel, in place
 	@set -e; cd notebooks; for nb in *.ipynb; do \

@@ -20,6 +20,10 @@ Finally the notebooks saved by the browser are checked with nbval (strict, with
 notebooks/sanitize.cfg), which re-runs them in a fresh kernel and compares every output; cells
 tagged `nbval-ignore-output` (timings) are not compared.
 
+With --student (make release's course/release/) it also runs each released notebook as a student
+first opens it: it must show no solution, hidden test or stored output, run top to bottom without an
+error, and every exercise's check must say "not done yet".
+
 With --html/--slides it also serves those builds on 127.0.0.1 and opens every page with all
 other network requests blocked: the pages must load, typeset their math with the bundled MathJax,
 show every graph and plot, and (slides) start reveal.js.
@@ -584,6 +588,9 @@ def main(argv=None):
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", CHROMIUM))
     parser.add_argument("--timeout", type=float, default=900, help="seconds for one notebook's Run All")
     parser.add_argument("--no-nbval", action="store_true", help="skip the nbval check of the saved files")
+    parser.add_argument("--student", type=Path,
+                        help="also run the released notebooks of this nbgrader release folder (make release) "
+                             "as a student opens them: untouched, every exercise must say \"not done yet\"")
     parser.add_argument("--html", type=Path, help="also open this HTML build (make html) offline")
     parser.add_argument("--slides", type=Path, help="also open this slides build (make slides) offline")
     args = parser.parse_args(argv)
@@ -616,6 +623,11 @@ def main(argv=None):
     for nb_path in notebooks:
         target = served / Path(nb_path).name
         nbformat.write(cleared(nbformat.read(nb_path, as_version=4)), target)
+    released = sorted(args.student.glob("*/*.ipynb")) if args.student else []
+    if released:
+        (served / "student").mkdir()
+        for path in released:
+            shutil.copy(path, served / "student" / path.name)
 
     server = LabServer(served, temp / "state", saved_dir / "jupyterlab.log")
     results = {}
@@ -633,6 +645,10 @@ def main(argv=None):
             for nb_path in notebooks:
                 name = Path(nb_path).name
                 results[name] = check_one(page, server, nb_path, screenshots, saved_dir, args.timeout)
+            for nb_path in released:
+                name = f"student/{nb_path.name}"
+                results[name] = check_one(page, server, nb_path, screenshots, saved_dir, args.timeout,
+                                          served_as=name, extra_checks=student_problems)
             for kind, folder in (("html", args.html), ("slides", args.slides)):
                 if folder is None:
                     continue
@@ -656,7 +672,7 @@ def main(argv=None):
 
         # nbval re-runs each saved notebook in a fresh kernel and compares every output. It runs
         # on the served copies, so that files the notebooks read sit beside them as in notebooks/.
-        saved_files = [served / Path(p).name for p in notebooks if results[Path(p).name] is None]
+        saved_files = [served / Path(p).name for p in notebooks if results[Path(p).name] is None]  # not student/
         if saved_files and not args.no_nbval:
             sanitize = args.notebook_dir / "sanitize.cfg"
             if not sanitize.exists():
@@ -673,15 +689,37 @@ def main(argv=None):
     return 1 if any(results.values()) or nbval_status else 0
 
 
-def check_one(page, server, nb_path, screenshots, saved_dir, timeout):
+def student_problems(released_nb, saved_nb):
+    """A released notebook as a student first sees it and after Run All: no solution, hidden test or stored
+    output, and every exercise's check says "not done yet"."""
+    problems = []
+    for index, (before, after) in enumerate(zip(released_nb.cells, saved_nb.cells)):
+        for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME"):
+            if secret in before.source:
+                problems.append(f"cell {index} shows its {secret.split()[-1].lower()}")
+        if before.cell_type == "code" and before.outputs:
+            problems.append(f"cell {index} opened with stored outputs")
+        grading = before.metadata.get("nbgrader", {})
+        if before.cell_type == "code" and grading.get("grade") and not grading.get("solution"):
+            text = "".join(o.get("text", "") for o in after.get("outputs", []))
+            if "not done yet" not in text.lower():
+                problems.append(f"cell {index}, an exercise's check, does not say \"not done yet\": {text[:200]!r}")
+    return problems
+
+
+def check_one(page, server, nb_path, screenshots, saved_dir, timeout, served_as=None, extra_checks=None):
     """Run one notebook in the page; None if every check passed, else what failed."""
-    name = Path(nb_path).name
+    name = served_as or Path(nb_path).name
     started = time.monotonic()
     log(f"  {name}: Run All in Chromium ...")
     problem = None
     try:
         source_nb = nbformat.read(nb_path, as_version=4)
-        saved = run_notebook(page, server, name, source_nb, screenshots / f"{Path(name).stem}.png", timeout)
+        shot = screenshots / f"{name.replace('/', '_').removesuffix('.ipynb')}.png"
+        saved = run_notebook(page, server, name, source_nb, shot, timeout)
+        if extra_checks and extra_checks(source_nb, saved):
+            raise CheckFailed("\n".join(extra_checks(source_nb, saved)))
+        (saved_dir / name).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(saved, saved_dir / name)
     except CheckFailed as error:
         problem = str(error)
@@ -689,7 +727,7 @@ def check_one(page, server, nb_path, screenshots, saved_dir, timeout):
         problem = f"{type(error).__name__}: {error}"
     if problem:
         with contextlib.suppress(PlaywrightError):
-            page.screenshot(path=str(screenshots / f"{Path(name).stem}.FAILED.png"))
+            page.screenshot(path=str(screenshots / f"{name.replace('/', '_').removesuffix('.ipynb')}.FAILED.png"))
     log(f"  {name}: {'ok' if problem is None else 'FAILED'} in {time.monotonic() - started:.1f} s")
     if problem:
         log("    " + problem.replace("\n", "\n    "))
