@@ -40,10 +40,11 @@ $(VENV)/.installed-%: pyproject.toml | $(STAMP)
 	@touch $@
 
 # A student opens their own copies of the released notebooks (no solutions, no outputs) in workspace/;
-# a new release adds the notebooks they do not have yet and never overwrites one they have.
+# a new release adds the notebooks they do not have yet and never overwrites one they have. nbgrader's
+# instructor tools (create assignment, formgrader, validate without the hidden tests) stay out of their lab.
 lab: course/.released ## Open the course in JupyterLab: your own copies of the exercises, in workspace/
 	$(PY) .ci/grading.py workspace
-	$(JUPYTER) lab $(ALLOW_ROOT) workspace/
+	JUPYTER_CONFIG_PATH=$(CURDIR)/.ci/student-lab $(JUPYTER) lab $(ALLOW_ROOT) workspace/
 
 # Jupyter hides the stored graphs (SVG) of notebooks it does not trust: trust the course's own first.
 lab-instructor: install ## Open the instructor's notebooks (solutions, hidden tests, outputs) in JupyterLab
