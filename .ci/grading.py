@@ -17,8 +17,9 @@ The notebooks in notebooks/ are nbgrader *source* notebooks (the instructor's co
   released cell runs and the check below it says "not done yet".
 - Its test cell is an nbgrader autograded test cell (with points): a visible `check(...)` that prints a
   verdict and hints, and `### BEGIN HIDDEN TESTS` asserts that decide the grade.
-- "Explain why" questions are manually graded markdown cells, with the rubric between
-  `=== BEGIN MARK SCHEME ===` and `=== END MARK SCHEME ===` (nbgrader removes it from the release).
+- "Explain why" questions are manually graded markdown cells: a model answer and then the rubric, both inside
+  the solution region (nbgrader replaces it with "YOUR ANSWER HERE" in the release; it accepts
+  `=== BEGIN MARK SCHEME ===` regions only in "task" cells, which the course does not use).
 
 Everything this writes is under course/ (nbgrader's course directory: source, release, submitted,
 autograded, feedback, gradebook.db) and workspace/, which git ignores.
