@@ -422,29 +422,35 @@ def legend_graph(kinds):
     """The legend alone, for the given kinds of node (those of STYLES/LEGEND): one legend under several
     pictures drawn with `legend=False`, as the static replay does."""
     Graph = _graph_class()
-    g = Graph(name="replay_legend", graph_attr={"rankdir": "LR", "nodesep": "0.15"},
+    g = Graph(name="replay_legend", graph_attr={"rankdir": "TB", "nodesep": "0.2", "ranksep": "0.15"},
               node_attr={"shape": "box", "fontsize": "10", "height": "0.2", "fontname": "Helvetica"})
-    _draw_legend(g, set(kinds))
+    _draw_legend(g, set(kinds), per_row=3)
     return g
 
 
-def _draw_legend(g, used):
-    """A legend box listing the kinds of node and edge drawn (`used`), one entry each."""
+def _draw_legend(g, used, per_row=None):
+    """A legend box listing the kinds of node and edge drawn (`used`), one entry each: a column, or rows
+    of `per_row` entries."""
     with g.subgraph(name="cluster_legend") as lg:
         lg.attr(label="legend", fontsize="10", style="rounded", color="grey70")
         previous = None
-        for kind, text in LEGEND.items():
-            if kind not in used:
-                continue
+        kinds = [kind for kind in LEGEND if kind in used]
+        for k, kind in enumerate(kinds):
             attrs = dict(STYLES["op" if kind in ("running", "ran") else kind])
             if kind in ("running", "ran"):
                 attrs.update(STYLES[kind])
             attrs["fontsize"] = "9"
             lid = f"legend_{kind}"
-            lg.node(lid, _dot_text(text.split("\n")), **attrs)
-            if previous is not None:
-                lg.edge(previous, lid, style="invis")
-            previous = lid
+            lg.node(lid, _dot_text(LEGEND[kind].split("\n")), **attrs)
+            if previous is not None and (per_row is None or k % per_row == 0):
+                lg.edge(previous, lid, style="invis")   # the next row (or the next entry of a column)
+            previous = lid if per_row is None or k % per_row == 0 else previous
+        if per_row is not None:
+            for start in range(0, len(kinds), per_row):
+                with lg.subgraph() as row:
+                    row.attr(rank="same")
+                    for kind in kinds[start:start + per_row]:
+                        row.node(f"legend_{kind}")
 
 
 def params_items(params):
