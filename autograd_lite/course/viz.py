@@ -67,7 +67,7 @@ LEGEND = {
     "output": "output tensor",
     "op": "operation: a grad_fn node",
     "leaf": "leaf, requires_grad=True\n(AccumulateGrad: fills .grad)",
-    "constant": "requires_grad=False\n(no gradient flows to it)",
+    "constant": "input with requires_grad=False\n(no gradient flows to it)",
     "saved": "saved for backward",
     "freed": "saved, then freed by backward\n(retain_graph=False)",
     "modified": "saved, then modified in place",
@@ -311,11 +311,24 @@ class _Scene:
             if child is not None or meta is None:
                 continue
             t = saved[i] if saved is not None else None
-            name = self._name(t)
-            shape, dtype = meta
-            lines = ([name] if name else []) + [f"{_shape(shape)} {dtype.name}"]
-            items.append((id(t) if t is not None else None, lines))
+            items.append((id(t) if t is not None else None,
+                          [self.constant_name(t, i), f"{_shape(meta[0])} {meta[1].name}"]))
         return items
+
+    def constant_name(self, t, i):
+        """The first line of an input's dashed box: its name in `params` ("y"), "view of x" when it is a
+        view of a named tensor (a vector that matmul saw as a 1-row matrix), else its slot in the op's
+        inputs ("input 1"), so that every box says what it is."""
+        name = self._name(t)
+        if name:
+            return name
+        base = getattr(t, "_base", None) if t is not None else None
+        while base is not None:
+            name = self._name(base)
+            if name:
+                return f"view of {name}"
+            base = getattr(base, "_base", None)
+        return f"input {i}"
 
     # -- emitting DOT --------------------------------------------------------------------------------------
     def _emit_extras(self, g, node, n, ident, constants):
@@ -335,9 +348,10 @@ class _Scene:
                     node(cid, "constant", clines)
                 g.edge(ident, cid, **_EDGE_STYLES["constant"])
 
-    def emit(self, steps=None, current=None):
+    def emit(self, steps=None, current=None, legend=None):
         """A Graph of this scene. For a replay frame, `steps` is the list of (node, grad) so far and
-        `current` the index of the one running now."""
+        `current` the index of the one running now. `legend` overrides the scene's choice (the static
+        replay draws one legend for all its frames). `kinds_used` on the result lists what it drew."""
         Graph = _graph_class()
         g = Graph(name="backward_graph",
                   graph_attr={"rankdir": self.rankdir, "ranksep": "0.3", "nodesep": "0.25"},
@@ -397,29 +411,46 @@ class _Scene:
             plural = "s" if left_out != 1 else ""
             node("more", "note", [f"... {left_out:,} more node{plural} not drawn",
                                   f"(drawn: the {self.drawn:,} nearest the outputs; max_nodes={self.drawn})"])
-        if self.legend:
+        if self.legend if legend is None else legend:
             _draw_legend(g, used)
         g.nodes_total, g.nodes_drawn = len(self.order), self.drawn
+        g.kinds_used = frozenset(used)
         return g
 
 
-def _draw_legend(g, used):
-    """A legend box listing the kinds of node and edge drawn (`used`), one entry each."""
+def legend_graph(kinds):
+    """The legend alone, for the given kinds of node (those of STYLES/LEGEND): one legend under several
+    pictures drawn with `legend=False`, as the static replay does."""
+    Graph = _graph_class()
+    g = Graph(name="replay_legend", graph_attr={"rankdir": "TB", "nodesep": "0.2", "ranksep": "0.15"},
+              node_attr={"shape": "box", "fontsize": "10", "height": "0.2", "fontname": "Helvetica"})
+    _draw_legend(g, set(kinds), per_row=3)
+    return g
+
+
+def _draw_legend(g, used, per_row=None):
+    """A legend box listing the kinds of node and edge drawn (`used`), one entry each: a column, or rows
+    of `per_row` entries."""
     with g.subgraph(name="cluster_legend") as lg:
         lg.attr(label="legend", fontsize="10", style="rounded", color="grey70")
         previous = None
-        for kind, text in LEGEND.items():
-            if kind not in used:
-                continue
+        kinds = [kind for kind in LEGEND if kind in used]
+        for k, kind in enumerate(kinds):
             attrs = dict(STYLES["op" if kind in ("running", "ran") else kind])
             if kind in ("running", "ran"):
                 attrs.update(STYLES[kind])
             attrs["fontsize"] = "9"
             lid = f"legend_{kind}"
-            lg.node(lid, _dot_text(text.split("\n")), **attrs)
-            if previous is not None:
-                lg.edge(previous, lid, style="invis")
-            previous = lid
+            lg.node(lid, _dot_text(LEGEND[kind].split("\n")), **attrs)
+            if previous is not None and (per_row is None or k % per_row == 0):
+                lg.edge(previous, lid, style="invis")   # the next row (or the next entry of a column)
+            previous = lid if per_row is None or k % per_row == 0 else previous
+        if per_row is not None:
+            for start in range(0, len(kinds), per_row):
+                with lg.subgraph() as row:
+                    row.attr(rank="same")
+                    for kind in kinds[start:start + per_row]:
+                        row.node(f"legend_{kind}")
 
 
 def params_items(params):
@@ -482,11 +513,11 @@ class ReplayFrame:
     gradient arriving at it, the nodes that already ran outlined in red, with their step numbers.
     """
 
-    __slots__ = ("step", "node", "grad", "_steps", "_scene", "_graph")
+    __slots__ = ("step", "node", "grad", "_steps", "_scene", "_graph", "_bare")
 
     def __init__(self, step, node, grad, steps, scene):
         self.step, self.node, self.grad = step, node, grad
-        self._steps, self._scene, self._graph = steps, scene, None
+        self._steps, self._scene, self._graph, self._bare = steps, scene, None, None
 
     @property
     def name(self):
@@ -497,6 +528,13 @@ class ReplayFrame:
         if self._graph is None:
             self._graph = self._scene.emit(self._steps, self.step)
         return self._graph
+
+    @property
+    def graph_without_legend(self):
+        """The same picture without its legend (the static replay draws one legend for all frames)."""
+        if self._bare is None:
+            self._bare = self._scene.emit(self._steps, self.step, legend=False)
+        return self._bare
 
     def caption(self):
         grad = self.grad._data
@@ -552,8 +590,9 @@ def backward_replay(output, gradient=None, params=None, **draw_options):
 
 
 def show_replay(frames, limit=40):
-    """Show replay frames in a notebook: a slider over the steps (ipywidgets), and all frames side by side
-    where no widget can be shown (exported HTML without widget state, no ipywidgets). The slider works
+    """Show replay frames in a notebook: a slider over the steps (ipywidgets), and all frames one under
+    the other, after a single legend, where no widget can be shown (exported HTML without widget state,
+    no ipywidgets; `static_html()`). The slider works
     in the browser alone (every frame is drawn up front), so it keeps working in exported HTML that
     embeds the widget state. At most `limit` frames are shown: pass a slice of the frames for others."""
     frames = list(frames)
@@ -566,9 +605,10 @@ def show_replay(frames, limit=40):
 
 
 class ReplayView:
-    """What `show_replay` returns. Its Jupyter output carries both a slider widget and a static strip of
+    """What `show_replay` returns. Its Jupyter output carries both a slider widget and a static column of
     the frames: JupyterLab shows the widget; exported HTML shows the widget if the notebook saved widget
-    state, the strip otherwise. `widget()` gives the ipywidgets object alone, `static_html()` the strip."""
+    state, the column otherwise. `widget()` gives the ipywidgets object alone, `static_html()` the column:
+    one legend (every kind of box the frames use), then the frames top to bottom, each under its caption."""
 
     def __init__(self, frames, limit=40):
         self.frames, self.limit = frames, limit
@@ -583,12 +623,13 @@ class ReplayView:
         left = len(self.frames) - len(self._shown())
         return f"... and {left} more steps (pass a slice of the frames to see them)." if left > 0 else ""
 
-    def _page(self, frame):
+    def _page(self, frame, legend=True):
         """One frame as HTML: its caption above its SVG (or above its DOT source if nothing can render)."""
-        svg, _ = _svg_or_reason(frame.graph.source)
+        graph = frame.graph if legend else frame.graph_without_legend
+        svg, _ = _svg_or_reason(graph.source)
         caption = f'<div style="font-family:monospace">{html.escape(frame.caption())}</div>'
         if svg is None:
-            return caption + f"<pre>{html.escape(frame.graph.source)}</pre>"
+            return caption + f"<pre>{html.escape(graph.source)}</pre>"
         return caption + svg[svg.find("<svg"):]
 
     def static_html(self):
@@ -600,8 +641,13 @@ class ReplayView:
             parts += [f"<li>{html.escape(f.caption())}</li>" for f in shown]
             parts.append("</ol>")
         else:
-            parts.append('<div style="display:flex;gap:16px;overflow-x:auto;align-items:flex-start">')
-            parts += [f'<div style="flex:none">{self._page(f)}</div>' for f in shown]
+            parts.append('<div style="display:flex;flex-direction:column;gap:12px;align-items:flex-start">')
+            if shown[0]._scene.legend:
+                kinds = set().union(*(f.graph_without_legend.kinds_used for f in shown))
+                legend_svg, _ = _svg_or_reason(legend_graph(kinds).source)
+                if legend_svg is not None:
+                    parts.append(f'<div>{legend_svg[legend_svg.find("<svg"):]}</div>')
+            parts += [f"<div>{self._page(f, legend=False)}</div>" for f in shown]
             parts.append("</div>")
         if self._more():
             parts.append(f"<p>{html.escape(self._more())}</p>")

@@ -87,11 +87,21 @@ def test_seed_graph_names_shapes_colours_and_edges():
     constants = [(a, b_) for a, b_, attrs in edges if "dir=none" in attrs and "dashed" in attrs]
     assert sorted(a for a, _ in constants) == sorted([bce, mm])
     labels = sorted(nodes[c][0] for _, c in constants)
-    assert labels == ["(1, 5) float32", "(3,) float32"]
+    assert labels == ["input 0\n(1, 5) float32", "input 1\n(3,) float32"]  # each box says what it is
     assert all("fillcolor=white" in nodes[c][1] for _, c in constants)
     # the legend explains each colour used, and only those
     legend = {i for i in nodes if i.startswith("legend_")}
     assert legend == {"legend_output", "legend_op", "legend_leaf", "legend_constant"}
+
+
+def test_dashed_inputs_are_labelled_with_their_names_and_views_with_their_base():
+    x, y, w, b, z, loss = seed_graph()
+    nodes, edges = parse(viz.draw_graph(loss, params=dict(w=w, b=b, x=x, y=y)).source)
+    constants = {a: nodes[c][0] for a, c, attrs in edges if "dir=none" in attrs and "dashed" in attrs}
+    assert constants == {by_label(nodes, "BinaryCrossEntropyWithLogitsBackward0"): "y\n(3,) float32",
+                         by_label(nodes, "MmBackward0"): "view of x\n(1, 5) float32"}  # matmul's 1x5 view
+    legend = nodes["legend_constant"][0]
+    assert legend.startswith("input with requires_grad=False")
 
 
 def test_unnamed_leaves_are_their_accumulate_grad_node_and_named_intermediates_label_their_op():
@@ -277,6 +287,22 @@ def test_show_replay_has_a_static_strip_and_a_widget_when_ipywidgets_exists(monk
         assert "application/vnd.jupyter.widget-view+json" in bundle
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # not installed: the static strip alone
     assert "application/vnd.jupyter.widget-view+json" not in viz.show_replay(frames)._repr_mimebundle_()
+
+
+def test_static_replay_is_one_column_with_one_legend(monkeypatch):
+    if viz._choice(None) == "source":
+        pytest.skip("no Graphviz renderer: the static replay is a list of captions")
+    x, y, w, b, z, loss = seed_graph()
+    frames = viz.backward_replay(loss, params=dict(w=w, b=b))
+    page = viz.show_replay(frames).static_html()
+    assert "flex-direction:column" in page and "overflow-x" not in page
+    assert page.count("<svg") == 7                      # the legend once, then the 6 frames
+    assert page.count(">legend<") == 1                  # the legend cluster's title appears once
+    assert page.index(">legend<") < page.index("step 1/6")
+    for kind in ("running now", "already ran", "output tensor"):
+        assert page.count(kind) == 1
+    assert all("legend" not in f.graph_without_legend.source for f in frames)
+    assert "cluster_legend" in frames[0].graph.source   # a frame on its own keeps its legend
 
 
 def _importable(name):
