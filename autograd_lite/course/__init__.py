@@ -2,6 +2,8 @@
 
     viz.py             pictures of the backward graph, and a step-by-step replay of backward()
     jacobian_order.py  in which order to multiply a chain of Jacobians: forward, reverse, or the cheapest hybrid
+    sweeps.py          pictures of the forward and reverse sweeps, of bracketings and of the hybrid order
+    checks.py          the exercises' checks: right or wrong, staged hints, never the answer
 
 They sit on top of everything else (the engine, func) and nothing in the package imports them.
 `autograd_lite.viz` and `autograd_lite.jacobian_order` still name the same modules, for older code.

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from .. import grad_mode
 from ..func import jacfwd, jacrev
 
-__all__ = ["JacobianOrder", "chain_jacobian", "cheapest_order"]
+__all__ = ["JacobianOrder", "chain_jacobian", "cheapest_order", "pass_cost"]
 
 
 @dataclass(frozen=True)
@@ -165,3 +165,36 @@ def chain_jacobian(layers, x, order=None):
 
     jacobian = _fold(tree, lambda i: local[i - 1], lambda left, right: left @ right)
     return jacobian.reshape(points[-1].shape + x.shape)
+
+
+def pass_cost(widths, split=None):
+    """Multiply-adds of the full Jacobian by automatic differentiation, counted in passes.
+
+    `cheapest_order` counts dense matrix products with each layer's Jacobian J_i taken as given. AD never
+    forms J_i: a JVP or VJP applies each layer to one vector, about d_i d_{i-1} multiply-adds per layer
+    (a linear layer's matrix-vector product). So one pass through layers a..b costs
+    :math:`\\sum_{i=a}^{b} d_i d_{i-1}`, and:
+
+    * forward mode (split=0): n JVPs through every layer;
+    * reverse mode (split=k): m VJPs through every layer;
+    * a split at layer s (0 < s < k): d_s VJPs through layers 1..s (the rows of J_s...J_1), d_s JVPs through
+      layers s+1..k (the columns of J_k...J_{s+1}), and one (m x d_s)(d_s x n) product to join them.
+
+    split=None gives the cheapest split. Returns (cost, split).
+    """
+    widths = tuple(int(d) for d in widths)
+    k = len(widths) - 1
+
+    def through(a, b):  # one pass through layers a..b
+        return sum(widths[i] * widths[i - 1] for i in range(a, b + 1))
+
+    def cost(s):
+        if s == 0:
+            return widths[0] * through(1, k)
+        if s == k:
+            return widths[k] * through(1, k)
+        return widths[s] * through(1, s) + widths[s] * through(s + 1, k) + widths[k] * widths[s] * widths[0]
+
+    if split is not None:
+        return cost(split), split
+    return min((cost(s), s) for s in range(k + 1))
