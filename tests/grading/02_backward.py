@@ -10,15 +10,11 @@ MISTAKES = {
                   "thinks only products save values: exp's rule reads its saved result"),
     "ex3_accumulate": ("F.mse_loss(X @ wa, Y).backward()\nanswer_accumulated = wa.grad",
                        "the right gradient from one backward on the mean loss: not one backward per example", 2),
-    "ex4_debug": ("""wt = torch.zeros(2, requires_grad=True)
-losses = []
-for _ in range(steps):
-    loss = F.mse_loss(X @ wt, Y)
-    losses.append(loss.item())
-    loss.backward()
-    wt.grad.zero_()
-    with torch.no_grad():
-        wt -= lr * wt.grad
-return wt, losses""",
-                  "zeroes the gradient between backward and the step: the step uses zeros, nothing is learned"),
+    "ex4_inplace": ("""h = 2 * x
+g = torch.sigmoid(h)
+h += 1
+e = torch.exp(h).detach()
+e += 1
+return (g * e).sum()""",
+                    "silences the error with detach(): the value is right, but no gradient flows through exp", 1),
 }
