@@ -127,3 +127,10 @@ def test_the_workspace_never_overwrites_a_students_notebook(tmp_path):
     grading.workspace(course, out)
     assert (out / "01_a.ipynb").read_text() == "my answers"
     assert (out / "02_b.ipynb").read_text() == "new notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_stored_output_shows_a_path_of_this_machine(path):
+    text = path.read_text()
+    for machine_path in {str(ROOT), str(Path.home()), "/tmp/", "site-packages/"}:
+        assert machine_path not in text, f"{path.name} shows {machine_path!r} (a traceback? use %xmode Minimal)"
