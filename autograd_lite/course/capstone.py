@@ -109,27 +109,33 @@ def mismatch(program, Value, backward_calls=1):
     return f"{describe(program)}: leaf gradients {got}{calls}, autograd_lite gives {expected}"
 
 
-def programs(interior_reuse, max_leaves=3, max_steps=7):
-    """A hypothesis strategy for programs. interior_reuse=False: trees in which only the leaves may be used
-    more than once (a + a, x * y + x); True: any step may use any earlier register, so intermediate nodes
-    are reused (diamonds, whose paths from the root have different lengths)."""
+def programs(reuse, max_leaves=3, max_steps=7):
+    """A hypothesis strategy for programs. reuse="any": any step may use any earlier register, so
+    intermediate nodes are reused (diamonds, whose paths from the root have different lengths);
+    "leaves": trees in which only the leaves may be used more than once (a + a, x * y + x); "none": trees
+    in which every node is used once (leaves left over get the gradient 0)."""
     from hypothesis import strategies as st
 
     @st.composite
     def build(draw):
-        n = draw(st.integers(1, max_leaves))
-        values = [draw(st.integers(-20, 20)) / 10 for _ in range(n)]
-        steps, unused = [], []
+        n = draw(st.integers(1, max_leaves)) if reuse != "none" else max_steps + 1
+        # never 0, nor a sum that cancels to 0: ** at 0 is the business of the operations' own test
+        values = [draw(st.integers(-20, 20)) / 10 + 0.0123 for _ in range(n)]
+        steps, unused, fresh = [], [], list(range(n))
         for _ in range(draw(st.integers(1, max_steps))):
             op = draw(st.sampled_from(OPS))
             operands = []
             for _ in range(2 if op in ("add", "mul") else 1):
-                if interior_reuse:
+                if reuse == "any":
                     i = draw(st.integers(0, n + len(steps) - 1))
-                else:
+                elif reuse == "leaves":
                     i = draw(st.sampled_from(list(range(n)) + unused))
+                else:
+                    i = draw(st.sampled_from(fresh[:1] + unused))
                 if i in unused:
                     unused.remove(i)
+                if i in fresh:
+                    fresh.remove(i)
                 operands.append(i)
             if op == "pow":
                 operands.append(draw(st.sampled_from(EXPONENTS)))
