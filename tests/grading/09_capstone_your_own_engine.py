@@ -62,6 +62,17 @@ while queue:                     # breadth-first from the root, reversed: not to
             queue.append(parent)
 return order[::-1]'''
 
+NO_SEEN_SET_ORDER = '''\
+order, stack = [], [(root, False)]
+while stack:                     # depth-first with a stack, but no record of the nodes already expanded
+    node, parents_done = stack.pop()
+    if parents_done:
+        order.append(node)
+        continue
+    stack.append((node, True))
+    stack.extend((p, False) for p in node._parents)
+return order'''
+
 TREE_COUNTEREXAMPLE = '''\
 x = Value(0.5)
 root = x * x + x                 # reuses a leaf, but both users are handled before x: breadth-first is right
@@ -84,6 +95,10 @@ def _engines():
             "a wrong order (reversed breadth-first): right on trees and chains, wrong on diamonds whose paths "
             "differ in length",
             {"ex2_topo_order", "ex3_backward_diamonds"}),
+        "no_seen_set": (
+            {"ex2_topo": NO_SEEN_SET_ORDER},
+            "no record of the nodes already listed: a node reached by two paths is listed (and run) twice",
+            {"ex2_topo_order", "ex3_backward_reuse", "ex3_backward_diamonds"}),
         "no_accumulation": (
             {"ex3_backward": _edit("ex3_backward", "grads[id(parent)] = grads.get(id(parent), 0.0) + g",
                                    "grads[id(parent)] = g")},
