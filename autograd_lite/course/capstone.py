@@ -32,7 +32,10 @@ def written(obj, *methods):
     if isinstance(obj, type):
         return all(m in vars(obj) for m in methods)
     code = getattr(obj, "__code__", None)
-    return code is not None and code.co_code != _stub.__code__.co_code
+    if code is None:
+        return False
+    stub = code.co_code == _stub.__code__.co_code and all(c is None or c == obj.__doc__ for c in code.co_consts)
+    return not stub
 
 
 # --------------------------------------------------------------------------------------------
