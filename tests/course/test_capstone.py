@@ -167,3 +167,15 @@ def test_draw_order_numbers_the_nodes_and_marks_a_wrong_order_red():
     wrong = capstone.draw_order(root, list(reversed(_order(root)))).source
     assert wrong.count("color=red") == 5
     assert "?. " in capstone.draw_order(root).source
+
+
+@settings(max_examples=30)
+@given(program=capstone.programs("any"))
+def test_the_expected_gradients_are_pytorchs_too(program):
+    torch = __import__("pytest").importorskip("torch")
+    expected = capstone.lite_gradients(program)
+    if expected is None:
+        return
+    root, leaves = capstone.run(program, lambda v: torch.tensor(float(v), dtype=torch.float64, requires_grad=True))
+    root.backward()
+    assert np.allclose([0.0 if t.grad is None else t.grad.item() for t in leaves], expected, rtol=1e-9, atol=1e-12)
