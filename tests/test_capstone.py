@@ -1,6 +1,6 @@
-"""The capstone's hidden tests (notebook 9) are proven on purpose-made wrong engines.
+"""The capstone's hidden tests (notebook 13) are proven on purpose-made wrong engines.
 
-Each engine of tests/grading/09_capstone_your_own_engine.py is the reference solution with one classic bug.
+Each engine of tests/grading/13_capstone_your_own_engine.py is the reference solution with one classic bug.
 The notebook's code cells (answer cells with that engine's code in place of the solution, test cells with
 their hidden tests) run in one namespace, without nbgrader or a kernel, and the test cells that raise are
 the ones nbgrader would give no points: they must be exactly the engine's targeted cells. The reference
@@ -19,8 +19,8 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "09_capstone_your_own_engine.ipynb"
-ENGINES = runpy.run_path(str(ROOT / "tests" / "grading" / "09_capstone_your_own_engine.py"))
+NOTEBOOK = ROOT / "notebooks" / "13_capstone_your_own_engine.ipynb"
+ENGINES = runpy.run_path(str(ROOT / "tests" / "grading" / "13_capstone_your_own_engine.py"))
 _spec = importlib.util.spec_from_file_location("grading", ROOT / ".ci" / "grading.py")
 grading = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(grading)

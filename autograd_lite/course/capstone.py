@@ -1,4 +1,4 @@
-"""Test machinery of the capstone (notebook 9, build your own engine): random expression programs run on a
+"""Test machinery of the capstone (notebook 13, build your own engine): random expression programs run on a
 student's engine and on autograd_lite, verdicts in words for the visible checks, and the figure of a
 topological order.
 

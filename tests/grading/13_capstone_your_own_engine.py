@@ -1,10 +1,10 @@
-"""Purpose-made wrong engines for the capstone (notebook 9), each the reference solution with one classic bug.
+"""Purpose-made wrong engines for the capstone (notebook 13), each the reference solution with one classic bug.
 
 WRONG_ENGINES = {name: ({answer grade_id: code in place of its solution}, what the bug is, the test cells
 that must fail)}: tests/test_capstone.py runs the notebook's hidden tests on each engine separately and
 checks that exactly those test cells fail (and none with the reference). A bug can cost more than the test
 cell aimed at it when another cell exercises it too (a recursive sort also breaks backward on the deep
-chain); the set says which, and docs/answer_key/09_capstone_your_own_engine.md explains each.
+chain); the set says which, and docs/answer_key/13_capstone_your_own_engine.md explains each.
 
 MISTAKES (for the grading demo, which submits one typical-mistakes student with one mistake per answer
 cell): {answer grade_id: (code, what the mistake reveals)}, a selection of WRONG_ENGINES.
@@ -17,7 +17,7 @@ import re
 import textwrap
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "09_capstone_your_own_engine.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "13_capstone_your_own_engine.ipynb"
 
 
 def solution(grade_id, notebook=NOTEBOOK):
