@@ -305,3 +305,109 @@ def elimination_cost(edges, order):
         for j in succs:
             del edges[(k, j)]
     return mults, edges
+
+
+def plot_fd_errors(ax, steps, forward, central, eps=np.finfo(np.float64).eps):
+    ax.loglog(steps, forward, "o-", markersize=3, label="forward difference (f(x+h) - f(x)) / h")
+    ax.loglog(steps, central, "s-", markersize=3, label="central difference (f(x+h) - f(x-h)) / 2h")
+    ax.loglog(steps, steps / 2, ":", color="grey", label="truncation ~ h, h² (slopes 1 and 2)")
+    ax.loglog(steps, steps ** 2 / 6, ":", color="grey")
+    ax.loglog(steps, eps / steps, "--", color="black", label="rounding ~ eps / h")
+    ax.set_ylim(1e-17, 1e1)
+    ax.set_xlabel("step h")
+    ax.set_ylabel("|error|")
+    ax.legend(fontsize=8)
+
+
+def symbolic_swell(depth, width=2):
+    """Operation counts for a small tanh network of `depth` layers (`width` units, symbolic weights), with
+    sympy: (f as an expression tree, df/dw as a tree, df/dw with common subexpressions shared, f shared).
+    The derivative is taken with respect to the first layer's first weight."""
+    import sympy as sp  # the course extra; the package itself needs numpy only
+
+    x = sp.symbols(f"x0:{width}")
+    h, first = list(x), None
+    for layer in range(depth):
+        w = sp.Matrix(width, width, lambda i, j: sp.Symbol(f"w{layer}_{i}{j}"))
+        first = w[0, 0] if first is None else first
+        h = [sp.tanh(sum(w[i, j] * h[j] for j in range(width))) for i in range(width)]
+    f = sum(h)
+    df = sp.diff(f, first)
+
+    def shared(expr):
+        definitions, (reduced,) = sp.cse(expr)
+        return sum(sp.count_ops(e) for _, e in definitions) + sp.count_ops(reduced)
+    return sp.count_ops(f), sp.count_ops(df), shared(df), shared(f)
+
+
+def gradient_cost_ratio(f, args, repeat=7):
+    """(time of f, time of f and its gradient, their ratio): the times are the best of `repeat` runs; the
+    ratio is the median of the ratios of runs made back to back, which a busy moment of the machine
+    (slowing one run of a pair) moves less than it moves either best time. `f(*args)` is a scalar tensor;
+    the gradient is taken with respect to every arg by backward()."""
+    def value_only():
+        with no_grad():
+            f(*args)
+
+    def value_and_gradient():
+        for a in args:
+            a.grad = None
+        f(*args).backward()
+
+    value_only(), value_and_gradient()  # warm up
+    pairs = [(best_time(value_only, 1), best_time(value_and_gradient, 1)) for _ in range(repeat)]
+    t_f, t_both = min(p[0] for p in pairs), min(p[1] for p in pairs)
+    return t_f, t_both, float(np.median([both / alone for alone, both in pairs]))
+
+
+def plot_colouring(ax, pattern, colours, title):
+    """The sparsity pattern, each non-zero coloured by the colour of its column."""
+    image = np.where(pattern, np.asarray(colours)[None, :] + 1, 0).astype(float)
+    image[image == 0] = np.nan
+    ax.imshow(image, cmap="tab20", vmin=1, vmax=20, interpolation="nearest")
+    ax.set_title(title)
+    ax.set_xlabel("column (input)")
+    ax.set_ylabel("row (output)")
+
+
+def random_dag(n_inputs, n_intermediate, n_outputs, seed=1, p=0.5):
+    """A linearized DAG: {(u, v): partial derivative}, and the lists of input, intermediate and output
+    vertices. Each intermediate vertex depends on earlier vertices (each with probability p); each
+    output on some of the last three intermediates."""
+    rng = np.random.default_rng(seed)
+    inputs = [f"x{i}" for i in range(n_inputs)]
+    mids = [f"v{i}" for i in range(n_intermediate)]
+    outputs = [f"y{i}" for i in range(n_outputs)]
+    earlier, edges = list(inputs), {}
+    for v in mids:
+        preds = [u for u in earlier if rng.random() < p] or [earlier[int(rng.integers(len(earlier)))]]
+        for u in preds:
+            edges[(u, v)] = float(rng.standard_normal())
+        earlier.append(v)
+    for y in outputs:
+        for u in [u for u in mids[-3:] if rng.random() < 0.7] or [mids[-1]]:
+            edges[(u, y)] = float(rng.standard_normal())
+    return edges, inputs, mids, outputs
+
+
+def draw_dag(ax, edges, inputs, mids, outputs):
+    """Vertices in columns by their depth (longest path from an input), edges as arrows."""
+    depth = {u: 0 for u in inputs}
+    for v in mids:
+        depth[v] = 1 + max(depth[u] for (u, w) in edges if w == v)
+    last = max(depth[v] for v in mids) + 1
+    for y in outputs:
+        depth[y] = last
+    columns = {}
+    for v in inputs + mids + outputs:
+        columns.setdefault(depth[v], []).append(v)
+    where = {v: (d, i - (len(vs) - 1) / 2) for d, vs in columns.items() for i, v in enumerate(vs)}
+    for (u, v) in edges:
+        ax.annotate("", xy=where[v], xytext=where[u],
+                    arrowprops=dict(arrowstyle="->", color="grey", shrinkA=11, shrinkB=11, lw=0.8))
+    for v, (px, py) in where.items():
+        colour = "#9ecae1" if v in inputs else "#fdae6b" if v in outputs else "#e5e5e5"
+        ax.scatter([px], [py], s=500, color=colour, edgecolors="black", zorder=3)
+        ax.text(px, py, v, ha="center", va="center", fontsize=9, zorder=4)
+    ax.margins(0.08, 0.15)
+    ax.set_axis_off()
