@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as ag
-from autograd_lite.utils.checkpoint import CheckpointError, checkpoint, checkpoint_sequential, set_checkpoint_early_stop
+from autograd_lite.utils.checkpoint import checkpoint, checkpoint_sequential, set_checkpoint_early_stop
 
 MODES = [True, False]
 

@@ -328,7 +328,7 @@ def symbolic_swell(depth, width=2):
     x = sp.symbols(f"x0:{width}")
     h, first = list(x), None
     for layer in range(depth):
-        w = sp.Matrix(width, width, lambda i, j: sp.Symbol(f"w{layer}_{i}{j}"))
+        w = sp.Matrix(width, width, lambda i, j, layer=layer: sp.Symbol(f"w{layer}_{i}{j}"))
         first = w[0, 0] if first is None else first
         h = [sp.tanh(sum(w[i, j] * h[j] for j in range(width))) for i in range(width)]
     f = sum(h)
