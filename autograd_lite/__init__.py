@@ -34,6 +34,7 @@ Tensor's methods calling the ops, which build Tensors):
     nn/                Module, Parameter, layers, losses, init, nn.functional
     optim/             SGD, Adam, AdamW, RMSprop
     serialization.py   save and load: tensors, state_dicts and containers of them, to a file and back
+    utils/             checkpoint: activation checkpointing (keep a segment's input, recompute it in backward)
     course/            the course's teaching aids, not PyTorch's API: viz (pictures of the graph and of
                        backward), jacobian_order (in which order to multiply a chain of Jacobians)
 """
@@ -66,6 +67,8 @@ from . import autograd, backends, cuda, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from . import optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from . import utils  # noqa: E402
+from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat

@@ -232,11 +232,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ca
     consumers, needed = prepare(roots, targets, capture)
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph  # rules build a graph only when asked to (create_graph=True)
+    whole_graph.append(targets is None)
     try:
         return walk(roots, root_grads, consumers, needed, targets if capture else None, accumulate, observer,
                     retain_graph)
     finally:
+        whole_graph.pop()
         grad_mode.enabled = previous_mode
+
+
+# One flag per running pass, innermost last: True when it runs the whole graph (backward() without `inputs`).
+# A backward rule that starts a pass of its own (reentrant checkpointing) reads it: PyTorch's
+# torch.autograd._is_checkpoint_valid().
+whole_graph = []
 
 
 def prepare(roots, targets, capture=False):

@@ -3,6 +3,8 @@
 `manual_seed(0)` makes every later `randn`/`rand` reproducible. The values differ from PyTorch's (a
 different algorithm), which is why the course prints shapes and checks rather than random values.
 """
+import contextlib
+
 import numpy as np
 
 from . import devices as _device
@@ -28,6 +30,14 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
+    def get_state(self):
+        """The state as a uint8 tensor (PyTorch's ByteTensor); `set_state` of it replays the same numbers."""
+        return _new(_state_bytes(self.rng), False)
+
+    def set_state(self, new_state):
+        self.rng = _rng_from_bytes(new_state)
+        return self
+
     def __repr__(self):
         return f"<autograd_lite.Generator object at {id(self):#x}>"
 
@@ -48,6 +58,59 @@ def seed():
 
 def initial_seed():
     return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The default generator's state, as a uint8 tensor (PyTorch's is 5056 bytes, this one 40)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Restore the default generator to a state from `get_rng_state()`."""
+    default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type="cuda"):
+    """A block after which the random state is back where it was: random numbers drawn inside it do not
+    change the numbers drawn after it. `enabled=False` makes it a no-op. Only the CPU generator exists
+    here, so `devices` and `device_type` are accepted and ignored."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
+_STATE_BYTES = 40  # PCG64: 128-bit state, 128-bit increment, has_uint32 and the cached uint32
+
+
+def _state_bytes(rng):
+    st = rng.bit_generator.state
+    raw = (st["state"]["state"].to_bytes(16, "little") + st["state"]["inc"].to_bytes(16, "little")
+           + int(st["has_uint32"]).to_bytes(4, "little") + int(st["uinteger"]).to_bytes(4, "little"))
+    return np.frombuffer(raw, dtype=np.uint8).copy()
+
+
+def _rng_from_bytes(new_state):
+    if not hasattr(type(new_state), "grad_fn"):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    raw = new_state.detach().numpy()
+    if raw.dtype != np.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    if raw.size != _STATE_BYTES:
+        raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG state "
+                           f"size to be {raw.size}")
+    b = raw.tobytes()
+    bit_generator = np.random.PCG64()
+    bit_generator.state = {"bit_generator": "PCG64",
+                           "state": {"state": int.from_bytes(b[:16], "little"), "inc": int.from_bytes(b[16:32], "little")},
+                           "has_uint32": int.from_bytes(b[32:36], "little"),
+                           "uinteger": int.from_bytes(b[36:40], "little")}
+    return np.random.Generator(bit_generator)
 
 
 def _rng(generator):
