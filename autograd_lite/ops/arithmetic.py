@@ -10,12 +10,14 @@ import numpy as np
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, _number_or_tensor
 from .elementwise import log, where
+from .batching import elementwise
 from .op import Op, _const, _is_scalar
 
 
 class Add(Op):
     r"""$z=x+y$.   VJP: $\bar x=\bar z,\ \bar y=\bar z$.   JVP: $\dot z=\dot x+\dot y$."""
     name = "Add"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -51,6 +53,7 @@ def add(input, other, *, alpha=1):
 class Sub(Op):
     r"""$z=x-y$.   VJP: $\bar x=\bar z,\ \bar y=-\bar z$.   JVP: $\dot z=\dot x-\dot y$."""
     name = "Sub"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -74,6 +77,7 @@ class Rsub(Op):
     A number `c` is an option (one edge, as PyTorch's `RsubBackward1`); an array is a second input."""
     name = "Rsub"
     overload = 1
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, c):
@@ -95,6 +99,7 @@ class Mul(Op):
     name = "Mul"
     save_inputs = ((1,), (0,))
     saved_names = ("self", "other")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -121,6 +126,7 @@ class Div(Op):
     name = "Div"
     save_inputs = ((1,), (0, 1))
     saved_names = ("self", "other")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -159,6 +165,7 @@ class Remainder(Op):
     overload = 1
     save_inputs = ((), (0, 1))
     saved_names = ("self", "other")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -185,6 +192,7 @@ class Remainder(Op):
 class RemainderScalar(Op):
     r"""$z=x-c\lfloor x/c\rfloor$ (`x % c` for a number $c$).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
     name = "Remainder"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, other):
@@ -207,6 +215,7 @@ class FloorDivide(Op):
     name = "NotImplemented"
     node_name = "NotImplemented"
     aten = "floor_divide"  # the name in the errors
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -253,6 +262,7 @@ class Maximum(Op):
     save_inputs = True
     saved_names = ("self", "other")
     largest = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -309,6 +319,7 @@ def minimum(input, other):
 class Neg(Op):
     r"""$z=-x$.   VJP: $\bar x=-\bar z$.   JVP: $\dot z=-\dot x$."""
     name = "Neg"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -331,6 +342,7 @@ class Reciprocal(Op):
     r"""$z=1/x$.   VJP: $\bar x=-\bar z\,z^2$.   JVP: $\dot z=-\dot x\,z^2$."""
     name = "Reciprocal"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -352,6 +364,7 @@ class Pow(Op):
     name = "Pow"
     save_inputs = True
     saved_names = ("self", "exponent")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -385,6 +398,7 @@ class PowTensor(Op):
     save_inputs = True
     saved_names = ("self", "exponent")
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -418,6 +432,7 @@ class RPow(Op):
     name = "Pow"
     overload = 2
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, base):

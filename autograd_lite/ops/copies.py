@@ -8,6 +8,7 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
+from .batching import BatchedTensor, elementwise, inplace_batched
 from .op import Op, _zeros_like
 from .views import inplace_on_view, rebase_after_write, write_tangent
 
@@ -15,6 +16,7 @@ from .views import inplace_on_view, rebase_after_write, write_tangent
 class ToCopy(Op):
     r"""$z=x$ converted to another dtype.   VJP: $\bar x=\bar z$ (in $x$'s dtype).   JVP: $\dot z=\dot x$."""
     name = "ToCopy"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -33,6 +35,7 @@ class ToCopy(Op):
 class Clone(Op):
     r"""$z=x$ (a copy).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
     name = "Clone"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -51,6 +54,7 @@ class Alias(Op):
     r"""$z=x$ (same memory; what `make_dual` returns).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
     name = "Alias"
     is_view = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -70,6 +74,7 @@ class Fill(Op):
     JVP: $\dot z=0$."""
     name = "Fill"
     overload = 2
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, value):
@@ -104,6 +109,7 @@ class Copy(Op):
     r"""$z=s$ broadcast to $x$'s shape and dtype (`x.copy_(s)`).   VJP: $\bar x=0,\ \bar s=\bar z$.
     JVP: $\dot z=\dot s$."""
     node_name = "CopyBackwards"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, src):
@@ -150,6 +156,8 @@ def inplace(x, op, other):
     `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
     saved the old values can tell that they are gone.
     """
+    if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:  # inside vmap (batching.py)
+        return inplace_batched(x, op, other, inplace)
     base = x._base
     if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
         raise RuntimeError(_NO_GRAD_VIEW)  # a view of a tensor that requires grad, made where grad was off

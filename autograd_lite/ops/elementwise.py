@@ -14,6 +14,7 @@ import numpy as np
 
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor
+from .batching import BatchedTensor, apply_batched, elementwise, line_up_rank
 from .op import Op, _const, _zeros_like
 
 
@@ -21,6 +22,7 @@ class Exp(Op):
     r"""$z=e^x$.   VJP: $\bar x=\bar z\,z$.   JVP: $\dot z=\dot x\,z$."""
     name = "Exp"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -43,6 +45,7 @@ class Expm1(Op):
     r"""$z=e^x-1$, accurate for small $x$.   VJP: $\bar x=\bar z\,(z+1)$.   JVP: $\dot z=\dot x\,(z+1)$."""
     name = "Expm1"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -65,6 +68,7 @@ class Log(Op):
     r"""$z=\ln x$.   VJP: $\bar x=\bar z/x$.   JVP: $\dot z=\dot x/x$."""
     name = "Log"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -90,6 +94,7 @@ class Log1p(Op):
     r"""$z=\ln(1+x)$, accurate for small $x$.   VJP: $\bar x=\bar z/(1+x)$.   JVP: $\dot z=\dot x/(1+x)$."""
     name = "Log1P"  # PyTorch's spelling: Log1PBackward0
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -114,6 +119,7 @@ class Sqrt(Op):
     r"""$z=\sqrt x$.   VJP: $\bar x=\bar z/(2z)$.   JVP: $\dot z=\dot x/(2z)$."""
     name = "Sqrt"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -137,6 +143,7 @@ class Abs(Op):
     r"""$z=|x|$.   VJP: $\bar x=\bar z\,\mathrm{sign}(x)$.   JVP: $\dot z=\dot x\,\mathrm{sign}(x)$ (0 at 0)."""
     name = "Abs"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -160,6 +167,7 @@ def abs(input):  # noqa: A001
 class Sign(Op):
     r"""$z=\mathrm{sign}(x)\in\{-1,0,1\}$.   VJP: $\bar x=0$ (zeros).   JVP: $\dot z=0$."""
     name = "Sign"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -193,6 +201,7 @@ class Tanh(Op):
     r"""$z=\tanh x$.   VJP: $\bar x=\bar z\,(1-z^2)$.   JVP: $\dot z=\dot x\,(1-z^2)$."""
     name = "Tanh"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -218,6 +227,7 @@ class TanhBackward(Op):
     name = "TanhBackward"
     save_inputs = True
     saved_names = ("grad_output", "output")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, z):
@@ -246,6 +256,7 @@ class Sigmoid(Op):
     r"""$z=\sigma(x)=1/(1+e^{-x})$.   VJP: $\bar x=\bar z\,z(1-z)$.   JVP: $\dot z=\dot x\,z(1-z)$."""
     name = "Sigmoid"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -270,6 +281,7 @@ class SigmoidBackward(Op):
     name = "SigmoidBackward"
     save_inputs = True
     saved_names = ("grad_output", "output")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, z):
@@ -291,6 +303,7 @@ class Relu(Op):
     r"""$z=\max(x,0)$.   VJP: $\bar x=\bar z\,[z>0]$.   JVP: $\dot z=\dot x\,[z>0]$."""
     name = "Relu"
     save_output = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -315,6 +328,7 @@ class ThresholdBackward(Op):
     name = "ThresholdBackward"
     save_inputs = ((1,), ())
     saved_names = ("grad_output", "self")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, x, threshold):
@@ -340,6 +354,7 @@ class LeakyRelu(Op):
     name = "LeakyRelu"
     save_inputs = True
     saved_names = ("self", "negative_slope")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -370,6 +385,7 @@ class LeakyReluBackward(Op):
     name = "LeakyReluBackward"
     save_inputs = ((1,), ())
     saved_names = ("grad_output", "self")
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, x, negative_slope):
@@ -394,6 +410,7 @@ class Softplus(Op):
     $s=\sigma(\beta x)$ (1 above the threshold).   JVP: $\dot z=\dot x\,s$."""
     name = "Softplus"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -428,6 +445,7 @@ class Erf(Op):
     JVP: $\dot z=\dot x\,\tfrac{2}{\sqrt\pi}e^{-x^2}$."""
     name = "Erf"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -462,6 +480,7 @@ class Gelu(Op):
     $z'=\Phi(x)+x\varphi(x)$ (differentiated the same way for tanh).   JVP: $\dot z=\dot x\,z'(x)$."""
     name = "Gelu"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -496,6 +515,7 @@ class Sin(Op):
     r"""$z=\sin x$.   VJP: $\bar x=\bar z\cos x$.   JVP: $\dot z=\dot x\cos x$."""
     name = "Sin"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -520,6 +540,7 @@ class Cos(Op):
     r"""$z=\cos x$.   VJP: $\bar x=-\bar z\sin x$.   JVP: $\dot z=-\dot x\sin x$."""
     name = "Cos"
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -545,6 +566,7 @@ class Clamp(Op):
     name = "Clamp"
     overload = 1
     save_inputs = True
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, min, max):  # noqa: A002
@@ -589,6 +611,16 @@ class Where(Op):
     r"""$z=c\,?\,x:y$.   VJP: $\bar x=[c]\,\bar z,\ \bar y=[\lnot c]\,\bar z$.   JVP: $\dot z=c\,?\,\dot x:\dot y$."""
     name = "Where"
 
+    @classmethod
+    def batch(cls, n, x, y, condition):
+        """Inside vmap: elementwise (see `elementwise`), the condition lined up with x and y."""
+        cond = condition._data if isinstance(condition, Tensor) else condition
+        c_rank = cond.ndim - n if isinstance(condition, Tensor) else cond.ndim
+        rank = max(x.ndim - n, y.ndim - n, c_rank)
+        if isinstance(condition, Tensor):
+            cond = line_up_rank(condition, n, rank)._data
+        return cls.apply(line_up_rank(x, n, rank), line_up_rank(y, n, rank), condition=cond)
+
     @staticmethod
     def forward(ctx, x, y, condition):
         ctx.condition = condition
@@ -606,6 +638,8 @@ class Where(Op):
 
 
 def where(condition, input, other):
+    if isinstance(condition, BatchedTensor):  # inside vmap, a condition that differs per example: Where's rule
+        return apply_batched(Where, (*[_number_or_tensor(v, condition) for v in (input, other)],), {"condition": condition})
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(cond.dtype)}")

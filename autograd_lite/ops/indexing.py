@@ -13,6 +13,7 @@ from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
 from .copies import inplace
 from .elementwise import where
+from .batching import batch_index, elementwise, expand_batch, line_up_rank, shift
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
 
@@ -20,6 +21,11 @@ from .shape import reshape, unsqueeze
 class Cat(Op):
     r"""Concatenate along a dim.   VJP: split $\bar z$ into the inputs' pieces.   JVP: concatenate the tangents."""
     name = "Cat"
+
+    @classmethod
+    def batch(cls, n, *xs, dim):
+        """Inside vmap: every input expanded to the whole batch, joined along the example's dim."""
+        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
 
     @staticmethod
     def forward(ctx, *xs, dim):
@@ -70,6 +76,11 @@ def cat(tensors, dim=0):
 class Stack(Op):
     r"""Stack along a new dim.   VJP: $\bar x_i=\bar z$ selected at $i$.   JVP: stack the tangents."""
     name = "Stack"
+
+    @classmethod
+    def batch(cls, n, *xs, dim):
+        """Inside vmap: every input expanded to the whole batch, stacked along a new dim of the example."""
+        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
 
     @staticmethod
     def forward(ctx, *xs, dim):
@@ -137,6 +148,11 @@ class Index(Op):
     r"""$z=x[\text{idx}]$ with integer arrays or masks.   VJP: $\bar x=$ zeros with $\bar z$ added at idx
     (repeated indices accumulate).   JVP: $\dot z=\dot x[\text{idx}]$."""
     name = "Index"
+
+    @classmethod
+    def batch(cls, n, x, index):
+        """Inside vmap: the batch dims are kept whole (`:`), the example is indexed behind them."""
+        return cls.apply(x, index=batch_index(index, n))
 
     @staticmethod
     def forward(ctx, x, index):
@@ -274,6 +290,11 @@ class IndexAdd(Op):
     JVP: $\dot z$ = zeros with $\dot g$ added at idx."""
     name = "IndexPut"
 
+    @classmethod
+    def batch(cls, n, g, index, shape):
+        """Inside vmap: into a batch of zeros of the example's shape, at the same places in every example."""
+        return cls.apply(g, index=batch_index(index, n), shape=tuple(g.shape[:n]) + tuple(shape))
+
     @staticmethod
     def forward(ctx, g, index, shape):
         ctx.index, ctx.shape = index, shape
@@ -294,6 +315,15 @@ class SetItem(Op):
     r"""$z=x$ with $z[\text{idx}]=v$ (`x[idx] = v`).   VJP: $\bar x=\bar z$ zeroed at idx, $\bar v=\bar z[\text{idx}]$.
     JVP: $\dot z=\dot x$ with $\dot z[\text{idx}]=\dot v$."""
     node_name = "CopySlices"
+
+    @classmethod
+    def batch(cls, n, x, value, index):
+        """Inside vmap: the same places in every example get that example's values."""
+        index = batch_index(index, n)
+        if isinstance(value, Tensor):
+            x = expand_batch([x, value], n)[0]
+            value = line_up_rank(value, n, x._data[index].ndim - n)
+        return cls.apply(x, value, index=index)
 
     @staticmethod
     def forward(ctx, x, value, index):
@@ -332,6 +362,7 @@ class MaskedFill(Op):
     r"""$z=v$ where the mask $m$ is true, $x$ elsewhere.   VJP: $\bar x=[\lnot m]\,\bar z$, $\bar v=\sum_m\bar z$.
     JVP: $\dot z=m\,?\,\dot v:\dot x$."""
     name = "MaskedFill"
+    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, value, mask):

@@ -8,6 +8,7 @@ import numpy as np
 from ..dtypes import cpp_type_name, scalar_type_name
 from ..tensor import Tensor
 from .arithmetic import mul
+from .batching import line_up_rank
 from .op import Op
 from .shape import SqueezeInplace, UnsafeView, View, reshape, t, unsqueeze
 
@@ -17,6 +18,11 @@ class Mm(Op):
     name = "Mm"
     save_inputs = ((1,), (0,))
     saved_names = ("self", "mat2")
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: a product of batches of matrices (see `batched_matmul`)."""
+        return batched_matmul(x, y, n)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -32,6 +38,20 @@ class Mm(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return mm(x_t, y) + mm(x, y_t)
+
+
+def batched_matmul(x, y, n):
+    """Products of matrices whose leading dims are batch dims (each of size 1 where that operand is the same for
+    every example): one large matrix product when one operand is a single matrix, `Bmm` otherwise."""
+    lead_x, lead_y = x.shape[:-2], y.shape[:-2]
+    if all(s == 1 for s in lead_y):  # x's rows of every example, times one matrix
+        rows = reshape(x, (-1, x.shape[-1]))
+        return reshape(mm(rows, reshape(y, y.shape[-2:])), tuple(lead_x) + (x.shape[-2], y.shape[-1]))
+    if all(s == 1 for s in lead_x):  # one matrix times the columns of every example
+        cols = reshape(y.movedim(-2, 0), (y.shape[-2], -1))
+        out = reshape(mm(reshape(x, x.shape[-2:]), cols), (x.shape[-2],) + tuple(lead_y) + (y.shape[-1],))
+        return out.movedim(0, -2)
+    return Bmm.apply(x, y)
 
 
 def _shape_str(shape):
@@ -65,6 +85,11 @@ class Mv(Op):
     save_inputs = ((1,), (0,))
     saved_names = ("self", "vec")
 
+    @classmethod
+    def batch(cls, n, a, v):
+        """Inside vmap: the vectors as one-column matrices."""
+        return batched_matmul(a, unsqueeze(v, -1), n).squeeze(-1)
+
     @staticmethod
     def forward(ctx, a, v):
         return a @ v
@@ -86,6 +111,11 @@ class Dot(Op):
     name = "Dot"
     save_inputs = ((1,), (0,))
     saved_names = ("self", "tensor")
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: the products of the elements, summed per example."""
+        return (x * y).sum(-1)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -122,6 +152,12 @@ class Bmm(Op):
     name = "Bmm"
     save_inputs = ((1,), (0,))
     saved_names = ("self", "mat2")
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: the example's batch dims lined up behind the vmap's (see `batched_matmul`)."""
+        rank = max(x.ndim, y.ndim) - n
+        return batched_matmul(line_up_rank(x, n, rank), line_up_rank(y, n, rank), n)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -208,6 +244,11 @@ class Addmm(Op):
     name = "Addmm"
     save_inputs = ((), (2,), (1,))
     saved_names = ("self", "mat1", "mat2")
+
+    @classmethod
+    def batch(cls, n, b, x, w):
+        """Inside vmap: the product of batches of matrices, plus the bias lined up as a batch of matrices."""
+        return line_up_rank(b, n, 2) + batched_matmul(x, w, n)
 
     @staticmethod
     def forward(ctx, b, x, w):

@@ -13,6 +13,7 @@ import numpy as np
 from ..tensor import _dim
 from .elementwise import where
 from .indexing import cat, stack
+from .batching import shift
 from .op import MultiOutputOp, _const
 from .reduction import Var, _grad_to_input, _keep_dims, _var_or_std, sum  # noqa: A004
 
@@ -28,6 +29,11 @@ class Split(MultiOutputOp):
     output without a gradient).   JVP: $\dot z_i$ = the same pieces of $\dot x$."""
     name = "Split"
     is_view = True
+
+    @classmethod
+    def batch(cls, n, x, sizes, dim):
+        """Inside vmap: the same pieces along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, sizes=sizes, dim=shift(dim, n))
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
@@ -89,6 +95,11 @@ class Unbind(MultiOutputOp):
     name = "Unbind"
     is_view = True
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
+
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
@@ -117,6 +128,12 @@ class VarMean(MultiOutputOp):
     name = "VarMean"
     function_name = "var_mean"
     save_inputs = True
+
+    @classmethod
+    def batch(cls, n, x, dim, correction, keepdim):
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, dim=dim, correction=correction, keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):

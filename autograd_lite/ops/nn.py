@@ -7,6 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import abs, clamp, exp, log, relu, sigmoid  # noqa: A004
+from .batching import elementwise_then_reduced, shift
 from .op import Op, _const
 from .reduction import mean, sum  # noqa: A004
 from .shape import unsqueeze
@@ -43,6 +44,7 @@ class BinaryCrossEntropyWithLogits(Op):
     name = "BinaryCrossEntropyWithLogits"
     save_inputs = True
     saved_names = ("self", "target", "weight", "pos_weight")
+    batch = classmethod(elementwise_then_reduced)  # inside vmap: the loss of each example, reduced (batching.py)
 
     @staticmethod
     def forward(ctx, z, y, weight, pos_weight, reduction):
@@ -104,6 +106,7 @@ class BinaryCrossEntropy(Op):
     name = "BinaryCrossEntropy"
     save_inputs = True
     saved_names = ("self", "target", "weight")
+    batch = classmethod(elementwise_then_reduced)  # inside vmap: the loss of each example, reduced (batching.py)
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
@@ -152,6 +155,7 @@ class MseLoss(Op):
     name = "MseLoss"
     save_inputs = True
     saved_names = ("self", "target")
+    batch = classmethod(elementwise_then_reduced)  # inside vmap: the loss of each example, reduced (batching.py)
 
     @staticmethod
     def forward(ctx, x, y, reduction):
@@ -190,6 +194,11 @@ class LogSoftmax(Op):
     name = "LogSoftmax"
     save_output = True
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
+
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
@@ -211,6 +220,11 @@ class Softmax(Op):
     JVP: $\dot z=z\,(\dot x-\sum_j z_j\dot x_j)$."""
     name = "Softmax"
     save_output = True
+
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
 
     @staticmethod
     def forward(ctx, x, dim):

@@ -200,6 +200,9 @@ class Op:
     differentiable = True
     is_view = False  # the result shares memory with input 0 (reshape, transpose, basic indexing, ...)
     node_class = None
+    # The batching rule, used inside vmap (see batching.py): `batch(n, *inputs, **options)` computes the result
+    # for every example at once from physical tensors with `n` leading batch dims. None: a loop over examples.
+    batch = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -231,6 +234,8 @@ class Op:
         record = dual = False
         for a in inputs:
             if isinstance(a, Tensor):
+                if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
+                    return apply_batched(cls, inputs, options)
                 raw.append(a._data)
                 if a._requires_grad:
                     record = True
@@ -438,6 +443,8 @@ class MultiOutputOp(Op):
         record = dual = False
         for a in inputs:
             if isinstance(a, Tensor):
+                if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
+                    return apply_batched(cls, inputs, options)
                 record = record or a._requires_grad
                 dual = dual or a._tangent is not None
         record = record and grad_mode.enabled
@@ -532,3 +539,6 @@ def _warn_user(message):
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "autograd_lite":
         frame, level = frame.f_back, level + 1
     warnings.warn(message, UserWarning, stacklevel=level)
+
+
+from .batching import BatchedTensor, apply_batched  # noqa: E402  (last: the batched path uses the op families)

@@ -13,6 +13,7 @@ from ..dtypes import scalar_type_name, to_numpy_dtype
 from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
 from .elementwise import abs, exp, sgn, where  # noqa: A004
+from .batching import shift
 from .op import Op, _const, _warn_user
 from .shape import expand, movedim, reshape, unsqueeze
 
@@ -40,6 +41,13 @@ def _reduction_setup(ctx, x, dim, keepdim):
 class Sum(Op):
     r"""$z=\sum_{i\in\text{dims}} x_i$.   VJP: $\bar x=\bar z$ broadcast back.   JVP: $\dot z=\sum\dot x$."""
     name = "Sum"
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
+        if dim is None:
+            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype):
@@ -86,6 +94,13 @@ class Mean(Op):
     r"""$z=\frac1n\sum x_i$.   VJP: $\bar x=\bar z/n$ broadcast back.   JVP: $\dot z=\frac1n\sum\dot x$."""
     name = "Mean"
 
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
+        if dim is None:
+            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
+
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype):
         if x.dtype.kind != "f" and dtype is None:
@@ -125,6 +140,14 @@ class Prod(Op):
     name = "Prod"
     save_inputs = True
     save_output = True
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: the example's elements, flattened into one dim past the `n` batch dims, multiplied along it."""
+        if dim is None:
+            flat = reshape(x, tuple(x.shape[:n]) + (-1,))
+            return ProdDim.apply(flat, dim=(n,), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype):
@@ -244,6 +267,12 @@ class MaxDim(Op):
     JVP: $\dot z$ = the tangent at the chosen indices."""
     name = "Max"
 
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, indices):
+        """Inside vmap: along the example's dim, past the `n` batch dims (the indices found again, per example)."""
+        find = np.argmin if issubclass(cls, MinDim) else np.argmax
+        return cls.apply(x, dim=dim + n, keepdim=keepdim, indices=find(x._data, axis=dim + n))
+
     @staticmethod
     def forward(ctx, x, dim, keepdim, indices):
         ctx.dim, ctx.keepdim, ctx.input_shape = dim, keepdim, x.shape
@@ -280,6 +309,12 @@ class Var(Op):
     VJP: $\bar x=\bar z\,D$ with $D=\partial z/\partial x=\frac{2(x-m)}{n-c}$.   JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
     name = "Var"
     save_inputs = True
+
+    @classmethod
+    def batch(cls, n, x, dim, correction, keepdim):
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, dim=dim, correction=correction, keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -362,6 +397,12 @@ class LinalgVectorNorm(Op):
     save_inputs = True
     save_output = True
 
+    @classmethod
+    def batch(cls, n, x, ord, dim, keepdim, dtype):  # noqa: A002
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
     @staticmethod
     def forward(ctx, x, ord, dim, keepdim, dtype):  # noqa: A002
         _reduction_setup(ctx, x, dim, keepdim)
@@ -418,6 +459,11 @@ class Logsumexp(Op):
     name = "Logsumexp"
     save_inputs = True
     save_output = True
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim):
+        """Inside vmap: over the example's dims, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):

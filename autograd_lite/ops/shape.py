@@ -11,6 +11,7 @@ import numpy as np
 from ..dtypes import legacy_type_name
 from ..tensor import Tensor, _dim
 from .copies import Alias
+from .batching import line_up_rank, shift
 from .op import Op
 
 
@@ -18,6 +19,11 @@ class T(Op):
     r"""$Z=X^\top$ (`t()`, 2-D or less).   VJP: $\bar X=\bar Z^\top$.   JVP: $\dot Z=\dot X^\top$."""
     name = "T"
     is_view = True
+
+    @classmethod
+    def batch(cls, n, x):
+        """Inside vmap: swap the example's two dims (a vector or a number stays as it is)."""
+        return Transpose.apply(x, dim0=n, dim1=n + 1) if x.ndim - n == 2 else Alias.apply(x)
 
     @staticmethod
     def forward(ctx, x):
@@ -43,6 +49,13 @@ class Transpose(Op):
     name = "Transpose"
     is_view = True
 
+    @classmethod
+    def batch(cls, n, x, dim0, dim1):
+        """Inside vmap: swap the example's dims, past the `n` batch dims."""
+        if x.ndim == n:  # a number: nothing to swap
+            return Alias.apply(x)
+        return cls.apply(x, dim0=shift(dim0, n), dim1=shift(dim1, n))
+
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
@@ -66,6 +79,11 @@ class Permute(Op):
     r"""Reorder dims.   VJP: the inverse permutation.   JVP: the same permutation of the tangent."""
     name = "Permute"
     is_view = True
+
+    @classmethod
+    def batch(cls, n, x, dims):
+        """Inside vmap: the batch dims stay in front; the example's dims are permuted behind them."""
+        return cls.apply(x, dims=tuple(range(n)) + shift(tuple(dims), n))
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -118,6 +136,11 @@ class View(Op):
     r"""Same values, new shape.   VJP: reshape back.   JVP: reshape the tangent."""
     name = "View"
     is_view = True
+
+    @classmethod
+    def batch(cls, n, x, shape):
+        """Inside vmap: each example takes the new shape; the batch dims stay."""
+        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -183,6 +206,11 @@ class Unsqueeze(Op):
     name = "Unsqueeze"
     is_view = True
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the new dim goes among the example's dims, past the `n` batch dims."""
+        return cls.apply(x, dim=dim + n)
+
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
@@ -205,6 +233,13 @@ class Squeeze(Op):
     r"""Remove dims of size 1 (all of them).   VJP: reshape back.   JVP: squeeze the tangent."""
     name = "Squeeze"
     is_view = True
+
+    @classmethod
+    def batch(cls, n, x, dims):
+        """Inside vmap: squeeze the example's dims only (a batch of size 1 stays)."""
+        if dims is None:
+            return cls.apply(x, dims=tuple(i for i in range(n, x.ndim) if x.shape[i] == 1))
+        return cls.apply(x, dims=shift(tuple(dims), n))
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -253,6 +288,12 @@ class Expand(Op):
     name = "Expand"
     is_view = True
 
+    @classmethod
+    def batch(cls, n, x, shape):
+        """Inside vmap: each example is expanded (size-1 dims put in front of its own first); the batch dims stay."""
+        x = line_up_rank(x, n, len(shape))
+        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
@@ -277,6 +318,12 @@ class Repeat(Op):
     r"""Tile $x$ `repeats[i]` times along dim $i$ (`x.repeat(...)`, a copy).   VJP: $\bar x$ = the sum of the tiles
     of $\bar z$.   JVP: tile the tangent."""
     name = "Repeat"
+
+    @classmethod
+    def batch(cls, n, x, repeats):
+        """Inside vmap: each example is tiled; the batch dims are not repeated."""
+        x = line_up_rank(x, n, len(repeats))
+        return cls.apply(x, repeats=(1,) * n + tuple(repeats))
 
     @staticmethod
     def forward(ctx, x, repeats):
