@@ -226,8 +226,7 @@ class Op:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on tensors (or numbers): compute, then record a node and/or a tangent if needed."""
-        # Every op of every model passes through here (and every rule during backward), so this path is
-        # kept lean: one pass over the inputs, nothing built that is not needed (no node unless recording).
+        # Every op (and every rule in backward) passes here: kept lean, one pass over the inputs, no node unless needed.
         # 1. Unwrap: numpy arrays for forward; note whether any input is tracked (requires grad, or has a tangent).
         raw = []
         record = dual = False
