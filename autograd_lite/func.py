@@ -158,12 +158,34 @@ def _stand_in(x, tracked):
     """
     if not x.is_floating_point():
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if type(x) is BatchedTensor:  # inside vmap: the stand-in is made for the physical tensor, which holds the batch
+        return batched(_stand_in(x._value, tracked), x._levels)
     if tracked and x._requires_grad:
         return Alias.apply(x)
     with grad_mode.no_grad():
         leaf = Alias.apply(x)
     leaf._requires_grad = True
     return leaf
+
+
+def _physical(t):
+    """The tensor that holds `t`'s values in the graph: its physical tensor inside vmap (see ops/batching.py)."""
+    return t._value if type(t) is BatchedTensor else t
+
+
+def _batched_levels(out, has_aux, api):
+    """The vmap levels at which a function's output (without its aux) is batched."""
+    if has_aux:
+        out = _split_aux(out, api)[0]
+    tensors = [out] if isinstance(out, Tensor) else [t for t in out if isinstance(t, Tensor)] if type(out) in (
+        tuple, list) else [t for t in out.values() if isinstance(t, Tensor)] if type(out) is dict else []
+    return sorted({lv for t in tensors for lv in levels_of(t)})
+
+
+def _expanded(x, levels):
+    """`x` batched at `levels` too: the same values for every example (a view)."""
+    every = tuple(sorted(set(levels_of(x)) | set(levels)))
+    return batched(to_physical(x, every), every)
 
 
 def _reaches_outside(outputs, stand_ins):
@@ -198,6 +220,12 @@ class _Recording:
         with grad_mode.enable_grad():  # as torch.func: the transform ignores an outer no_grad
             self.stand_ins = [_stand_in(x, self.tracked) for x in self.inputs.tensors]
             out = self.inputs.call_with(func, self.stand_ins)
+            levels = _batched_levels(out, has_aux, api)
+            if any(not set(levels) <= set(levels_of(x)) for x in self.stand_ins):
+                # inside vmap, a result batched where an argument is not: the gradient differs per example, so
+                # each example gets its own stand-in (one more forward pass, on arguments expanded to the batch)
+                self.stand_ins = [_stand_in(_expanded(x, levels), self.tracked) for x in self.inputs.tensors]
+                out = self.inputs.call_with(func, self.stand_ins)
         self.has_aux = has_aux
         self.out, self.aux = _split_aux(out, api) if has_aux else (out, None)
         self.outer = None  # decided by `connect`, once the caller has checked and flattened the output
@@ -220,9 +248,12 @@ class _Recording:
         used = [(o, v) for o, v in zip(outputs, cotangents) if o._requires_grad]
         if not used:
             return [zeros_like(x) for x in self.stand_ins]
-        grads = _autograd_grad([o for o, _ in used], self.stand_ins, [v for _, v in used], retain_graph=True,
+        # inside vmap the graph is the physical tensors': pulled back there, each gradient batched again after
+        outs = [_physical(o) for o, _ in used]
+        vs = [to_physical(v, levels_of(o)) for o, v in used]
+        grads = _autograd_grad(outs, [_physical(x) for x in self.stand_ins], vs, retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
-        return [g if g is not None else zeros_like(x) for g, x in zip(grads, self.stand_ins)]
+        return [from_physical(g, levels_of(x)) if g is not None else zeros_like(x) for g, x in zip(grads, self.stand_ins)]
 
 
 def _flat_outputs(out, api, call):
@@ -375,14 +406,14 @@ def _push_forward(func, inputs, directions, has_aux, strict=False):
     results, outputs, out_spec, aux = [], None, None, None
     with fwAD.dual_level():
         for direction in directions:
-            duals = [x if u is None else fwAD.make_dual(x, u) for x, u in zip(inputs.tensors, direction)]
+            duals = [x if u is None else _make_dual(x, u) for x, u in zip(inputs.tensors, direction)]
             out = inputs.call_with(func, duals)
             if has_aux:
                 out, aux = _split_aux(out, _JVP)
             outs, out_spec = _check_jvp_outputs(out)
             outputs, tangents = [], []
             for o in outs:
-                primal, tangent = fwAD.unpack_dual(o)
+                primal, tangent = _unpack_dual(o)
                 if tangent is None:
                     if strict:
                         raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of "
@@ -395,6 +426,25 @@ def _push_forward(func, inputs, directions, has_aux, strict=False):
         tensors, spec = _flatten(aux, _not_a_tensor_aux)
         aux = _unflatten([_detached(t) for t in tensors], spec)
     return outputs, out_spec, results, aux
+
+
+def _make_dual(x, u):
+    """`fwAD.make_dual(x, u)`, also inside vmap: the tangent of a batched tensor goes on its physical tensor, as
+    a value of that tensor's size. (A tangent batched where x is not, as in `jacfwd`, stays a BatchedTensor:
+    the primal is then computed once, and the tangents' ops run by their batching rules.)"""
+    if type(x) is not BatchedTensor:
+        return fwAD.make_dual(x, u)
+    if u.shape != x.shape:
+        fwAD.make_dual(x, u)  # raises PyTorch's error
+    return batched(fwAD.make_dual(x._value, to_physical(u, x._levels)), x._levels)
+
+
+def _unpack_dual(o):
+    """`fwAD.unpack_dual(o)`, also inside vmap: the tangent of a batched tensor, batched as the tensor is."""
+    primal, tangent = fwAD.unpack_dual(o)
+    if tangent is not None and type(o) is BatchedTensor:
+        tangent = from_physical(tangent, o._levels)
+    return primal, tangent
 
 
 def _push_forward_by_double_backward(func, inputs, directions, has_aux):

@@ -91,7 +91,7 @@ class BatchedTensor(Tensor):
         return self.shape if dim is None else self._data.shape[dim]
 
     def detach(self):
-        return BatchedTensor(self._value.detach(), self._levels)
+        return batched(self._value.detach(), self._levels)
 
     def contiguous(self, memory_format=None):
         return self

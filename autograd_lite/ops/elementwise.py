@@ -639,7 +639,8 @@ class Where(Op):
 
 def where(condition, input, other):
     if isinstance(condition, BatchedTensor):  # inside vmap, a condition that differs per example: Where's rule
-        return apply_batched(Where, (*[_number_or_tensor(v, condition) for v in (input, other)],), {"condition": condition})
+        values = tuple(_number_or_tensor(v, condition) for v in (input, other))
+        return apply_batched(Where, values, {"condition": condition})
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(cond.dtype)}")

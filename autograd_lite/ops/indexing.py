@@ -12,7 +12,7 @@ from .. import grad_mode
 from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
 from .copies import inplace
-from .elementwise import where
+from .elementwise import Where, where
 from .batching import batch_index, elementwise, expand_batch, line_up_rank, shift
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
@@ -383,6 +383,12 @@ class MaskedFill(Op):
 class MaskedFillTensor(MaskedFill):
     r"""`masked_fill` with a 0-d tensor as the value: PyTorch's `MaskedFillBackward1`."""
     overload = 1
+
+    @classmethod
+    def batch(cls, n, x, value, mask):
+        """Inside vmap: each example's value where the mask is true (a `where`: v's gradient is summed per example)."""
+        value = line_up_rank(value.to(x.dtype), n, x.ndim - n)
+        return Where.apply(value, x, condition=np.broadcast_to(mask, x.shape[n:]) if x.ndim > n else mask)
 
 
 def _masked_fill_checks(x, mask, value, first_shape):
