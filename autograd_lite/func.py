@@ -35,17 +35,18 @@ Composing transforms:
 
 Arguments and results may be a Tensor or a tuple / list / dict of Tensors (one level deep).
 """
+import numpy as np
+
 from . import grad_mode
 from .autograd import forward_ad as fwAD
 from .autograd import grad as _autograd_grad
-from .autograd.functional import _column_blocks, _stack_to, _standard_basis
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias
 from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical, vmap_state
 from .vmap import vmap
-from .factories import ones_like, zeros_like
-from .tensor import Tensor
+from .factories import ones_like, zeros, zeros_like
+from .tensor import Tensor, tensor
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp", "vmap"]
 
@@ -357,12 +358,13 @@ def _describe(tree):
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
-    """The Jacobian by reverse mode: **one forward pass, then one reverse pass per output element** (m in all).
+    """The Jacobian by reverse mode: **one forward pass, then one reverse pass for all m rows at once**.
 
-    Row i of the Jacobian is e_iᵀJ, pulled back through the same recorded graph. Best when the function
-    has few outputs and many inputs. `jacrev(f)(x)` has shape `out.shape + x.shape`; with several
-    outputs or a tuple `argnums`, the result is nested as torch.func nests it: outputs outside, arguments
-    inside. `chunk_size` is accepted for compatibility; rows are always pulled back one at a time.
+    Row i of the Jacobian is e_iᵀJ, pulled back through the same recorded graph; `vmap` over the m basis
+    vectors e_i makes the m reverse passes one pass over a batch (`chunk_size` rows at a time bounds the
+    memory). Best when the function has few outputs and many inputs. `jacrev(f)(x)` has shape
+    `out.shape + x.shape`; with several outputs or a tuple `argnums`, the result is nested as torch.func nests
+    it: outputs outside, arguments inside.
     """
     if chunk_size is not None and chunk_size <= 0:
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
@@ -372,19 +374,27 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         rec = _Recording(func, args, argnums, has_aux, api)
         outputs, out_spec = _check_vjp_outputs(rec.out, api)
         rec.connect(outputs)
-        xs = rec.stand_ins
         jac = []
         for o in outputs:
-            rows = [[] for _ in xs]  # rows[j]: the rows e_iᵀ J of the block d o / d x_j
-            for e in _standard_basis(o):
-                for j, g in enumerate(rec.pull([o], [e])):
-                    rows[j].append(g)
-            blocks = [rec.keep(_stack_to(r, 0, o.shape + x.shape, x._data.dtype)) for r, x in zip(rows, xs)]
+            if o.numel() == 0:
+                rows = [zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in rec.stand_ins]
+            else:  # all rows e_iᵀJ in one vmapped reverse pass
+                rows = vmap(lambda e, o=o: tuple(rec.pull([o], [e])), chunk_size=chunk_size)(_basis(o))
+            blocks = [rec.keep(r.reshape(tuple(o.shape) + tuple(x.shape))) for r, x in zip(rows, rec.stand_ins)]
             jac.append(rec.inputs.structure(blocks))
         jac = _unflatten(jac, out_spec)
         return (jac, rec.aux) if has_aux else jac
 
     return wrapper
+
+
+def _basis(t, columns=None):
+    """The standard basis of the space of `t` as one tensor, e_i = basis[i] of t's shape; or, with `columns`
+    (start, stop), rows of the identity of that width restricted to those columns (one input of several)."""
+    n = t.numel()
+    start, stop, width = (0, n, n) if columns is None else columns
+    eye = np.eye(width, dtype=t._data.dtype)[:, start:stop]
+    return tensor(eye.reshape((width,) + tuple(t.shape)))
 
 
 # -- forward mode: push tangents through -------------------------------------------------------------------------
@@ -505,30 +515,50 @@ def _tangents_for(inputs, tangents):
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian by forward mode: **one forward pass per input element** (n in all), no reverse pass.
+    """The Jacobian by forward mode: **one forward pass carrying all n tangents at once**, no reverse pass.
 
-    Column j of the Jacobian is J e_j, the tangent of the output when the input carries the tangent e_j.
-    Best when the function has few inputs and many outputs. Shapes and nesting as `jacrev`.
+    Column j of the Jacobian is J e_j, the tangent of the output when the input carries the tangent e_j. Under
+    `vmap` over the n basis vectors, the inputs carry a batch of tangents: the primal is computed once, and
+    every op's forward rule runs once on the batch of tangents ("vector forward mode"). Best when the function
+    has few inputs and many outputs. Shapes and nesting as `jacrev`.
     """
 
     def wrapper(*args):
         inputs = _Inputs(args, argnums)
-        directions = []
-        for j, x in enumerate(inputs.tensors):
+        for x in inputs.tensors:
             if not x.is_floating_point():
                 raise ValueError(f"Expected primal to be floating point or complex, but got: {x.dtype}")
-            for e in _standard_basis(x):
-                direction = [None] * len(inputs.tensors)
-                direction[j] = e
-                directions.append(direction)
-        if not directions:  # no input elements: run once for the output's shape
-            directions = [[None] * len(inputs.tensors)]
-        outputs, out_spec, columns, aux = _push_forward(func, inputs, directions, has_aux)
-        jac = [inputs.structure(_column_blocks(columns, k, o, inputs.tensors)) for k, o in enumerate(outputs)]
-        jac = _unflatten(jac, out_spec)
-        return (jac, aux) if has_aux else jac
+        sizes = [x.numel() for x in inputs.tensors]
+        width, start, bases = sum(sizes), 0, []
+        for x, n in zip(inputs.tensors, sizes):
+            bases.append(_basis(x, (start, start + n, width)))
+            start += n
+        primal = {}
+
+        def push(*directions):
+            outputs, out_spec, (tangents,), aux = _push_forward(func, inputs, [list(directions)], has_aux)
+            primal.update(outputs=outputs, spec=out_spec, aux=aux)
+            return tuple(tangents)
+
+        if width == 0:  # no input elements: run once for the output's shape
+            columns = [zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in push(*[None] * len(sizes))]
+        else:
+            columns = vmap(push, randomness=randomness)(*bases)
+        jac = [inputs.structure(_column_blocks(c, o, inputs.tensors, sizes)) for c, o in zip(columns, primal["outputs"])]
+        jac = _unflatten(jac, primal["spec"])
+        return (jac, primal["aux"]) if has_aux else jac
 
     return wrapper
+
+
+def _column_blocks(columns, out, inputs, sizes):
+    """d out / d x for each input x, from the tangents of `out` for every input element (leading dim)."""
+    columns = columns.movedim(0, -1)  # out.shape + (elements,)
+    blocks, start = [], 0
+    for x, n in zip(inputs, sizes):
+        blocks.append(columns.narrow(-1, start, n).reshape(tuple(out.shape) + tuple(x.shape)))
+        start += n
+    return blocks
 
 
 def hessian(func, argnums=0):
