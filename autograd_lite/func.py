@@ -1,5 +1,5 @@
 r"""Function transforms in the style of `torch.func`: `grad`, `grad_and_value`, `vjp`, `jvp`, `jacrev`,
-`jacfwd`, `hessian`, `linearize`.
+`jacfwd`, `hessian`, `linearize`, and `vmap` (from vmap.py).
 
 A transform takes a function and returns a new function::
 
@@ -21,6 +21,12 @@ Everything rests on two primitives of the engine, as in HIPS autograd:
   *column*, so `jacfwd` costs **n forward passes** (n = number of inputs).
 
 So reverse mode wins when m << n (a loss: m = 1), forward mode when m >> n.
+
+The m reverse passes (or n forward passes) need not run one after another: `vmap` (vmap.py) runs one
+pass over a *batch* of basis vectors, every op running once on the whole batch by its batching rule.
+That is how `jacrev` and `jacfwd` are built here, as in PyTorch: the pass count stays m (or n), but the
+Python overhead is paid once, and the arithmetic becomes a few large array operations. In forward mode
+the batch is the tangents alone: the primal is computed once ("vector forward mode").
 
 Composing transforms:
 
