@@ -52,7 +52,7 @@ from .ops import Alias
 from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical, vmap_state
 from .vmap import vmap
 from .factories import ones_like, zeros, zeros_like
-from .tensor import Tensor, tensor
+from .tensor import Tensor, _wrap
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp", "vmap"]
 
@@ -400,7 +400,7 @@ def _basis(t, columns=None):
     n = t.numel()
     start, stop, width = (0, n, n) if columns is None else columns
     eye = np.eye(width, dtype=t._data.dtype)[:, start:stop]
-    return tensor(eye.reshape((width,) + tuple(t.shape)))
+    return _wrap(eye.reshape((width,) + tuple(t.shape)))
 
 
 # -- forward mode: push tangents through -------------------------------------------------------------------------
@@ -562,7 +562,8 @@ def _column_blocks(columns, out, inputs, sizes):
     columns = columns.movedim(0, -1)  # out.shape + (elements,)
     blocks, start = [], 0
     for x, n in zip(inputs, sizes):
-        blocks.append(columns.narrow(-1, start, n).reshape(tuple(out.shape) + tuple(x.shape)))
+        block, shape = columns.narrow(-1, start, n), tuple(out.shape) + tuple(x.shape)
+        blocks.append(block if block.shape == shape else block.reshape(shape))  # (a reshape may copy)
         start += n
     return blocks
 

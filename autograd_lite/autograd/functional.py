@@ -233,7 +233,8 @@ def _column_blocks(columns, out, inputs, sizes):
     columns = columns.movedim(0, -1)  # out.shape + (elements,)
     blocks, start = [], 0
     for x, n in zip(inputs, sizes):
-        blocks.append(columns.narrow(-1, start, n).reshape(tuple(out.shape) + tuple(x.shape)))
+        block, shape = columns.narrow(-1, start, n), tuple(out.shape) + tuple(x.shape)
+        blocks.append(block if block.shape == shape else block.reshape(shape))  # (a reshape may copy)
         start += n
     return blocks
 

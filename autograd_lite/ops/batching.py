@@ -219,7 +219,12 @@ def line_up(t, levels, rank=None):
     if own == tuple(levels) and pad == 0:
         return value
     sizes = dict(zip(own, value.shape))
-    return value.reshape(tuple(sizes.get(lv, 1) for lv in levels) + (1,) * pad + tuple(dims))
+    return _with_ones(value, tuple(sizes.get(lv, 1) for lv in levels) + (1,) * pad + tuple(dims))
+
+
+def _with_ones(t, shape):
+    """`t` with size-1 dims inserted to make `shape`: always a view (where `reshape` would copy a strided `t`)."""
+    return View.apply(t, shape=shape)
 
 
 def batch_sizes(levels):
@@ -298,7 +303,7 @@ def line_up_rank(t, n, rank):
     pad = rank - (t.ndim - n)
     if pad <= 0:
         return t
-    return t.reshape(tuple(t.shape[:n]) + (1,) * pad + tuple(t.shape[n:]))
+    return _with_ones(t, tuple(t.shape[:n]) + (1,) * pad + tuple(t.shape[n:]))
 
 
 def elementwise_then_reduced(op, n, *inputs, reduction, **options):
@@ -382,4 +387,5 @@ def inplace_batched(x, op, other, inplace):
     return x
 
 
-from .indexing import stack  # noqa: E402  (last: indexing.py's ops import this file's rules)
+from .indexing import stack  # noqa: E402  (last: these files' ops import this file's rules)
+from .shape import View  # noqa: E402

@@ -40,15 +40,20 @@ class Mm(Op):
         return mm(x_t, y) + mm(x, y_t)
 
 
+_FOLD_LIMIT = 1 << 20  # elements: larger per-example matrices are multiplied one by one (BLAS is efficient there)
+
+
 def batched_matmul(x, y, n):
     """Products of matrices whose leading dims are batch dims (each of size 1 where that operand is the same for
-    every example): one large matrix product when one operand is a single matrix, `Bmm` otherwise."""
+    every example). Many small products cost a call each: when one operand is a single matrix, they are made
+    one large product (the batch folded into its rows or columns). `Bmm` otherwise."""
     lead_x, lead_y = x.shape[:-2], y.shape[:-2]
-    if all(s == 1 for s in lead_y):  # x's rows of every example, times one matrix
+    if all(s == 1 for s in lead_y) and (x._data.flags.c_contiguous or x.numel() <= _FOLD_LIMIT):
+        # x's rows of every example, times one matrix (folding them copies x unless it is contiguous)
         rows = reshape(x, (-1, x.shape[-1]))
         return reshape(mm(rows, reshape(y, y.shape[-2:])), tuple(lead_x) + (x.shape[-2], y.shape[-1]))
-    if all(s == 1 for s in lead_x):  # one matrix times the columns of every example
-        cols = reshape(y.movedim(-2, 0), (y.shape[-2], -1))
+    if all(s == 1 for s in lead_x) and y.numel() <= _FOLD_LIMIT:  # one matrix times the columns of every example
+        cols = reshape(y.movedim(-2, 0), (y.shape[-2], -1))  # (a copy: small)
         out = reshape(mm(reshape(x, x.shape[-2:]), cols), (x.shape[-2],) + tuple(lead_y) + (y.shape[-1],))
         return out.movedim(0, -2)
     return Bmm.apply(x, y)
