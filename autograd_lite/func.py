@@ -48,7 +48,7 @@ from .autograd import forward_ad as fwAD
 from .autograd import grad as _autograd_grad
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
-from .ops import Alias
+from .ops import Alias, cat
 from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical, vmap_state
 from .vmap import vmap
 from .factories import ones_like, zeros, zeros_like
@@ -384,8 +384,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         for o in outputs:
             if o.numel() == 0:
                 rows = [zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in rec.stand_ins]
-            else:  # all rows e_iᵀJ in one vmapped reverse pass
-                rows = vmap(lambda e, o=o: tuple(rec.pull([o], [e])), chunk_size=chunk_size)(_basis(o))
+            else:  # all rows e_iᵀJ in one vmapped reverse pass (or one per chunk of rows)
+                rows = _rows(rec, o, chunk_size or o.numel())
             blocks = [rec.keep(r.reshape(tuple(o.shape) + tuple(x.shape))) for r, x in zip(rows, rec.stand_ins)]
             jac.append(rec.inputs.structure(blocks))
         jac = _unflatten(jac, out_spec)
@@ -394,11 +394,25 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     return wrapper
 
 
-def _basis(t, columns=None):
+def _rows(rec, o, chunk_size):
+    """The rows e_iᵀJ of d o / d (each stand-in), `chunk_size` of them per vmapped reverse pass (the basis vectors
+    made chunk by chunk too, so that the memory beyond the Jacobian itself grows with `chunk_size`)."""
+    m, parts = o.numel(), []
+    for start in range(0, m, chunk_size):
+        basis = _basis(o, (start, min(start + chunk_size, m), m), rows=True)
+        parts.append(vmap(lambda e: tuple(rec.pull([o], [e])))(basis))
+    return parts[0] if len(parts) == 1 else [cat([p[j] for p in parts]) for j in range(len(parts[0]))]
+
+
+def _basis(t, columns=None, rows=False):
     """The standard basis of the space of `t` as one tensor, e_i = basis[i] of t's shape; or, with `columns`
-    (start, stop), rows of the identity of that width restricted to those columns (one input of several)."""
+    (start, stop, width), the identity of that width restricted to those columns (one input of several; or, with
+    `rows`, to those rows)."""
     n = t.numel()
     start, stop, width = (0, n, n) if columns is None else columns
+    if rows:  # rows start..stop of the identity, each of t's shape
+        eye = np.eye(stop - start, width, start, dtype=t._data.dtype)
+        return _wrap(eye.reshape((stop - start,) + tuple(t.shape)))
     eye = np.eye(width, dtype=t._data.dtype)[:, start:stop]
     return _wrap(eye.reshape((width,) + tuple(t.shape)))
 

@@ -279,3 +279,22 @@ def test_the_fallback_warns_once_naming_the_op():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         vmap(lambda m: m.diag())(x)
+
+
+def test_chunk_size_bounds_the_extra_memory_of_jacrev():
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    a, x = ag.tensor(rng.standard_normal((200, 200))), ag.tensor(rng.standard_normal(200))
+
+    def peak(chunk_size):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            jacrev(lambda v: ag.tanh(a @ v), chunk_size=chunk_size)(x)
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    whole, small = peak(None), peak(10)
+    assert small < 0.6 * whole  # the Jacobian itself (kept, and joined from its chunks) is the rest
