@@ -260,7 +260,8 @@ class _Recording:
         vs = [to_physical(v, levels_of(o)) for o, v in used]
         grads = _autograd_grad(outs, [_physical(x) for x in self.stand_ins], vs, retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
-        return [from_physical(g, levels_of(x)) if g is not None else zeros_like(x) for g, x in zip(grads, self.stand_ins)]
+        return [from_physical(g, levels_of(x)) if g is not None else zeros_like(x)
+                for g, x in zip(grads, self.stand_ins)]
 
 
 def _flat_outputs(out, api, call):
@@ -564,7 +565,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             columns = [zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in push(*[None] * len(sizes))]
         else:
             columns = vmap(push, randomness=randomness)(*bases)
-        jac = [inputs.structure(_column_blocks(c, o, inputs.tensors, sizes)) for c, o in zip(columns, primal["outputs"])]
+        jac = [inputs.structure(_column_blocks(c, o, inputs.tensors, sizes))
+               for c, o in zip(columns, primal["outputs"])]
         jac = _unflatten(jac, primal["spec"])
         return (jac, primal["aux"]) if has_aux else jac
 

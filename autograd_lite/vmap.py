@@ -129,9 +129,10 @@ def _out_of_level(func, out, dim, level, size):
     return batched(out._value.movedim(levels.index(level), len(rest) + d), rest)
 
 
-def _vmap_once(func, leaves, dims, rebuild, size, out_dims):
+def _vmap_once(func, leaves, dims, rebuild, size, out_dims, randomness):
     """One call of `func` on the whole batch (or one chunk of it): the body of `vmap`."""
     vmap_state.sizes.append(size)
+    vmap_state.randomness.append(randomness)
     level = len(vmap_state.sizes)
     try:
         args = rebuild([x if d is None else _into_level(x, d, level) for x, d in zip(leaves, dims)])
@@ -152,6 +153,7 @@ def _vmap_once(func, leaves, dims, rebuild, size, out_dims):
         return [_out_of_level(func, o, d, level, size) for o, d in zip(outs, odims)], odims, rebuild_out
     finally:
         vmap_state.sizes.pop()
+        vmap_state.randomness.pop()
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
@@ -162,7 +164,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     for every example, or a tuple of them matching the arguments); `out_dims` where the batch dim goes in the
     outputs. vmaps nest, and compose with `grad`, `vjp`, `jvp`, `jacrev`, `jacfwd` and `hessian` in any order:
     `vmap(grad(loss))(xs)` gives one gradient per example. With `chunk_size`, the batch is processed that many
-    examples at a time (bounding the memory of the intermediates).
+    examples at a time (bounding the memory of the intermediates). `randomness` says what random ops (`randn`,
+    ...) do inside: raise ('error'), draw one sample for all examples ('same') or one per example ('different').
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
@@ -172,13 +175,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def wrapped(*args):
         leaves, dims, rebuild, size = _batched_leaves(func, in_dims, args)
         if chunk_size is None or size <= chunk_size:
-            outs, _, rebuild_out = _vmap_once(func, leaves, dims, rebuild, size, out_dims)
+            outs, _, rebuild_out = _vmap_once(func, leaves, dims, rebuild, size, out_dims, randomness)
             return rebuild_out(outs)
         pieces = []
         for start in range(0, size, chunk_size):
             length = min(chunk_size, size - start)
             chunk = [x if d is None else x.narrow(d, start, length) for x, d in zip(leaves, dims)]
-            outs, odims, rebuild_out = _vmap_once(func, chunk, dims, rebuild, length, out_dims)
+            outs, odims, rebuild_out = _vmap_once(func, chunk, dims, rebuild, length, out_dims, randomness)
             pieces.append(outs)
         joined = [o if d is None else cat([p[k] for p in pieces], d) for k, (o, d) in enumerate(zip(pieces[0], odims))]
         return rebuild_out(joined)

@@ -235,8 +235,9 @@ def table(results):
         lines.append(f"{mode:>16}: " + ", ".join(cells) + ratios(results, "hessian", (mode,)))
     memory = results.get("autograd_lite", {}).get("memory")
     if memory:
-        lines.append(f"jacrev at (300, 300), extra peak memory (tracemalloc; the Jacobian is {memory['jacobian_mb']:.2f} "
-                     "MB): " + ", ".join(f"chunk_size={k}: {v:.2f} MB" for k, v in memory.items() if k != "jacobian_mb"))
+        sizes = ", ".join(f"chunk_size={k}: {v:.2f} MB" for k, v in memory.items() if k != "jacobian_mb")
+        lines.append(f"jacrev at (300, 300), extra peak memory (tracemalloc; the Jacobian is "
+                     f"{memory['jacobian_mb']:.2f} MB): {sizes}")
     return "\n".join(lines)
 
 
@@ -281,7 +282,8 @@ def main(argv=()):
         if "error" in res:
             print(f"{lib}: failed: {res['error']}")
     threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}" if args.threads else "default threads"
-    print(f"W5: full Jacobian of tanh(A @ x), A is m x n, float32 (median ms per Jacobian, {threads}; floor: closed form)")
+    print(f"W5: full Jacobian of tanh(A @ x), A is m x n, float32 (median ms per Jacobian, {threads}; "
+          "floor: closed form)")
     print(table(results))
     results["cases"] = [list(c) for c in CASES]
     if args.json:

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, _number_or_tensor
-from .elementwise import log, where
 from .batching import elementwise
+from .elementwise import log, where
 from .op import Op, _const, _is_scalar
 
 

@@ -37,9 +37,11 @@ from .op import _warn_user
 
 
 class _VmapState:
-    """The vmaps running now, outermost first: `sizes[level - 1]` is the batch size of that level."""
+    """The vmaps running now, outermost first: `sizes[level - 1]` is the batch size of that level, and
+    `randomness[level - 1]` what its random ops do (see random.py)."""
 
     sizes = []
+    randomness = []
 
 
 vmap_state = _VmapState()
@@ -165,6 +167,8 @@ ITEM = ("vmap: It looks like you're calling .item() on a Tensor. We don't suppor
         "inside PyTorch internals, please file a bug report.")
 CONTROL_FLOW = ("vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We "
                 "don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
+RANDOM_IN_VMAP = ("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
+                 "'different' randomness flags on vmap or perform the randomness operation out of vmap")
 INPLACE = ("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor `other` in "
            "extra_args that has more elements than `self`. This happened due to `other` being vmapped over but "
            "`self` not being vmapped over in a vmap. Please try to use out-of-place operators instead of inplace "
@@ -367,6 +371,43 @@ def _batched_numpy(ufunc, *args):
     rank = max(a.ndim for a in tensors)
     arrays = [line_up_rank(line_up(a, levels).detach(), n, rank)._data if isinstance(a, Tensor) else a for a in args]
     return batched(_wrap(np.asarray(ufunc(*arrays))), levels)
+
+
+DYNAMIC_SHAPE = "vmap: We do not support batching operators that can output dynamic shape."
+
+
+def index_by_batched(x, index, index_op):
+    """`x[index]` inside vmap, where the index holds BatchedTensors of integers: each example indexed by its own
+    indices. numpy's advanced indexing does it in one op: the batch dims are indexed by aranges, which broadcast
+    with the index arrays. (The batched index arrays must come first in `index`, as in `x[i]` or `x[i, j, :]`.)"""
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [k for k, item in enumerate(items) if isinstance(item, (Tensor, np.ndarray, list))]
+    if arrays != list(range(len(arrays))):
+        raise NotImplementedError("vmap: autograd_lite indexes with batched tensors only when they come first in the "
+                                  "index (x[i], x[i, j], x[i, :]); move that dim to the front first (movedim)")
+    if any(np.asarray(items[k]._data if isinstance(items[k], Tensor) else items[k]).dtype == np.bool_ for k in arrays):
+        raise RuntimeError(DYNAMIC_SHAPE)
+    levels = sorted({lv for t in (x, *items) if type(t) is BatchedTensor for lv in t._levels})
+    n, sizes = len(levels), batch_sizes(levels)
+    value = line_up(x, levels)
+    value = value.expand(sizes + tuple(value.shape[n:])) if tuple(value.shape[:n]) != sizes else value
+    found = [line_up(items[k], levels)._data if isinstance(items[k], Tensor) else np.asarray(items[k]) for k in arrays]
+    rank = max(f.ndim - (n if isinstance(items[k], Tensor) else 0) for f, k in zip(found, arrays))
+    aranges = [np.arange(s).reshape((1,) * j + (s,) + (1,) * (n - j - 1 + rank)) for j, s in enumerate(sizes)]
+    return batched(index_op.apply(value, index=(*aranges, *found, *items[len(arrays):])), levels)
+
+
+def reduce_batched(find, x, dim, keepdim, dtype):
+    """A numpy reduction that is not an op (argmax, all, ...) of a BatchedTensor, over the example's dims `dim`
+    (an int, a tuple, or None for all of them), for every example; not recorded (it has no gradient)."""
+    n, value = len(x._levels), x._value._data
+    if dim is None:  # all of the example's dims: flattened into one
+        out = find(value.reshape(value.shape[:n] + (-1,)), axis=n)
+        if keepdim:
+            out = out.reshape(out.shape + (1,) * (value.ndim - n))
+    else:
+        out = find(value, axis=shift(dim, n), keepdims=keepdim)
+    return batched(_wrap(np.asarray(out, dtype)), x._levels)
 
 
 def inplace_batched(x, op, other, inplace):

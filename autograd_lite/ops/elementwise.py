@@ -616,10 +616,11 @@ class Where(Op):
         """Inside vmap: elementwise (see `elementwise`), the condition lined up with x and y."""
         cond = condition._data if isinstance(condition, Tensor) else condition
         c_rank = cond.ndim - n if isinstance(condition, Tensor) else cond.ndim
-        rank = max(x.ndim - n, y.ndim - n, c_rank)
+        rank = max([c_rank] + [v.ndim - n for v in (x, y) if isinstance(v, Tensor)])
         if isinstance(condition, Tensor):
             cond = line_up_rank(condition, n, rank)._data
-        return cls.apply(line_up_rank(x, n, rank), line_up_rank(y, n, rank), condition=cond)
+        x, y = (line_up_rank(v, n, rank) if isinstance(v, Tensor) else v for v in (x, y))
+        return cls.apply(x, y, condition=cond)
 
     @staticmethod
     def forward(ctx, x, y, condition):
@@ -639,8 +640,9 @@ class Where(Op):
 
 def where(condition, input, other):
     if isinstance(condition, BatchedTensor):  # inside vmap, a condition that differs per example: Where's rule
-        values = tuple(_number_or_tensor(v, condition) for v in (input, other))
-        return apply_batched(Where, values, {"condition": condition})
+        like = input if isinstance(input, Tensor) else other
+        return apply_batched(Where, (_number_or_tensor(input, like), _number_or_tensor(other, like)),
+                             {"condition": condition})
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(cond.dtype)}")

@@ -11,9 +11,9 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
+from .batching import BatchedTensor, batch_index, elementwise, expand_batch, index_by_batched, line_up_rank, shift
 from .copies import inplace
 from .elementwise import Where, where
-from .batching import batch_index, elementwise, expand_batch, line_up_rank, shift
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
 
@@ -234,6 +234,8 @@ def _index_error(x, index, message):
 
 
 def getitem(x, index):
+    if any(type(item) is BatchedTensor for item in (index if isinstance(index, tuple) else (index,))):
+        return index_by_batched(x, index, Index)  # inside vmap, indices that differ per example (batching.py)
     index, basic = _normalize_index(index)
     try:
         probe = x._data[index]  # let numpy validate, then raise PyTorch's message

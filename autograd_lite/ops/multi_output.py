@@ -11,9 +11,9 @@ import math
 import numpy as np
 
 from ..tensor import _dim
+from .batching import shift
 from .elementwise import where
 from .indexing import cat, stack
-from .batching import shift
 from .op import MultiOutputOp, _const
 from .reduction import Var, _grad_to_input, _keep_dims, _var_or_std, sum  # noqa: A004
 

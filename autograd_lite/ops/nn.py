@@ -3,14 +3,16 @@ r"""Neural-network functions: softmax, log_softmax and the losses that `nn.funct
 Each loss is one op with a rule written for the whole loss (as PyTorch's), rather than a graph of its
 pieces: fewer nodes, and numerically stable forms (log-sum-exp, softplus of -|z|).
 """
+import builtins
+
 import numpy as np
 
 from ..tensor import Tensor
-from .elementwise import abs, clamp, exp, log, relu, sigmoid  # noqa: A004
 from .batching import elementwise_then_reduced, shift
+from .elementwise import abs, clamp, exp, log, relu, sigmoid  # noqa: A004
 from .op import Op, _const
 from .reduction import mean, sum  # noqa: A004
-from .shape import unsqueeze
+from .shape import reshape, unsqueeze
 
 
 def _reduce(loss, reduction):
@@ -248,6 +250,27 @@ class NllLoss(Op):
     Linear in $x$: $\ell=-\langle M,x\rangle$ for a constant matrix $M$ built from the targets.
     VJP: $\bar x=-\bar\ell M$.   JVP: $\dot\ell=-\langle M,\dot x\rangle$."""
     name = "NllLoss"
+
+    @classmethod
+    def batch(cls, n, x, target, weight, ignore_index, reduction):
+        """Inside vmap: every example's rows as one batch of rows (reduction 'none'), then each example's losses
+        reduced as nll_loss reduces them (for 'mean': divided by that example's total target weight)."""
+        t = target._data if isinstance(target, Tensor) else np.asarray(target).reshape((1,) * n + np.shape(target))
+        sizes = tuple(builtins.max(a, b) for a, b in zip(x.shape[:n], t.shape[:n]))
+        x = x.expand(sizes + tuple(x.shape[n:])) if tuple(x.shape[:n]) != sizes else x
+        t = np.broadcast_to(t, sizes + t.shape[n:])
+        rows = reshape(x, (-1, x.shape[-1]))
+        losses = cls.apply(rows, t.reshape(-1), weight, ignore_index=ignore_index, reduction="none")
+        losses = reshape(losses, sizes + t.shape[n:])
+        dims = tuple(range(n, losses.ndim))
+        if reduction == "none":
+            return losses
+        total = sum(losses, dims) if dims else losses
+        if reduction == "sum":
+            return total
+        valid = t != ignore_index
+        w = (weight[np.where(valid, t, 0)] if weight is not None else np.ones(t.shape, x._data.dtype)) * valid
+        return total / _const(w.sum(dims) if dims else w)
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):

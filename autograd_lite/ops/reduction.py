@@ -12,8 +12,8 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name, to_numpy_dtype
 from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
+from .batching import BatchedTensor, reduce_batched, shift
 from .elementwise import abs, exp, sgn, where  # noqa: A004
-from .batching import shift
 from .op import Op, _const, _warn_user
 from .shape import expand, movedim, reshape, unsqueeze
 
@@ -528,6 +528,10 @@ def _max_or_min(x, dim, keepdim, largest):
     if x.ndim == 0:
         return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
     _check_not_empty("max" if largest else "min", x, d)
+    if isinstance(x, BatchedTensor):  # inside vmap: the indices of each example (batching.py)
+        idx = reduce_batched(np.argmax if largest else np.argmin, x, d, keepdim, np.int64)
+        values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=None)
+        return _ReturnTypes(values, idx, "max" if largest else "min")
     indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
     values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
     idx = np.expand_dims(indices, d) if keepdim else indices
@@ -595,6 +599,8 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 
 def _test_all_or_any(test, x, dim, keepdim):
     dims = _dims(dim, x.ndim)
+    if isinstance(x, BatchedTensor):  # inside vmap: each example tested (batching.py)
+        return reduce_batched(test, x, dims or None, keepdim, np.uint8 if x._data.dtype == np.uint8 else np.bool_)
     out = test(x._data, axis=dims, keepdims=keepdim)
     return _wrap(np.asarray(out, dtype=np.uint8 if x._data.dtype == np.uint8 else np.bool_))  # uint8 stays uint8
 
@@ -612,6 +618,8 @@ def _arg_extreme(name, x, dim, keepdim):
     find = np.argmax if name == "argmax" else np.argmin
     d = None if dim is None else _dim(dim, x.ndim)
     _check_not_empty(name, x, d)
+    if isinstance(x, BatchedTensor):  # inside vmap: each example's index (batching.py)
+        return reduce_batched(find, x, None if x.ndim == 0 else d, keepdim, np.int64)
     if d is None or x.ndim == 0:
         out = find(x._data)
         return _wrap(np.asarray(out if not keepdim else np.reshape(out, (1,) * x.ndim), dtype=np.int64))

@@ -10,8 +10,8 @@ import numpy as np
 
 from ..dtypes import legacy_type_name
 from ..tensor import Tensor, _dim
-from .copies import Alias
 from .batching import line_up_rank, shift
+from .copies import Alias
 from .op import Op
 
 
