@@ -52,6 +52,9 @@ def batched_matmul(x, y, n):
         # x's rows of every example, times one matrix (folding them copies x unless it is contiguous)
         rows = reshape(x, (-1, x.shape[-1]))
         return reshape(mm(rows, reshape(y, y.shape[-2:])), tuple(lead_x) + (x.shape[-2], y.shape[-1]))
+    if all(s == 1 for s in lead_x) and y.shape[-1] == 1:  # one matrix times a vector per example: vᵀ Aᵀ as rows
+        rows = mm(reshape(y, (-1, y.shape[-2])), t(reshape(x, x.shape[-2:])))
+        return reshape(rows, tuple(lead_y) + (x.shape[-2], 1))
     if all(s == 1 for s in lead_x) and y.numel() <= _FOLD_LIMIT:  # one matrix times the columns of every example
         cols = reshape(y.movedim(-2, 0), (y.shape[-2], -1))  # (a copy: small)
         out = reshape(mm(reshape(x, x.shape[-2:]), cols), (x.shape[-2],) + tuple(lead_y) + (y.shape[-1],))
