@@ -165,7 +165,8 @@ def test_per_example_gradients_with_class_targets(reduction, targets):
         _close(per_example[i], grad(loss)(w, xs[i], ys[i]))
 
 
-@pytest.mark.parametrize("order", ["jacrev", "jacfwd", "hessian_of_vmap", "vmap_of_hessian", "grad_of_vmap"])
+@pytest.mark.parametrize("order", ["jacrev", "jacfwd", "hessian_of_vmap", "vmap_of_hessian", "grad_of_vmap",
+                                   "jvp_of_vmap", "vmap_of_vjp", "vmap_of_vmap_of_grad"])
 def test_vmap_composes_with_the_jacobian_transforms_in_any_order(order):
     rng = np.random.default_rng(2)
     xs = ag.tensor(rng.standard_normal((4, 3)))
@@ -184,6 +185,17 @@ def test_vmap_composes_with_the_jacobian_transforms_in_any_order(order):
     elif order == "vmap_of_hessian":
         got = vmap(ag.func.hessian(lambda x: f(x).sum()))(xs)
         want = ag.stack([ag.func.hessian(lambda x: f(x).sum())(x) for x in xs])
+    elif order == "jvp_of_vmap":
+        u = ag.ones_like(xs)
+        got, want = jvp(vmap(f), (xs,), (u,))[1], ag.stack([jvp(f, (x,), (ag.ones(3),))[1] for x in xs])
+    elif order == "vmap_of_vjp":
+        v = ag.tensor(rng.standard_normal((4, 3)))
+        got = vmap(lambda x, w: ag.func.vjp(f, x)[1](w)[0])(xs, v)
+        want = ag.stack([ag.func.vjp(f, x)[1](w)[0] for x, w in zip(xs, v)])
+    elif order == "vmap_of_vmap_of_grad":
+        pairs = ag.stack([xs, 2 * xs], 1)  # (4, 2, 3)
+        got = vmap(vmap(grad(lambda x: f(x).sum())))(pairs)
+        want = ag.stack([ag.stack([grad(lambda x: f(x).sum())(x) for x in row]) for row in pairs])
     else:
         got, want = grad(lambda z: vmap(f)(z).sum())(xs), grad(lambda z: ag.stack([f(x) for x in z]).sum())(xs)
     _close(got, want)

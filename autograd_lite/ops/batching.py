@@ -214,16 +214,14 @@ def shift(dim, n):
     return dim + n if dim >= 0 else dim
 
 
-def line_up(t, levels, rank=None):
-    """`t`'s physical tensor with one leading dim per level in `levels` (size 1 where `t` is not batched at it),
-    then `t`'s own dims, with size-1 dims put in front of them up to `rank` of them. A view (`reshape`)."""
+def line_up(t, levels):
+    """`t`'s physical tensor with one leading dim per level in `levels` (of size 1 where `t` is not batched at
+    that level: broadcasting then pairs it with every example), then `t`'s own dims. A view."""
     value, own = (t._value, t._levels) if type(t) is BatchedTensor else (t, ())
-    dims = value.shape[len(own):]
-    pad = 0 if rank is None else rank - len(dims)
-    if own == tuple(levels) and pad == 0:
+    if own == tuple(levels):
         return value
     sizes = dict(zip(own, value.shape))
-    return _with_ones(value, tuple(sizes.get(lv, 1) for lv in levels) + (1,) * pad + tuple(dims))
+    return _with_ones(value, tuple(sizes.get(lv, 1) for lv in levels) + tuple(value.shape[len(own):]))
 
 
 def _with_ones(t, shape):
@@ -274,8 +272,7 @@ def from_physical(t, levels):
 def apply_batched(op, inputs, options):
     """Run `op` on inputs of which some are BatchedTensors: line them up, run the op's batching rule (or the
     loop over examples), and wrap the result (a tuple of results for an op with several outputs)."""
-    levels = sorted({lv for a in inputs if type(a) is BatchedTensor for lv in a._levels})
-    levels = sorted(set(levels) | {lv for v in options.values() if type(v) is BatchedTensor for lv in v._levels})
+    levels = sorted({lv for a in (*inputs, *options.values()) if type(a) is BatchedTensor for lv in a._levels})
     physical = [line_up(a, levels) if isinstance(a, Tensor) else a for a in inputs]
     options = {k: line_up(v, levels) if type(v) is BatchedTensor else v for k, v in options.items()}
     n = len(levels)
