@@ -440,6 +440,13 @@ class DiagEmbed(Op):
     VJP: $\bar v$ = diagonal $k$ of $\bar Z$.   JVP: $\dot Z$ = zeros with $\dot v$ on diagonal $k$."""
     name = "DiagEmbed"
 
+    @classmethod
+    def batch(cls, n, v, offset, shape=None):
+        """Inside vmap: every example's vector put on the same diagonal of a batch of zero matrices."""
+        size = v.shape[-1] + builtins.abs(offset)
+        shape = tuple(shape or (size, size))
+        return IndexAdd.apply(v, index=batch_index(_diagonal_index(shape, offset), n), shape=tuple(v.shape[:n]) + shape)
+
     @staticmethod
     def forward(ctx, v, offset, shape=None):
         ctx.offset = offset
@@ -462,6 +469,11 @@ class Diagonal(Op):
     diagonal $k$.   JVP: $\dot z$ = diagonal $k$ of $\dot X$."""
     name = "Diagonal"
     node_name = "DiagonalBackward0_copy"  # what PyTorch 2.13 names torch.diag's node for a matrix
+
+    @classmethod
+    def batch(cls, n, x, offset):
+        """Inside vmap: the same diagonal of every example's matrix (an index of the batch)."""
+        return Index.apply(x, index=batch_index(_diagonal_index(x.shape[n:], offset), n))
 
     @staticmethod
     def forward(ctx, x, offset):
