@@ -1,5 +1,5 @@
 r"""Function transforms in the style of `torch.func`: `grad`, `grad_and_value`, `vjp`, `jvp`, `jacrev`,
-`jacfwd`, `hessian`, `linearize`, and `vmap` (from vmap.py).
+`jacfwd`, `hessian`, `linearize`, and `vmap` (from vectorized_map.py).
 
 A transform takes a function and returns a new function::
 
@@ -22,7 +22,7 @@ Everything rests on two primitives of the engine, as in HIPS autograd:
 
 So reverse mode wins when m << n (a loss: m = 1), forward mode when m >> n.
 
-The m reverse passes (or n forward passes) need not run one after another: `vmap` (vmap.py) runs one
+The m reverse passes (or n forward passes) need not run one after another: `vmap` (vectorized_map.py) runs one
 pass over a *batch* of basis vectors, every op running once on the whole batch by its batching rule.
 That is how `jacrev` and `jacfwd` are built here, as in PyTorch: the pass count stays m (or n), but the
 Python overhead is paid once, and the arithmetic becomes a few large array operations. In forward mode
@@ -50,7 +50,7 @@ from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias, cat
 from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical, vmap_state
-from .vmap import vmap
+from .vectorized_map import vmap
 from .factories import ones_like, zeros, zeros_like
 from .tensor import Tensor, _wrap
 

@@ -30,7 +30,7 @@ from ..factories import zeros_like
 from ..tensor import Tensor, _wrap
 from . import forward_ad as fwAD
 from ..engine import grad as _grad
-from ..vmap import vmap
+from ..vectorized_map import vmap
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
