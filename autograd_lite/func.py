@@ -22,8 +22,8 @@ Everything rests on two primitives of the engine, as in HIPS autograd:
 
 So reverse mode wins when m << n (a loss: m = 1), forward mode when m >> n.
 
-The m reverse passes (or n forward passes) need not run one after another: `vmap` (vectorized_map.py) runs one
-pass over a *batch* of basis vectors, every op running once on the whole batch by its batching rule.
+The m reverse passes (or n forward passes) need not run one after another: `vmap` (vectorized_map.py)
+runs one pass over a *batch* of basis vectors, every op running once on the whole batch by its batching rule.
 That is how `jacrev` and `jacfwd` are built here, as in PyTorch: the pass count stays m (or n), but the
 Python overhead is paid once, and the arithmetic becomes a few large array operations. In forward mode
 the batch is the tangents alone: the primal is computed once ("vector forward mode").
@@ -49,7 +49,7 @@ from .autograd import grad as _autograd_grad
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias, cat
-from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical, vmap_state
+from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical
 from .vectorized_map import vmap
 from .factories import ones_like, zeros, zeros_like
 from .tensor import Tensor, _wrap
@@ -184,9 +184,11 @@ def _batched_levels(out, has_aux, api):
     """The vmap levels at which a function's output (without its aux) is batched."""
     if has_aux:
         out = _split_aux(out, api)[0]
-    tensors = [out] if isinstance(out, Tensor) else [t for t in out if isinstance(t, Tensor)] if type(out) in (
-        tuple, list) else [t for t in out.values() if isinstance(t, Tensor)] if type(out) is dict else []
-    return sorted({lv for t in tensors for lv in levels_of(t)})
+    if isinstance(out, Tensor):
+        items = [out]
+    else:
+        items = list(out.values()) if type(out) is dict else list(out) if type(out) in (tuple, list) else []
+    return sorted({lv for t in items if isinstance(t, Tensor) for lv in levels_of(t)})
 
 
 def _expanded(x, levels):

@@ -85,7 +85,7 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         low, high = 0, low
     elif low is None:
         low = 0
-    draw = lambda shape: _rng(generator).integers(low, high, size=shape)  # noqa: E731
+    draw = lambda shape: _rng(generator).integers(low, high, size=shape)
     np_dtype = dtypes.to_numpy_dtype(dtype) if dtype is not None else np.int64
     return _sample(draw, _shape((size,)), np_dtype, requires_grad)
 
@@ -104,5 +104,5 @@ def rand_like(input, dtype=None, requires_grad=False):  # noqa: A002
 
 
 def normal(mean, std, size, *, generator=None, dtype=None, requires_grad=False):
-    draw = lambda shape: mean + std * _rng(generator).standard_normal(shape)  # noqa: E731
+    draw = lambda shape: mean + std * _rng(generator).standard_normal(shape)
     return _sample(draw, _shape((size,)), _float(dtype), requires_grad)

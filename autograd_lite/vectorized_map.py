@@ -71,8 +71,9 @@ def _batched_leaves(func, in_dims, args):
     name = _vmap_name(func)
     where = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
     if not isinstance(in_dims, (int, tuple)):
-        raise ValueError(f"{where}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
-                         f"structure of inputs, got: {type(in_dims)}.")
+        message = (f"{where}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+                   f"structure of inputs, got: {type(in_dims)}.")
+        raise ValueError(message)  # noqa: TRY004 (PyTorch raises ValueError)
     if not args:
         raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are trying "
                          "to vmap over a function with no inputs. The latter is unsupported.")
@@ -88,12 +89,14 @@ def _batched_leaves(func, in_dims, args):
         if d is None:
             continue
         if not isinstance(d, int) or isinstance(d, bool):
-            raise ValueError(f"{where}: Got in_dim={d} for an input but in_dim must be either an integer dimension "
-                             "or None.")
+            message = (f"{where}: Got in_dim={d} for an input but in_dim must be either an integer dimension "
+                       "or None.")
+            raise ValueError(message)  # noqa: TRY004 (PyTorch raises ValueError)
         if not isinstance(x, Tensor):
-            raise ValueError(f"{where}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
-                             "vmap over non-Tensor arguments, please use None as the respective in_dim")
-        if not -x.ndim <= d < max(x.ndim, 0) or x.ndim == 0:
+            message = (f"{where}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
+                       "vmap over non-Tensor arguments, please use None as the respective in_dim")
+            raise ValueError(message)  # noqa: TRY004 (PyTorch raises ValueError)
+        if not -x.ndim <= d < x.ndim:
             raise ValueError(f"{where}: Got in_dim={d} for some input, but that input is a Tensor of dimensionality "
                              f"{x.ndim} so expected in_dim to satisfy -{x.ndim} <= in_dim < {x.ndim}.")
         dims[i] = d % x.ndim
@@ -141,8 +144,9 @@ def _vmap_once(func, leaves, dims, rebuild, size, out_dims, randomness):
         outs, rebuild_out = _tree_leaves(out)
         for o in outs:
             if not isinstance(o, Tensor):
-                raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(o)}. Did you "
-                                 "mean to set out_dims= to None for output?")
+                message = (f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(o)}. Did you "
+                           "mean to set out_dims= to None for output?")
+                raise ValueError(message)  # noqa: TRY004 (PyTorch raises ValueError)
 
         def complain():
             raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "

@@ -234,27 +234,27 @@ def test_chunk_size_gives_the_same_result():
 # -- errors: PyTorch's messages; nothing is changed ------------------------------------------------------------
 @pytest.mark.parametrize(("call", "error", "message"), [
     (lambda x, y: vmap(ag.sin, in_dims=2)(x), ValueError,
-     "vmap(sin, in_dims=2, ...)(<inputs>): Got in_dim=2 for some input, but that input is a Tensor of dimensionality "
-     "2 so expected in_dim to satisfy -2 <= in_dim < 2."),
+     ("vmap(sin, in_dims=2, ...)(<inputs>): Got in_dim=2 for some input, but that input is a Tensor of dimensionality "
+      "2 so expected in_dim to satisfy -2 <= in_dim < 2.")),
     (lambda x, y: vmap(ag.add)(x, y), ValueError,
-     "vmap: Expected all tensors to have the same size in the mapped dimension, got sizes [3, 5] for the mapped "
-     "dimension"),
+     ("vmap: Expected all tensors to have the same size in the mapped dimension, got sizes [3, 5] for the mapped "
+      "dimension")),
     (lambda x, y: vmap(ag.add, in_dims=[0, 0])(x, y), ValueError,
-     "vmap(add, in_dims=[0, 0], ...)(<inputs>): expected `in_dims` to be int or a (potentially nested) tuple "
-     "matching the structure of inputs, got: <class 'list'>."),
+     ("vmap(add, in_dims=[0, 0], ...)(<inputs>): expected `in_dims` to be int or a (potentially nested) tuple "
+      "matching the structure of inputs, got: <class 'list'>.")),
     (lambda x, y: vmap(ag.add, in_dims=(0,))(x, y), ValueError,
      "vmap(add, in_dims=(0,), ...)(<inputs>): in_dims is not compatible with the structure of `inputs`."),
     (lambda x, y: vmap(ag.add, in_dims=(0, "a"))(x, y), ValueError,
-     "vmap(add, in_dims=(0, 'a'), ...)(<inputs>): Got in_dim=a for an input but in_dim must be either an integer "
-     "dimension or None."),
+     ("vmap(add, in_dims=(0, 'a'), ...)(<inputs>): Got in_dim=a for an input but in_dim must be either an integer "
+      "dimension or None.")),
     (lambda x, y: vmap(ag.sin)(3.0), ValueError,
-     "vmap(sin, in_dims=0, ...)(<inputs>): Got in_dim=0 for an input but the input is of type <class 'float'>. We "
-     "cannot vmap over non-Tensor arguments, please use None as the respective in_dim"),
+     ("vmap(sin, in_dims=0, ...)(<inputs>): Got in_dim=0 for an input but the input is of type <class 'float'>. We "
+      "cannot vmap over non-Tensor arguments, please use None as the respective in_dim")),
     (lambda x, y: vmap(ag.add, in_dims=(None, None))(x, y), ValueError,
      "vmap: Expected at least one Tensor to vmap over"),
     (lambda x, y: vmap(lambda a: 3.0)(x), ValueError,
-     "vmap(<lambda>, ...): `<lambda>` must only return Tensors, got type <class 'float'>. Did you mean to set "
-     "out_dims= to None for output?"),
+     ("vmap(<lambda>, ...): `<lambda>` must only return Tensors, got type <class 'float'>. Did you mean to set "
+      "out_dims= to None for output?")),
     (lambda x, y: vmap(lambda a: a, out_dims=None)(x), ValueError,
      "vmap(<lambda>, ...): `<lambda>` can not return a BatchedTensor when out_dim is None"),
     (lambda x, y: vmap(lambda a: a.item())(x), RuntimeError, "vmap: It looks like you're calling .item() on a Tensor."),

@@ -27,7 +27,6 @@ cotangents back in one reverse pass. `to_physical` / `from_physical` move a batc
 boundary between a BatchedTensor and its physical tensor.
 """
 import itertools
-import warnings
 
 import numpy as np
 
@@ -40,8 +39,9 @@ class _VmapState:
     """The vmaps running now, outermost first: `sizes[level - 1]` is the batch size of that level, and
     `randomness[level - 1]` what its random ops do (see random.py)."""
 
-    sizes = []
-    randomness = []
+    def __init__(self):
+        self.sizes = []
+        self.randomness = []
 
 
 vmap_state = _VmapState()
@@ -63,7 +63,7 @@ class BatchedTensor(Tensor):
     """One example's view of a batch (see the module docstring): `shape` is the example's; `_value`, the
     physical tensor, holds the batch, with one leading dimension per level in `_levels`."""
 
-    __slots__ = ("_value", "_levels")
+    __slots__ = ("_levels", "_value")
 
     # autograd state: the physical tensor's (its node, its tangent, its version counter)
     _requires_grad = _to_value("_requires_grad")
@@ -425,5 +425,6 @@ def inplace_batched(x, op, other, inplace):
     return x
 
 
-from .indexing import stack  # noqa: E402  (last: these files' ops import this file's rules)
-from .shape import View  # noqa: E402
+# last: these files' ops import this file's rules
+from .indexing import stack
+from .shape import View
