@@ -611,17 +611,6 @@ class Where(Op):
     r"""$z=c\,?\,x:y$.   VJP: $\bar x=[c]\,\bar z,\ \bar y=[\lnot c]\,\bar z$.   JVP: $\dot z=c\,?\,\dot x:\dot y$."""
     name = "Where"
 
-    @classmethod
-    def batch(cls, n, x, y, condition):
-        """Inside vmap: elementwise (see `elementwise`), the condition lined up with x and y."""
-        cond = condition._data if isinstance(condition, Tensor) else condition
-        c_rank = cond.ndim - n if isinstance(condition, Tensor) else cond.ndim
-        rank = max([c_rank] + [v.ndim - n for v in (x, y) if isinstance(v, Tensor)])
-        if isinstance(condition, Tensor):
-            cond = line_up_rank(condition, n, rank)._data
-        x, y = (line_up_rank(v, n, rank) if isinstance(v, Tensor) else v for v in (x, y))
-        return cls.apply(x, y, condition=cond)
-
     @staticmethod
     def forward(ctx, x, y, condition):
         ctx.condition = condition
@@ -636,6 +625,17 @@ class Where(Op):
     @staticmethod
     def jvp(ctx, x_t, y_t):
         return where(_const(ctx.condition), x_t, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y, condition):
+        """Inside vmap: elementwise (see `elementwise`), the condition lined up with x and y."""
+        cond = condition._data if isinstance(condition, Tensor) else condition
+        c_rank = cond.ndim - n if isinstance(condition, Tensor) else cond.ndim
+        rank = max([c_rank] + [v.ndim - n for v in (x, y) if isinstance(v, Tensor)])
+        if isinstance(condition, Tensor):
+            cond = line_up_rank(condition, n, rank)._data
+        x, y = (line_up_rank(v, n, rank) if isinstance(v, Tensor) else v for v in (x, y))
+        return cls.apply(x, y, condition=cond)
 
 
 def where(condition, input, other):

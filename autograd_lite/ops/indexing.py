@@ -22,11 +22,6 @@ class Cat(Op):
     r"""Concatenate along a dim.   VJP: split $\bar z$ into the inputs' pieces.   JVP: concatenate the tangents."""
     name = "Cat"
 
-    @classmethod
-    def batch(cls, n, *xs, dim):
-        """Inside vmap: every input expanded to the whole batch, joined along the example's dim."""
-        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
-
     @staticmethod
     def forward(ctx, *xs, dim):
         ctx.dim = dim
@@ -46,6 +41,11 @@ class Cat(Op):
     @staticmethod
     def jvp(ctx, *tangents):
         return cat(tangents, ctx.dim)
+
+    @classmethod
+    def batch(cls, n, *xs, dim):
+        """Inside vmap: every input expanded to the whole batch, joined along the example's dim."""
+        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
 
 
 def cat(tensors, dim=0):
@@ -77,11 +77,6 @@ class Stack(Op):
     r"""Stack along a new dim.   VJP: $\bar x_i=\bar z$ selected at $i$.   JVP: stack the tangents."""
     name = "Stack"
 
-    @classmethod
-    def batch(cls, n, *xs, dim):
-        """Inside vmap: every input expanded to the whole batch, stacked along a new dim of the example."""
-        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
-
     @staticmethod
     def forward(ctx, *xs, dim):
         ctx.dim = dim
@@ -100,6 +95,11 @@ class Stack(Op):
     @staticmethod
     def jvp(ctx, *tangents):
         return stack(tangents, ctx.dim)
+
+    @classmethod
+    def batch(cls, n, *xs, dim):
+        """Inside vmap: every input expanded to the whole batch, stacked along a new dim of the example."""
+        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
 
 
 def stack(tensors, dim=0):
@@ -149,11 +149,6 @@ class Index(Op):
     (repeated indices accumulate).   JVP: $\dot z=\dot x[\text{idx}]$."""
     name = "Index"
 
-    @classmethod
-    def batch(cls, n, x, index):
-        """Inside vmap: the batch dims are kept whole (`:`), the example is indexed behind them."""
-        return cls.apply(x, index=batch_index(index, n))
-
     @staticmethod
     def forward(ctx, x, index):
         ctx.index, ctx.input_shape = index, x.shape
@@ -169,6 +164,11 @@ class Index(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return Index.apply(x_t, index=ctx.index)
+
+    @classmethod
+    def batch(cls, n, x, index):
+        """Inside vmap: the batch dims are kept whole (`:`), the example is indexed behind them."""
+        return cls.apply(x, index=batch_index(index, n))
 
 
 class Select(Index):
@@ -292,11 +292,6 @@ class IndexAdd(Op):
     JVP: $\dot z$ = zeros with $\dot g$ added at idx."""
     name = "IndexPut"
 
-    @classmethod
-    def batch(cls, n, g, index, shape):
-        """Inside vmap: into a batch of zeros of the example's shape, at the same places in every example."""
-        return cls.apply(g, index=batch_index(index, n), shape=tuple(g.shape[:n]) + tuple(shape))
-
     @staticmethod
     def forward(ctx, g, index, shape):
         ctx.index, ctx.shape = index, shape
@@ -312,20 +307,16 @@ class IndexAdd(Op):
     def jvp(ctx, g_t):
         return IndexAdd.apply(g_t, index=ctx.index, shape=ctx.shape)
 
+    @classmethod
+    def batch(cls, n, g, index, shape):
+        """Inside vmap: into a batch of zeros of the example's shape, at the same places in every example."""
+        return cls.apply(g, index=batch_index(index, n), shape=tuple(g.shape[:n]) + tuple(shape))
+
 
 class SetItem(Op):
     r"""$z=x$ with $z[\text{idx}]=v$ (`x[idx] = v`).   VJP: $\bar x=\bar z$ zeroed at idx, $\bar v=\bar z[\text{idx}]$.
     JVP: $\dot z=\dot x$ with $\dot z[\text{idx}]=\dot v$."""
     node_name = "CopySlices"
-
-    @classmethod
-    def batch(cls, n, x, value, index):
-        """Inside vmap: the same places in every example get that example's values."""
-        index = batch_index(index, n)
-        if isinstance(value, Tensor):
-            x = expand_batch([x, value], n)[0]
-            value = line_up_rank(value, n, x._data[index].ndim - n)
-        return cls.apply(x, value, index=index)
 
     @staticmethod
     def forward(ctx, x, value, index):
@@ -350,6 +341,15 @@ class SetItem(Op):
     @staticmethod
     def jvp(ctx, x_t, v_t):
         return SetItem.apply(x_t, v_t, index=ctx.index)
+
+    @classmethod
+    def batch(cls, n, x, value, index):
+        """Inside vmap: the same places in every example get that example's values."""
+        index = batch_index(index, n)
+        if isinstance(value, Tensor):
+            x = expand_batch([x, value], n)[0]
+            value = line_up_rank(value, n, x._data[index].ndim - n)
+        return cls.apply(x, value, index=index)
 
 
 def setitem(x, index, value):
@@ -440,13 +440,6 @@ class DiagEmbed(Op):
     VJP: $\bar v$ = diagonal $k$ of $\bar Z$.   JVP: $\dot Z$ = zeros with $\dot v$ on diagonal $k$."""
     name = "DiagEmbed"
 
-    @classmethod
-    def batch(cls, n, v, offset, shape=None):
-        """Inside vmap: every example's vector put on the same diagonal of a batch of zero matrices."""
-        size = v.shape[-1] + builtins.abs(offset)
-        shape = tuple(shape or (size, size))
-        return IndexAdd.apply(v, index=batch_index(_diagonal_index(shape, offset), n), shape=tuple(v.shape[:n]) + shape)
-
     @staticmethod
     def forward(ctx, v, offset, shape=None):
         ctx.offset = offset
@@ -463,17 +456,19 @@ class DiagEmbed(Op):
     def jvp(ctx, v_t):
         return DiagEmbed.apply(v_t, offset=ctx.offset, shape=None)
 
+    @classmethod
+    def batch(cls, n, v, offset, shape=None):
+        """Inside vmap: every example's vector put on the same diagonal of a batch of zero matrices."""
+        size = v.shape[-1] + builtins.abs(offset)
+        shape = tuple(shape or (size, size))
+        return IndexAdd.apply(v, index=batch_index(_diagonal_index(shape, offset), n), shape=tuple(v.shape[:n]) + shape)
+
 
 class Diagonal(Op):
     r"""$z$ = diagonal $k$ of the matrix $X$ (`diag` of a matrix, a copy).   VJP: $\bar X$ = zeros with $\bar z$ on
     diagonal $k$.   JVP: $\dot z$ = diagonal $k$ of $\dot X$."""
     name = "Diagonal"
     node_name = "DiagonalBackward0_copy"  # what PyTorch 2.13 names torch.diag's node for a matrix
-
-    @classmethod
-    def batch(cls, n, x, offset):
-        """Inside vmap: the same diagonal of every example's matrix (an index of the batch)."""
-        return Index.apply(x, index=batch_index(_diagonal_index(x.shape[n:], offset), n))
 
     @staticmethod
     def forward(ctx, x, offset):
@@ -487,6 +482,11 @@ class Diagonal(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return Diagonal.apply(x_t, offset=ctx.offset)
+
+    @classmethod
+    def batch(cls, n, x, offset):
+        """Inside vmap: the same diagonal of every example's matrix (an index of the batch)."""
+        return Index.apply(x, index=batch_index(_diagonal_index(x.shape[n:], offset), n))
 
 
 def diag(input, diagonal=0):

@@ -19,11 +19,6 @@ class Mm(Op):
     save_inputs = ((1,), (0,))
     saved_names = ("self", "mat2")
 
-    @classmethod
-    def batch(cls, n, x, y):
-        """Inside vmap: a product of batches of matrices (see `batched_matmul`)."""
-        return batched_matmul(x, y, n)
-
     @staticmethod
     def forward(ctx, x, y):
         return x @ y
@@ -38,6 +33,11 @@ class Mm(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return mm(x_t, y) + mm(x, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: a product of batches of matrices (see `batched_matmul`)."""
+        return batched_matmul(x, y, n)
 
 
 _FOLD_LIMIT = 1 << 20  # elements: larger per-example matrices are multiplied one by one (BLAS is efficient there)
@@ -93,11 +93,6 @@ class Mv(Op):
     save_inputs = ((1,), (0,))
     saved_names = ("self", "vec")
 
-    @classmethod
-    def batch(cls, n, a, v):
-        """Inside vmap: the vectors as one-column matrices."""
-        return batched_matmul(a, unsqueeze(v, -1), n).squeeze(-1)
-
     @staticmethod
     def forward(ctx, a, v):
         return a @ v
@@ -113,17 +108,17 @@ class Mv(Op):
         a, v = ctx.saved_tensors
         return Mv.apply(a_t, v) + Mv.apply(a, v_t)
 
+    @classmethod
+    def batch(cls, n, a, v):
+        """Inside vmap: the vectors as one-column matrices."""
+        return batched_matmul(a, unsqueeze(v, -1), n).squeeze(-1)
+
 
 class Dot(Op):
     r"""$z=x\cdot y$ (vectors).   VJP: $\bar x=\bar z\,y,\ \bar y=\bar z\,x$.   JVP: $\dot z=\dot x\cdot y+x\cdot\dot y$."""
     name = "Dot"
     save_inputs = ((1,), (0,))
     saved_names = ("self", "tensor")
-
-    @classmethod
-    def batch(cls, n, x, y):
-        """Inside vmap: the products of the elements, summed per example."""
-        return (x * y).sum(-1)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -139,6 +134,11 @@ class Dot(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return Dot.apply(x_t, y) + Dot.apply(x, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: the products of the elements, summed per example."""
+        return (x * y).sum(-1)
 
 
 def dot(input, tensor):
@@ -161,12 +161,6 @@ class Bmm(Op):
     save_inputs = ((1,), (0,))
     saved_names = ("self", "mat2")
 
-    @classmethod
-    def batch(cls, n, x, y):
-        """Inside vmap: the example's batch dims lined up behind the vmap's (see `batched_matmul`)."""
-        rank = max(x.ndim, y.ndim) - n
-        return batched_matmul(line_up_rank(x, n, rank), line_up_rank(y, n, rank), n)
-
     @staticmethod
     def forward(ctx, x, y):
         return np.matmul(x, y)
@@ -181,6 +175,12 @@ class Bmm(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return Bmm.apply(x_t, y) + Bmm.apply(x, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: the example's batch dims lined up behind the vmap's (see `batched_matmul`)."""
+        rank = max(x.ndim, y.ndim) - n
+        return batched_matmul(line_up_rank(x, n, rank), line_up_rank(y, n, rank), n)
 
 
 _ADDMV_DTYPES = "addmv input tensors must have the same dtype, but got {y}, {}, and {}"
@@ -253,11 +253,6 @@ class Addmm(Op):
     save_inputs = ((), (2,), (1,))
     saved_names = ("self", "mat1", "mat2")
 
-    @classmethod
-    def batch(cls, n, b, x, w):
-        """Inside vmap: the product of batches of matrices, plus the bias lined up as a batch of matrices."""
-        return line_up_rank(b, n, 2) + batched_matmul(x, w, n)
-
     @staticmethod
     def forward(ctx, b, x, w):
         return x @ w + b
@@ -272,6 +267,11 @@ class Addmm(Op):
     def jvp(ctx, b_t, x_t, w_t):
         b, x, w = ctx.saved_tensors
         return b_t + mm(x_t, w) + mm(x, w_t)
+
+    @classmethod
+    def batch(cls, n, b, x, w):
+        """Inside vmap: the product of batches of matrices, plus the bias lined up as a batch of matrices."""
+        return line_up_rank(b, n, 2) + batched_matmul(x, w, n)
 
 
 def outer(input, vec2):

@@ -196,11 +196,6 @@ class LogSoftmax(Op):
     name = "LogSoftmax"
     save_output = True
 
-    @classmethod
-    def batch(cls, n, x, dim):
-        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
-        return cls.apply(x, dim=shift(dim, n))
-
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
@@ -216,17 +211,17 @@ class LogSoftmax(Op):
         p = exp(ctx.output)
         return x_t - sum(p * x_t, ctx.dim, True)
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
+
 
 class Softmax(Op):
     r"""$z=e^{x}/\sum_j e^{x_j}$ along a dim.   VJP: $\bar x=z\,(\bar z-\sum_j\bar z_jz_j)$.
     JVP: $\dot z=z\,(\dot x-\sum_j z_j\dot x_j)$."""
     name = "Softmax"
     save_output = True
-
-    @classmethod
-    def batch(cls, n, x, dim):
-        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
-        return cls.apply(x, dim=shift(dim, n))
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -244,33 +239,17 @@ class Softmax(Op):
         z = ctx.output
         return z * (x_t - sum(z * x_t, ctx.dim, True))
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
+
 
 class NllLoss(Op):
     r"""$\ell=-\sum_i w_{t_i}x_{i,t_i}/\sum_i w_{t_i}$ (mean; `sum` drops the denominator, `none` the sum).
     Linear in $x$: $\ell=-\langle M,x\rangle$ for a constant matrix $M$ built from the targets.
     VJP: $\bar x=-\bar\ell M$.   JVP: $\dot\ell=-\langle M,\dot x\rangle$."""
     name = "NllLoss"
-
-    @classmethod
-    def batch(cls, n, x, target, weight, ignore_index, reduction):
-        """Inside vmap: every example's rows as one batch of rows (reduction 'none'), then each example's losses
-        reduced as nll_loss reduces them (for 'mean': divided by that example's total target weight)."""
-        t = target._data if isinstance(target, Tensor) else np.asarray(target).reshape((1,) * n + np.shape(target))
-        sizes = tuple(builtins.max(a, b) for a, b in zip(x.shape[:n], t.shape[:n]))
-        x = x.expand(sizes + tuple(x.shape[n:])) if tuple(x.shape[:n]) != sizes else x
-        t = np.broadcast_to(t, sizes + t.shape[n:])
-        rows = reshape(x, (-1, x.shape[-1]))
-        losses = cls.apply(rows, t.reshape(-1), weight, ignore_index=ignore_index, reduction="none")
-        losses = reshape(losses, sizes + t.shape[n:])
-        dims = tuple(range(n, losses.ndim))
-        if reduction == "none":
-            return losses
-        total = sum(losses, dims) if dims else losses
-        if reduction == "sum":
-            return total
-        valid = t != ignore_index
-        w = (weight[np.where(valid, t, 0)] if weight is not None else np.ones(t.shape, x._data.dtype)) * valid
-        return total / _const(w.sum(dims) if dims else w)
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
@@ -312,3 +291,24 @@ class NllLoss(Op):
     @staticmethod
     def jvp(ctx, x_t, target_t, w_t):
         return NllLoss._apply_m(ctx, x_t)
+
+    @classmethod
+    def batch(cls, n, x, target, weight, ignore_index, reduction):
+        """Inside vmap: every example's rows as one batch of rows (reduction 'none'), then each example's losses
+        reduced as nll_loss reduces them (for 'mean': divided by that example's total target weight)."""
+        t = target._data if isinstance(target, Tensor) else np.asarray(target).reshape((1,) * n + np.shape(target))
+        sizes = tuple(builtins.max(a, b) for a, b in zip(x.shape[:n], t.shape[:n]))
+        x = x.expand(sizes + tuple(x.shape[n:])) if tuple(x.shape[:n]) != sizes else x
+        t = np.broadcast_to(t, sizes + t.shape[n:])
+        rows = reshape(x, (-1, x.shape[-1]))
+        losses = cls.apply(rows, t.reshape(-1), weight, ignore_index=ignore_index, reduction="none")
+        losses = reshape(losses, sizes + t.shape[n:])
+        dims = tuple(range(n, losses.ndim))
+        if reduction == "none":
+            return losses
+        total = sum(losses, dims) if dims else losses
+        if reduction == "sum":
+            return total
+        valid = t != ignore_index
+        w = (weight[np.where(valid, t, 0)] if weight is not None else np.ones(t.shape, x._data.dtype)) * valid
+        return total / _const(w.sum(dims) if dims else w)

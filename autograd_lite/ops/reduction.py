@@ -42,13 +42,6 @@ class Sum(Op):
     r"""$z=\sum_{i\in\text{dims}} x_i$.   VJP: $\bar x=\bar z$ broadcast back.   JVP: $\dot z=\sum\dot x$."""
     name = "Sum"
 
-    @classmethod
-    def batch(cls, n, x, dim, keepdim, dtype):
-        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
-        if dim is None:
-            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
-        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
-
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype):
         _reduction_setup(ctx, x, dim, keepdim)
@@ -63,6 +56,13 @@ class Sum(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return sum(x_t, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
+        if dim is None:
+            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
 
 class SumDim(Sum):
@@ -94,13 +94,6 @@ class Mean(Op):
     r"""$z=\frac1n\sum x_i$.   VJP: $\bar x=\bar z/n$ broadcast back.   JVP: $\dot z=\frac1n\sum\dot x$."""
     name = "Mean"
 
-    @classmethod
-    def batch(cls, n, x, dim, keepdim, dtype):
-        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
-        if dim is None:
-            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
-        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
-
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype):
         if x.dtype.kind != "f" and dtype is None:
@@ -119,6 +112,13 @@ class Mean(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return mean(x_t, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
+        if dim is None:
+            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
 
 class MeanDim(Mean):
@@ -140,14 +140,6 @@ class Prod(Op):
     name = "Prod"
     save_inputs = True
     save_output = True
-
-    @classmethod
-    def batch(cls, n, x, dim, keepdim, dtype):
-        """Inside vmap: the example's elements, flattened into one dim past the `n` batch dims, multiplied along it."""
-        if dim is None:
-            flat = reshape(x, tuple(x.shape[:n]) + (-1,))
-            return ProdDim.apply(flat, dim=(n,), keepdim=False, dtype=dtype)
-        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype):
@@ -183,6 +175,14 @@ class Prod(Op):
     def jvp(ctx, x_t):
         (d,) = Prod.derivative(ctx)
         return sum(x_t * d, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: the example's elements, flattened into one dim past the `n` batch dims, multiplied along it."""
+        if dim is None:
+            flat = reshape(x, tuple(x.shape[:n]) + (-1,))
+            return ProdDim.apply(flat, dim=(n,), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
 
 class ProdDim(Prod):
@@ -267,12 +267,6 @@ class MaxDim(Op):
     JVP: $\dot z$ = the tangent at the chosen indices."""
     name = "Max"
 
-    @classmethod
-    def batch(cls, n, x, dim, keepdim, indices):
-        """Inside vmap: along the example's dim, past the `n` batch dims (the indices found again, per example)."""
-        find = np.argmin if issubclass(cls, MinDim) else np.argmax
-        return cls.apply(x, dim=dim + n, keepdim=keepdim, indices=find(x._data, axis=dim + n))
-
     @staticmethod
     def forward(ctx, x, dim, keepdim, indices):
         ctx.dim, ctx.keepdim, ctx.input_shape = dim, keepdim, x.shape
@@ -298,6 +292,12 @@ class MaxDim(Op):
         (dx,) = MaxDim.derivative(ctx)
         return sum(x_t * dx, ctx.dim, ctx.keepdim)
 
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, indices):
+        """Inside vmap: along the example's dim, past the `n` batch dims (the indices found again, per example)."""
+        find = np.argmin if issubclass(cls, MinDim) else np.argmax
+        return cls.apply(x, dim=dim + n, keepdim=keepdim, indices=find(x._data, axis=dim + n))
+
 
 class MinDim(MaxDim):
     r"""`min(dim)`: PyTorch's `MinBackward0`."""
@@ -309,12 +309,6 @@ class Var(Op):
     VJP: $\bar x=\bar z\,D$ with $D=\partial z/\partial x=\frac{2(x-m)}{n-c}$.   JVP: $\dot z=\sum_i D_i\,\dot x_i$."""
     name = "Var"
     save_inputs = True
-
-    @classmethod
-    def batch(cls, n, x, dim, correction, keepdim):
-        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
-        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
-        return cls.apply(x, dim=dim, correction=correction, keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -343,6 +337,12 @@ class Var(Op):
     def jvp(ctx, x_t):
         (dx,) = ctx.op.derivative(ctx)
         return sum(x_t * dx, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, correction, keepdim):
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, dim=dim, correction=correction, keepdim=keepdim)
 
 
 def _var_or_std(op, x, dim, unbiased, keepdim, correction):
@@ -397,12 +397,6 @@ class LinalgVectorNorm(Op):
     save_inputs = True
     save_output = True
 
-    @classmethod
-    def batch(cls, n, x, ord, dim, keepdim, dtype):  # noqa: A002
-        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
-        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
-        return cls.apply(x, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype)
-
     @staticmethod
     def forward(ctx, x, ord, dim, keepdim, dtype):  # noqa: A002
         _reduction_setup(ctx, x, dim, keepdim)
@@ -452,6 +446,12 @@ class LinalgVectorNorm(Op):
         (d,) = LinalgVectorNorm.derivative(ctx)
         return 0.0 * sum(x_t, ctx.dim, ctx.keepdim) if d is None else sum(x_t * d, ctx.dim, ctx.keepdim)
 
+    @classmethod
+    def batch(cls, n, x, ord, dim, keepdim, dtype):  # noqa: A002
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
 
 class Logsumexp(Op):
     r"""$z=\ln\sum_i e^{x_i}$ over dims, computed as $m+\ln\sum_i e^{x_i-m}$ with $m=\max_i x_i$ (no overflow).
@@ -459,11 +459,6 @@ class Logsumexp(Op):
     name = "Logsumexp"
     save_inputs = True
     save_output = True
-
-    @classmethod
-    def batch(cls, n, x, dim, keepdim):
-        """Inside vmap: over the example's dims, past the `n` batch dims."""
-        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
@@ -489,6 +484,11 @@ class Logsumexp(Op):
     def jvp(ctx, x_t):
         (d,) = Logsumexp.derivative(ctx)
         return sum(x_t * d, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim):
+        """Inside vmap: over the example's dims, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim)
 
 
 def logsumexp(input, dim, keepdim=False):

@@ -20,11 +20,6 @@ class T(Op):
     name = "T"
     is_view = True
 
-    @classmethod
-    def batch(cls, n, x):
-        """Inside vmap: swap the example's two dims (a vector or a number stays as it is)."""
-        return Transpose.apply(x, dim0=n, dim1=n + 1) if x.ndim - n == 2 else Alias.apply(x)
-
     @staticmethod
     def forward(ctx, x):
         return x.T
@@ -37,6 +32,11 @@ class T(Op):
     def jvp(ctx, x_t):
         return t(x_t)
 
+    @classmethod
+    def batch(cls, n, x):
+        """Inside vmap: swap the example's two dims (a vector or a number stays as it is)."""
+        return Transpose.apply(x, dim0=n, dim1=n + 1) if x.ndim - n == 2 else Alias.apply(x)
+
 
 def t(input):
     if input._data.ndim > 2:
@@ -48,13 +48,6 @@ class Transpose(Op):
     r"""Swap two dims.   VJP: swap them back.   JVP: swap the tangent's."""
     name = "Transpose"
     is_view = True
-
-    @classmethod
-    def batch(cls, n, x, dim0, dim1):
-        """Inside vmap: swap the example's dims, past the `n` batch dims."""
-        if x.ndim == n:  # a number: nothing to swap
-            return Alias.apply(x)
-        return cls.apply(x, dim0=shift(dim0, n), dim1=shift(dim1, n))
 
     @staticmethod
     def forward(ctx, x, dim0, dim1):
@@ -69,6 +62,13 @@ class Transpose(Op):
     def jvp(ctx, x_t):
         return transpose(x_t, *ctx.dims)
 
+    @classmethod
+    def batch(cls, n, x, dim0, dim1):
+        """Inside vmap: swap the example's dims, past the `n` batch dims."""
+        if x.ndim == n:  # a number: nothing to swap
+            return Alias.apply(x)
+        return cls.apply(x, dim0=shift(dim0, n), dim1=shift(dim1, n))
+
 
 def transpose(input, dim0, dim1):
     n = input.ndim
@@ -79,11 +79,6 @@ class Permute(Op):
     r"""Reorder dims.   VJP: the inverse permutation.   JVP: the same permutation of the tangent."""
     name = "Permute"
     is_view = True
-
-    @classmethod
-    def batch(cls, n, x, dims):
-        """Inside vmap: the batch dims stay in front; the example's dims are permuted behind them."""
-        return cls.apply(x, dims=tuple(range(n)) + shift(tuple(dims), n))
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -97,6 +92,11 @@ class Permute(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return permute(x_t, ctx.dims)
+
+    @classmethod
+    def batch(cls, n, x, dims):
+        """Inside vmap: the batch dims stay in front; the example's dims are permuted behind them."""
+        return cls.apply(x, dims=tuple(range(n)) + shift(tuple(dims), n))
 
 
 def permute(input, dims):
@@ -137,11 +137,6 @@ class View(Op):
     name = "View"
     is_view = True
 
-    @classmethod
-    def batch(cls, n, x, shape):
-        """Inside vmap: each example takes the new shape; the batch dims stay."""
-        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
-
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape, ctx.shape = x.shape, shape
@@ -154,6 +149,11 @@ class View(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return reshape(x_t, ctx.shape)
+
+    @classmethod
+    def batch(cls, n, x, shape):
+        """Inside vmap: each example takes the new shape; the batch dims stay."""
+        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
 
 
 def _infer_shape(shape, numel):
@@ -206,11 +206,6 @@ class Unsqueeze(Op):
     name = "Unsqueeze"
     is_view = True
 
-    @classmethod
-    def batch(cls, n, x, dim):
-        """Inside vmap: the new dim goes among the example's dims, past the `n` batch dims."""
-        return cls.apply(x, dim=dim + n)
-
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
@@ -224,6 +219,11 @@ class Unsqueeze(Op):
     def jvp(ctx, x_t):
         return unsqueeze(x_t, ctx.dim)
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the new dim goes among the example's dims, past the `n` batch dims."""
+        return cls.apply(x, dim=dim + n)
+
 
 def unsqueeze(input, dim):
     return Unsqueeze.apply(input, dim=_dim(dim, input.ndim + 1))
@@ -233,13 +233,6 @@ class Squeeze(Op):
     r"""Remove dims of size 1 (all of them).   VJP: reshape back.   JVP: squeeze the tangent."""
     name = "Squeeze"
     is_view = True
-
-    @classmethod
-    def batch(cls, n, x, dims):
-        """Inside vmap: squeeze the example's dims only (a batch of size 1 stays)."""
-        if dims is None:
-            return cls.apply(x, dims=tuple(i for i in range(n, x.ndim) if x.shape[i] == 1))
-        return cls.apply(x, dims=shift(tuple(dims), n))
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -254,6 +247,13 @@ class Squeeze(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return reshape(x_t, _squeezed_shape(ctx.input_shape, ctx.dims))
+
+    @classmethod
+    def batch(cls, n, x, dims):
+        """Inside vmap: squeeze the example's dims only (a batch of size 1 stays)."""
+        if dims is None:
+            return cls.apply(x, dims=tuple(i for i in range(n, x.ndim) if x.shape[i] == 1))
+        return cls.apply(x, dims=shift(tuple(dims), n))
 
 
 class SqueezeDim(Squeeze):
@@ -288,12 +288,6 @@ class Expand(Op):
     name = "Expand"
     is_view = True
 
-    @classmethod
-    def batch(cls, n, x, shape):
-        """Inside vmap: each example is expanded (size-1 dims put in front of its own first); the batch dims stay."""
-        x = line_up_rank(x, n, len(shape))
-        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
-
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
@@ -313,17 +307,17 @@ class Expand(Op):
     def jvp(ctx, x_t):
         return expand(x_t, ctx.shape)
 
+    @classmethod
+    def batch(cls, n, x, shape):
+        """Inside vmap: each example is expanded (size-1 dims put in front of its own first); the batch dims stay."""
+        x = line_up_rank(x, n, len(shape))
+        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
+
 
 class Repeat(Op):
     r"""Tile $x$ `repeats[i]` times along dim $i$ (`x.repeat(...)`, a copy).   VJP: $\bar x$ = the sum of the tiles
     of $\bar z$.   JVP: tile the tangent."""
     name = "Repeat"
-
-    @classmethod
-    def batch(cls, n, x, repeats):
-        """Inside vmap: each example is tiled; the batch dims are not repeated."""
-        x = line_up_rank(x, n, len(repeats))
-        return cls.apply(x, repeats=(1,) * n + tuple(repeats))
 
     @staticmethod
     def forward(ctx, x, repeats):
@@ -340,6 +334,12 @@ class Repeat(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return Repeat.apply(x_t, repeats=ctx.repeats)
+
+    @classmethod
+    def batch(cls, n, x, repeats):
+        """Inside vmap: each example is tiled; the batch dims are not repeated."""
+        x = line_up_rank(x, n, len(repeats))
+        return cls.apply(x, repeats=(1,) * n + tuple(repeats))
 
 
 def repeat(x, repeats):
