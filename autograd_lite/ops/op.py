@@ -21,6 +21,11 @@ per positional input, :math:`\partial y/\partial x_i` as a tensor that broadcast
 (``None`` for an input that ``need``, a tuple of flags like ``needs_input_grad``, does not ask for;
 ``need=None`` asks for all). ``vjp`` returns ``grad * d`` and ``jvp`` returns ``x_t * d``.
 
+Inside ``vmap``, an op that gets a batched input runs by its **batching rule**, a fourth method beside the
+other three: ``batch(n, *inputs, **options)`` computes the result for every example at once from
+ordinary tensors that carry ``n`` leading batch dimensions (``batch = classmethod(elementwise)`` for an
+op that acts element by element; ``None``, the default, runs the op once per example). See batching.py.
+
 Rules read what they need from ``ctx``: ``ctx.saved_tensors`` (the positional inputs, as tensors, when
 the op sets ``save_inputs = True``) and ``ctx.output`` (the result, when ``save_output = True``). An op
 whose inputs' gradients read different inputs says which, one tuple per input (``Mul``:
