@@ -9,7 +9,6 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, _number_or_tensor
-from .batching import elementwise
 from .elementwise import log, where
 from .op import Op, _const, _is_scalar
 
@@ -17,7 +16,6 @@ from .op import Op, _const, _is_scalar
 class Add(Op):
     r"""$z=x+y$.   VJP: $\bar x=\bar z,\ \bar y=\bar z$.   JVP: $\dot z=\dot x+\dot y$."""
     name = "Add"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -53,7 +51,6 @@ def add(input, other, *, alpha=1):
 class Sub(Op):
     r"""$z=x-y$.   VJP: $\bar x=\bar z,\ \bar y=-\bar z$.   JVP: $\dot z=\dot x-\dot y$."""
     name = "Sub"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -77,7 +74,6 @@ class Rsub(Op):
     A number `c` is an option (one edge, as PyTorch's `RsubBackward1`); an array is a second input."""
     name = "Rsub"
     overload = 1
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, c):
@@ -99,7 +95,6 @@ class Mul(Op):
     name = "Mul"
     save_inputs = ((1,), (0,))
     saved_names = ("self", "other")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -126,7 +121,6 @@ class Div(Op):
     name = "Div"
     save_inputs = ((1,), (0, 1))
     saved_names = ("self", "other")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -165,7 +159,6 @@ class Remainder(Op):
     overload = 1
     save_inputs = ((), (0, 1))
     saved_names = ("self", "other")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -192,7 +185,6 @@ class Remainder(Op):
 class RemainderScalar(Op):
     r"""$z=x-c\lfloor x/c\rfloor$ (`x % c` for a number $c$).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
     name = "Remainder"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, other):
@@ -215,7 +207,6 @@ class FloorDivide(Op):
     name = "NotImplemented"
     node_name = "NotImplemented"
     aten = "floor_divide"  # the name in the errors
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -262,7 +253,6 @@ class Maximum(Op):
     save_inputs = True
     saved_names = ("self", "other")
     largest = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -319,7 +309,6 @@ def minimum(input, other):
 class Neg(Op):
     r"""$z=-x$.   VJP: $\bar x=-\bar z$.   JVP: $\dot z=-\dot x$."""
     name = "Neg"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -342,7 +331,6 @@ class Reciprocal(Op):
     r"""$z=1/x$.   VJP: $\bar x=-\bar z\,z^2$.   JVP: $\dot z=-\dot x\,z^2$."""
     name = "Reciprocal"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -364,7 +352,6 @@ class Pow(Op):
     name = "Pow"
     save_inputs = True
     saved_names = ("self", "exponent")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -398,7 +385,6 @@ class PowTensor(Op):
     save_inputs = True
     saved_names = ("self", "exponent")
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -432,7 +418,6 @@ class RPow(Op):
     name = "Pow"
     overload = 2
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, base):

@@ -8,7 +8,7 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
-from .batching import BatchedTensor, elementwise, inplace_batched
+from .batching import BatchedTensor, inplace_batched
 from .op import Op, _zeros_like
 from .views import inplace_on_view, rebase_after_write, write_tangent
 
@@ -16,7 +16,6 @@ from .views import inplace_on_view, rebase_after_write, write_tangent
 class ToCopy(Op):
     r"""$z=x$ converted to another dtype.   VJP: $\bar x=\bar z$ (in $x$'s dtype).   JVP: $\dot z=\dot x$."""
     name = "ToCopy"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -35,7 +34,6 @@ class ToCopy(Op):
 class Clone(Op):
     r"""$z=x$ (a copy).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
     name = "Clone"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -54,7 +52,6 @@ class Alias(Op):
     r"""$z=x$ (same memory; what `make_dual` returns).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
     name = "Alias"
     is_view = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -74,7 +71,6 @@ class Fill(Op):
     JVP: $\dot z=0$."""
     name = "Fill"
     overload = 2
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, value):
@@ -109,7 +105,6 @@ class Copy(Op):
     r"""$z=s$ broadcast to $x$'s shape and dtype (`x.copy_(s)`).   VJP: $\bar x=0,\ \bar s=\bar z$.
     JVP: $\dot z=\dot s$."""
     node_name = "CopyBackwards"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, src):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor
-from .batching import BatchedTensor, apply_batched, elementwise, line_up_rank
+from .batching import BatchedTensor, apply_batched, line_up_rank
 from .op import Op, _const, _zeros_like
 
 
@@ -22,7 +22,6 @@ class Exp(Op):
     r"""$z=e^x$.   VJP: $\bar x=\bar z\,z$.   JVP: $\dot z=\dot x\,z$."""
     name = "Exp"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -45,7 +44,6 @@ class Expm1(Op):
     r"""$z=e^x-1$, accurate for small $x$.   VJP: $\bar x=\bar z\,(z+1)$.   JVP: $\dot z=\dot x\,(z+1)$."""
     name = "Expm1"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -68,7 +66,6 @@ class Log(Op):
     r"""$z=\ln x$.   VJP: $\bar x=\bar z/x$.   JVP: $\dot z=\dot x/x$."""
     name = "Log"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -94,7 +91,6 @@ class Log1p(Op):
     r"""$z=\ln(1+x)$, accurate for small $x$.   VJP: $\bar x=\bar z/(1+x)$.   JVP: $\dot z=\dot x/(1+x)$."""
     name = "Log1P"  # PyTorch's spelling: Log1PBackward0
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -119,7 +115,6 @@ class Sqrt(Op):
     r"""$z=\sqrt x$.   VJP: $\bar x=\bar z/(2z)$.   JVP: $\dot z=\dot x/(2z)$."""
     name = "Sqrt"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -143,7 +138,6 @@ class Abs(Op):
     r"""$z=|x|$.   VJP: $\bar x=\bar z\,\mathrm{sign}(x)$.   JVP: $\dot z=\dot x\,\mathrm{sign}(x)$ (0 at 0)."""
     name = "Abs"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -167,7 +161,6 @@ def abs(input):  # noqa: A001
 class Sign(Op):
     r"""$z=\mathrm{sign}(x)\in\{-1,0,1\}$.   VJP: $\bar x=0$ (zeros).   JVP: $\dot z=0$."""
     name = "Sign"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -201,7 +194,6 @@ class Tanh(Op):
     r"""$z=\tanh x$.   VJP: $\bar x=\bar z\,(1-z^2)$.   JVP: $\dot z=\dot x\,(1-z^2)$."""
     name = "Tanh"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -227,7 +219,6 @@ class TanhBackward(Op):
     name = "TanhBackward"
     save_inputs = True
     saved_names = ("grad_output", "output")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, z):
@@ -256,7 +247,6 @@ class Sigmoid(Op):
     r"""$z=\sigma(x)=1/(1+e^{-x})$.   VJP: $\bar x=\bar z\,z(1-z)$.   JVP: $\dot z=\dot x\,z(1-z)$."""
     name = "Sigmoid"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -281,7 +271,6 @@ class SigmoidBackward(Op):
     name = "SigmoidBackward"
     save_inputs = True
     saved_names = ("grad_output", "output")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, z):
@@ -303,7 +292,6 @@ class Relu(Op):
     r"""$z=\max(x,0)$.   VJP: $\bar x=\bar z\,[z>0]$.   JVP: $\dot z=\dot x\,[z>0]$."""
     name = "Relu"
     save_output = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -328,7 +316,6 @@ class ThresholdBackward(Op):
     name = "ThresholdBackward"
     save_inputs = ((1,), ())
     saved_names = ("grad_output", "self")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, x, threshold):
@@ -354,7 +341,6 @@ class LeakyRelu(Op):
     name = "LeakyRelu"
     save_inputs = True
     saved_names = ("self", "negative_slope")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -385,7 +371,6 @@ class LeakyReluBackward(Op):
     name = "LeakyReluBackward"
     save_inputs = ((1,), ())
     saved_names = ("grad_output", "self")
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, g, x, negative_slope):
@@ -410,7 +395,6 @@ class Softplus(Op):
     $s=\sigma(\beta x)$ (1 above the threshold).   JVP: $\dot z=\dot x\,s$."""
     name = "Softplus"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -445,7 +429,6 @@ class Erf(Op):
     JVP: $\dot z=\dot x\,\tfrac{2}{\sqrt\pi}e^{-x^2}$."""
     name = "Erf"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -480,7 +463,6 @@ class Gelu(Op):
     $z'=\Phi(x)+x\varphi(x)$ (differentiated the same way for tanh).   JVP: $\dot z=\dot x\,z'(x)$."""
     name = "Gelu"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -515,7 +497,6 @@ class Sin(Op):
     r"""$z=\sin x$.   VJP: $\bar x=\bar z\cos x$.   JVP: $\dot z=\dot x\cos x$."""
     name = "Sin"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -540,7 +521,6 @@ class Cos(Op):
     r"""$z=\cos x$.   VJP: $\bar x=-\bar z\sin x$.   JVP: $\dot z=-\dot x\sin x$."""
     name = "Cos"
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x):
@@ -566,7 +546,6 @@ class Clamp(Op):
     name = "Clamp"
     overload = 1
     save_inputs = True
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, min, max):  # noqa: A002

@@ -11,7 +11,7 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
-from .batching import BatchedTensor, batch_index, elementwise, expand_batch, index_by_batched, line_up_rank, shift
+from .batching import BatchedTensor, batch_index, expand_batch, index_by_batched, line_up_rank, shift
 from .copies import inplace
 from .elementwise import Where, where
 from .op import Op, _broadcast_message, _const
@@ -364,7 +364,6 @@ class MaskedFill(Op):
     r"""$z=v$ where the mask $m$ is true, $x$ elsewhere.   VJP: $\bar x=[\lnot m]\,\bar z$, $\bar v=\sum_m\bar z$.
     JVP: $\dot z=m\,?\,\dot v:\dot x$."""
     name = "MaskedFill"
-    batch = classmethod(elementwise)  # inside vmap: the batch dims are more leading dims (batching.py)
 
     @staticmethod
     def forward(ctx, x, value, mask):

@@ -23,8 +23,9 @@ per positional input, :math:`\partial y/\partial x_i` as a tensor that broadcast
 
 Inside ``vmap``, an op that gets a batched input runs by its **batching rule**, a fourth method beside the
 other three: ``batch(n, *inputs, **options)`` computes the result for every example at once from
-ordinary tensors that carry ``n`` leading batch dimensions (``batch = classmethod(elementwise)`` for an
-op that acts element by element; ``None``, the default, runs the op once per example). See batching.py.
+ordinary tensors that carry ``n`` leading batch dimensions. The default suits an op that acts element by
+element (the batch dimensions are just more leading dimensions); reductions, views, products and indexing
+override it, and ``batch = None`` runs the op once per example. See batching.py.
 
 Rules read what they need from ``ctx``: ``ctx.saved_tensors`` (the positional inputs, as tensors, when
 the op sets ``save_inputs = True``) and ``ctx.output`` (the result, when ``save_output = True``). An op
@@ -205,9 +206,6 @@ class Op:
     differentiable = True
     is_view = False  # the result shares memory with input 0 (reshape, transpose, basic indexing, ...)
     node_class = None
-    # The batching rule, used inside vmap (see batching.py): `batch(n, *inputs, **options)` computes the result
-    # for every example at once from physical tensors with `n` leading batch dims. None: a loop over examples.
-    batch = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -227,6 +225,13 @@ class Op:
     @staticmethod
     def jvp(ctx, *tangents):
         raise NotImplementedError
+
+    @classmethod
+    def batch(cls, n, *inputs, **options):
+        """The batching rule, used inside vmap (see batching.py): the result for every example at once, from
+        tensors with `n` leading batch dims. By default an elementwise op's: the batch dims are just more
+        leading dims. Ops that are not elementwise override it, or set `batch = None` (one call per example)."""
+        return elementwise(cls, n, *inputs, **options)
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -544,4 +549,4 @@ def _warn_user(message):
     warnings.warn(message, UserWarning, stacklevel=level)
 
 
-from .batching import BatchedTensor, apply_batched  # noqa: E402  (last: the batched path uses the op families)
+from .batching import BatchedTensor, apply_batched, elementwise  # noqa: E402  (last: it uses the op families)

@@ -221,6 +221,7 @@ class Amax(Op):
     overload = 1
     save_inputs = True
     save_output = True
+    batch = None  # inside vmap, one call per example: a rule by max(dim) would give ties' gradient to one element
 
     @staticmethod
     def forward(ctx, x, largest):
