@@ -22,14 +22,16 @@ Tensor's methods calling the ops, which build Tensors):
     tensor.py          the Tensor, and tensor(data) / as_tensor / from_numpy
     ops/               every op: op.py (the contract, and Op.apply, which records a node), then one file per
                        family (arithmetic, elementwise, copies, shape, reduction, linalg, indexing, nn), each
-                       op class with its forward, reverse (VJP) and forward (JVP) rules
+                       op class with its forward, reverse (VJP) and forward (JVP) rules, and its batching rule
+                       for vmap (batching.py: BatchedTensor, and how an op runs on a batch)
     factories.py       new tensors of a size: zeros, ones, full, empty, eye, arange, linspace, *_like, and the
                        legacy FloatTensor / DoubleTensor / LongTensor
-    random.py          manual_seed, randn, ...
+    vectorized_map.py  vmap: a function called once on a whole batch (in_dims, out_dims, chunk_size)
+    random.py          manual_seed, randn, ... (inside vmap, as its `randomness` says)
     autograd/          PyTorch's torch.autograd: backward, grad, forward_ad (dual tensors), functional
                        (jacobian, hessian, hvp, ...), Function (custom ops), gradcheck, anomaly detection, Variable
     func.py            torch.func-style transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian,
-                       linearize; functional_call (a module run with other parameters)
+                       linearize, vmap; functional_call (a module run with other parameters)
     linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
     optim/             SGD, Adam, AdamW, RMSprop
@@ -65,6 +67,7 @@ from .ops import (abs, add, all, any, argmax, argmin, cat, clamp, cos, diag, div
 from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
 from . import autograd, backends, cuda, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
+from .func import vmap  # noqa: E402  (torch.vmap)
 from . import optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import utils  # noqa: E402

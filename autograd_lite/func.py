@@ -1,5 +1,5 @@
 r"""Function transforms in the style of `torch.func`: `grad`, `grad_and_value`, `vjp`, `jvp`, `jacrev`,
-`jacfwd`, `hessian`, `linearize`.
+`jacfwd`, `hessian`, `linearize`, and `vmap` (from vectorized_map.py).
 
 A transform takes a function and returns a new function::
 
@@ -22,6 +22,12 @@ Everything rests on two primitives of the engine, as in HIPS autograd:
 
 So reverse mode wins when m << n (a loss: m = 1), forward mode when m >> n.
 
+The m reverse passes (or n forward passes) need not run one after another: `vmap` (vectorized_map.py)
+runs one pass over a *batch* of basis vectors, every op running once on the whole batch by its batching rule.
+That is how `jacrev` and `jacfwd` are built here, as in PyTorch: the pass count stays m (or n), but the
+Python overhead is paid once, and the arithmetic becomes a few large array operations. In forward mode
+the batch is the tangents alone: the primal is computed once ("vector forward mode").
+
 Composing transforms:
 
 * `hessian(f) = jacfwd(jacrev(f))` — *forward-over-reverse*: the reverse pass of `jacrev` runs while
@@ -35,17 +41,20 @@ Composing transforms:
 
 Arguments and results may be a Tensor or a tuple / list / dict of Tensors (one level deep).
 """
+import numpy as np
+
 from . import grad_mode
 from .autograd import forward_ad as fwAD
 from .autograd import grad as _autograd_grad
-from .autograd.functional import _column_blocks, _stack_to, _standard_basis
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
-from .ops import Alias
-from .factories import ones_like, zeros_like
-from .tensor import Tensor
+from .ops import Alias, cat
+from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical
+from .vectorized_map import vmap
+from .factories import ones_like, zeros, zeros_like
+from .tensor import Tensor, _wrap
 
-__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp", "vmap"]
 
 
 # -- arguments and results: a Tensor, or a tuple / list / dict of Tensors -------------------------------------------
@@ -156,12 +165,36 @@ def _stand_in(x, tracked):
     """
     if not x.is_floating_point():
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if type(x) is BatchedTensor:  # inside vmap: the stand-in is made for the physical tensor, which holds the batch
+        return batched(_stand_in(x._value, tracked), x._levels)
     if tracked and x._requires_grad:
         return Alias.apply(x)
     with grad_mode.no_grad():
         leaf = Alias.apply(x)
     leaf._requires_grad = True
     return leaf
+
+
+def _physical(t):
+    """The tensor that holds `t`'s values in the graph: its physical tensor inside vmap (see ops/batching.py)."""
+    return t._value if type(t) is BatchedTensor else t
+
+
+def _batched_levels(out, has_aux, api):
+    """The vmap levels at which a function's output (without its aux) is batched."""
+    if has_aux:
+        out = _split_aux(out, api)[0]
+    if isinstance(out, Tensor):
+        items = [out]
+    else:
+        items = list(out.values()) if type(out) is dict else list(out) if type(out) in (tuple, list) else []
+    return sorted({lv for t in items if isinstance(t, Tensor) for lv in levels_of(t)})
+
+
+def _expanded(x, levels):
+    """`x` batched at `levels` too: the same values for every example (a view)."""
+    every = tuple(sorted(set(levels_of(x)) | set(levels)))
+    return batched(to_physical(x, every), every)
 
 
 def _reaches_outside(outputs, stand_ins):
@@ -196,6 +229,12 @@ class _Recording:
         with grad_mode.enable_grad():  # as torch.func: the transform ignores an outer no_grad
             self.stand_ins = [_stand_in(x, self.tracked) for x in self.inputs.tensors]
             out = self.inputs.call_with(func, self.stand_ins)
+            levels = _batched_levels(out, has_aux, api)
+            if any(not set(levels) <= set(levels_of(x)) for x in self.stand_ins):
+                # inside vmap, a result batched where an argument is not: the gradient differs per example, so
+                # each example gets its own stand-in (one more forward pass, on arguments expanded to the batch)
+                self.stand_ins = [_stand_in(_expanded(x, levels), self.tracked) for x in self.inputs.tensors]
+                out = self.inputs.call_with(func, self.stand_ins)
         self.has_aux = has_aux
         self.out, self.aux = _split_aux(out, api) if has_aux else (out, None)
         self.outer = None  # decided by `connect`, once the caller has checked and flattened the output
@@ -218,9 +257,13 @@ class _Recording:
         used = [(o, v) for o, v in zip(outputs, cotangents) if o._requires_grad]
         if not used:
             return [zeros_like(x) for x in self.stand_ins]
-        grads = _autograd_grad([o for o, _ in used], self.stand_ins, [v for _, v in used], retain_graph=True,
+        # inside vmap the graph is the physical tensors': pulled back there, each gradient batched again after
+        outs = [_physical(o) for o, _ in used]
+        vs = [to_physical(v, levels_of(o)) for o, v in used]
+        grads = _autograd_grad(outs, [_physical(x) for x in self.stand_ins], vs, retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
-        return [g if g is not None else zeros_like(x) for g, x in zip(grads, self.stand_ins)]
+        return [from_physical(g, levels_of(x)) if g is not None else zeros_like(x)
+                for g, x in zip(grads, self.stand_ins)]
 
 
 def _flat_outputs(out, api, call):
@@ -324,12 +367,13 @@ def _describe(tree):
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
-    """The Jacobian by reverse mode: **one forward pass, then one reverse pass per output element** (m in all).
+    """The Jacobian by reverse mode: **one forward pass, then one reverse pass for all m rows at once**.
 
-    Row i of the Jacobian is e_iᵀJ, pulled back through the same recorded graph. Best when the function
-    has few outputs and many inputs. `jacrev(f)(x)` has shape `out.shape + x.shape`; with several
-    outputs or a tuple `argnums`, the result is nested as torch.func nests it: outputs outside, arguments
-    inside. `chunk_size` is accepted for compatibility; rows are always pulled back one at a time.
+    Row i of the Jacobian is e_iᵀJ, pulled back through the same recorded graph; `vmap` over the m basis
+    vectors e_i makes the m reverse passes one pass over a batch (`chunk_size` rows at a time bounds the
+    memory). Best when the function has few outputs and many inputs. `jacrev(f)(x)` has shape
+    `out.shape + x.shape`; with several outputs or a tuple `argnums`, the result is nested as torch.func nests
+    it: outputs outside, arguments inside.
     """
     if chunk_size is not None and chunk_size <= 0:
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
@@ -339,19 +383,41 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         rec = _Recording(func, args, argnums, has_aux, api)
         outputs, out_spec = _check_vjp_outputs(rec.out, api)
         rec.connect(outputs)
-        xs = rec.stand_ins
         jac = []
         for o in outputs:
-            rows = [[] for _ in xs]  # rows[j]: the rows e_iᵀ J of the block d o / d x_j
-            for e in _standard_basis(o):
-                for j, g in enumerate(rec.pull([o], [e])):
-                    rows[j].append(g)
-            blocks = [rec.keep(_stack_to(r, 0, o.shape + x.shape, x._data.dtype)) for r, x in zip(rows, xs)]
+            if o.numel() == 0:
+                rows = [zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in rec.stand_ins]
+            else:  # all rows e_iᵀJ in one vmapped reverse pass (or one per chunk of rows)
+                rows = _rows(rec, o, chunk_size or o.numel())
+            blocks = [rec.keep(r.reshape(tuple(o.shape) + tuple(x.shape))) for r, x in zip(rows, rec.stand_ins)]
             jac.append(rec.inputs.structure(blocks))
         jac = _unflatten(jac, out_spec)
         return (jac, rec.aux) if has_aux else jac
 
     return wrapper
+
+
+def _rows(rec, o, chunk_size):
+    """The rows e_iᵀJ of d o / d (each stand-in), `chunk_size` of them per vmapped reverse pass (the basis vectors
+    made chunk by chunk too, so that the memory beyond the Jacobian itself grows with `chunk_size`)."""
+    m, parts = o.numel(), []
+    for start in range(0, m, chunk_size):
+        basis = _basis(o, (start, min(start + chunk_size, m), m), rows=True)
+        parts.append(vmap(lambda e: tuple(rec.pull([o], [e])))(basis))
+    return parts[0] if len(parts) == 1 else [cat([p[j] for p in parts]) for j in range(len(parts[0]))]
+
+
+def _basis(t, columns=None, rows=False):
+    """The standard basis of the space of `t` as one tensor, e_i = basis[i] of t's shape; or, with `columns`
+    (start, stop, width), the identity of that width restricted to those columns (one input of several; or, with
+    `rows`, to those rows)."""
+    n = t.numel()
+    start, stop, width = (0, n, n) if columns is None else columns
+    if rows:  # rows start..stop of the identity, each of t's shape
+        eye = np.eye(stop - start, width, start, dtype=t._data.dtype)
+        return _wrap(eye.reshape((stop - start,) + tuple(t.shape)))
+    eye = np.eye(width, dtype=t._data.dtype)[:, start:stop]
+    return _wrap(eye.reshape((width,) + tuple(t.shape)))
 
 
 # -- forward mode: push tangents through -------------------------------------------------------------------------
@@ -373,14 +439,14 @@ def _push_forward(func, inputs, directions, has_aux, strict=False):
     results, outputs, out_spec, aux = [], None, None, None
     with fwAD.dual_level():
         for direction in directions:
-            duals = [x if u is None else fwAD.make_dual(x, u) for x, u in zip(inputs.tensors, direction)]
+            duals = [x if u is None else _make_dual(x, u) for x, u in zip(inputs.tensors, direction)]
             out = inputs.call_with(func, duals)
             if has_aux:
                 out, aux = _split_aux(out, _JVP)
             outs, out_spec = _check_jvp_outputs(out)
             outputs, tangents = [], []
             for o in outs:
-                primal, tangent = fwAD.unpack_dual(o)
+                primal, tangent = _unpack_dual(o)
                 if tangent is None:
                     if strict:
                         raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of "
@@ -393,6 +459,25 @@ def _push_forward(func, inputs, directions, has_aux, strict=False):
         tensors, spec = _flatten(aux, _not_a_tensor_aux)
         aux = _unflatten([_detached(t) for t in tensors], spec)
     return outputs, out_spec, results, aux
+
+
+def _make_dual(x, u):
+    """`fwAD.make_dual(x, u)`, also inside vmap: the tangent of a batched tensor goes on its physical tensor, as
+    a value of that tensor's size. (A tangent batched where x is not, as in `jacfwd`, stays a BatchedTensor:
+    the primal is then computed once, and the tangents' ops run by their batching rules.)"""
+    if type(x) is not BatchedTensor:
+        return fwAD.make_dual(x, u)
+    if u.shape != x.shape:
+        fwAD.make_dual(x, u)  # raises PyTorch's error
+    return batched(fwAD.make_dual(x._value, to_physical(u, x._levels)), x._levels)
+
+
+def _unpack_dual(o):
+    """`fwAD.unpack_dual(o)`, also inside vmap: the tangent of a batched tensor, batched as the tensor is."""
+    primal, tangent = fwAD.unpack_dual(o)
+    if tangent is not None and type(o) is BatchedTensor:
+        tangent = from_physical(tangent, o._levels)
+    return primal, tangent
 
 
 def _push_forward_by_double_backward(func, inputs, directions, has_aux):
@@ -453,30 +538,52 @@ def _tangents_for(inputs, tangents):
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian by forward mode: **one forward pass per input element** (n in all), no reverse pass.
+    """The Jacobian by forward mode: **one forward pass carrying all n tangents at once**, no reverse pass.
 
-    Column j of the Jacobian is J e_j, the tangent of the output when the input carries the tangent e_j.
-    Best when the function has few inputs and many outputs. Shapes and nesting as `jacrev`.
+    Column j of the Jacobian is J e_j, the tangent of the output when the input carries the tangent e_j. Under
+    `vmap` over the n basis vectors, the inputs carry a batch of tangents: the primal is computed once, and
+    every op's forward rule runs once on the batch of tangents ("vector forward mode"). Best when the function
+    has few inputs and many outputs. Shapes and nesting as `jacrev`.
     """
 
     def wrapper(*args):
         inputs = _Inputs(args, argnums)
-        directions = []
-        for j, x in enumerate(inputs.tensors):
+        for x in inputs.tensors:
             if not x.is_floating_point():
                 raise ValueError(f"Expected primal to be floating point or complex, but got: {x.dtype}")
-            for e in _standard_basis(x):
-                direction = [None] * len(inputs.tensors)
-                direction[j] = e
-                directions.append(direction)
-        if not directions:  # no input elements: run once for the output's shape
-            directions = [[None] * len(inputs.tensors)]
-        outputs, out_spec, columns, aux = _push_forward(func, inputs, directions, has_aux)
-        jac = [inputs.structure(_column_blocks(columns, k, o, inputs.tensors)) for k, o in enumerate(outputs)]
-        jac = _unflatten(jac, out_spec)
-        return (jac, aux) if has_aux else jac
+        sizes = [x.numel() for x in inputs.tensors]
+        width, start, bases = sum(sizes), 0, []
+        for x, n in zip(inputs.tensors, sizes):
+            bases.append(_basis(x, (start, start + n, width)))
+            start += n
+        primal = {}
+
+        def push(*directions):
+            outputs, out_spec, (tangents,), aux = _push_forward(func, inputs, [list(directions)], has_aux)
+            primal.update(outputs=outputs, spec=out_spec, aux=aux)
+            return tuple(tangents)
+
+        if width == 0:  # no input elements: run once for the output's shape
+            columns = [zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in push(*[None] * len(sizes))]
+        else:
+            columns = vmap(push, randomness=randomness)(*bases)
+        jac = [inputs.structure(_column_blocks(c, o, inputs.tensors, sizes))
+               for c, o in zip(columns, primal["outputs"])]
+        jac = _unflatten(jac, primal["spec"])
+        return (jac, primal["aux"]) if has_aux else jac
 
     return wrapper
+
+
+def _column_blocks(columns, out, inputs, sizes):
+    """d out / d x for each input x, from the tangents of `out` for every input element (leading dim)."""
+    columns = columns.movedim(0, -1)  # out.shape + (elements,)
+    blocks, start = [], 0
+    for x, n in zip(inputs, sizes):
+        block, shape = columns.narrow(-1, start, n), tuple(out.shape) + tuple(x.shape)
+        blocks.append(block if block.shape == shape else block.reshape(shape))  # (a reshape may copy)
+        start += n
+    return blocks
 
 
 def hessian(func, argnums=0):
@@ -545,3 +652,4 @@ def _check_all_given(module, names, given):
         [f"Missing key(s): {', '.join(missing)}."] if missing else [])
     if problems:
         raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t" + "\n\t".join(problems))
+

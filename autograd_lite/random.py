@@ -10,6 +10,7 @@ import numpy as np
 from . import devices as _device
 from . import dtypes
 from .factories import size_arg
+from .ops.batching import RANDOM_IN_VMAP, batched, vmap_state
 from .tensor import _float, _new, _shape
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's initial seed: runs are reproducible even without manual_seed
@@ -117,16 +118,27 @@ def _rng(generator):
     return (generator or default_generator).rng
 
 
+def _sample(draw, shape, dtype, requires_grad):
+    """A tensor of `draw(shape)` as `dtype`. Inside vmap, as each vmap's `randomness` says: an error ('error'),
+    one sample for every example ('same'), or one per example ('different': a batched tensor)."""
+    modes = vmap_state.randomness
+    if "error" in modes:
+        raise RuntimeError(RANDOM_IN_VMAP)
+    levels = tuple(level for level, mode in enumerate(modes, 1) if mode == "different")
+    sizes = tuple(vmap_state.sizes[level - 1] for level in levels)
+    return batched(_new(draw(sizes + tuple(shape)).astype(dtype), requires_grad), levels)
+
+
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     _device.check(device)
-    return _new(_rng(generator).standard_normal(size_arg("randn", shape, size)).astype(_float(dtype)), requires_grad)
+    return _sample(_rng(generator).standard_normal, size_arg("randn", shape, size), _float(dtype), requires_grad)
 
 
 def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     _device.check(device)
-    return _new(_rng(generator).random(size_arg("rand", shape, size)).astype(_float(dtype)), requires_grad)
+    return _sample(_rng(generator).random, size_arg("rand", shape, size), _float(dtype), requires_grad)
 
 
 def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -136,8 +148,9 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         low, high = 0, low
     elif low is None:
         low = 0
-    arr = _rng(generator).integers(low, high, size=_shape((size,)))
-    return _new(arr.astype(dtypes.to_numpy_dtype(dtype) if dtype is not None else np.int64), requires_grad)
+    draw = lambda shape: _rng(generator).integers(low, high, size=shape)
+    np_dtype = dtypes.to_numpy_dtype(dtype) if dtype is not None else np.int64
+    return _sample(draw, _shape((size,)), np_dtype, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -154,4 +167,5 @@ def rand_like(input, dtype=None, requires_grad=False):  # noqa: A002
 
 
 def normal(mean, std, size, *, generator=None, dtype=None, requires_grad=False):
-    return _new((mean + std * _rng(generator).standard_normal(_shape((size,)))).astype(_float(dtype)), requires_grad)
+    draw = lambda shape: mean + std * _rng(generator).standard_normal(shape)
+    return _sample(draw, _shape((size,)), _float(dtype), requires_grad)

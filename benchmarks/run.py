@@ -420,7 +420,7 @@ def jacobian_crossover(args):
     if not (HERE / "jacobian_crossover.py").exists():
         return None
     print("\nJacobian crossover (jacobian_crossover.py) ...", flush=True)
-    argv = []
+    argv = ["--memory"]
     if args.peers_python and not args.no_peers:
         argv += ["--peers-python", args.peers_python]
     if args.keep_openblas_env:

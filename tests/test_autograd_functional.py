@@ -103,3 +103,26 @@ def test_errors_use_pytorch_wording(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_vectorized_jacobian_and_hessian_equal_the_pass_by_pass_ones(strategy):
+    """vectorize=True batches the passes with vmap (one pass for all rows or columns): the same numbers."""
+    rng = np.random.default_rng(0)
+    a, b = ag.tensor(rng.standard_normal((3, 4))), ag.tensor(rng.standard_normal(4))
+
+    def fn(x, y):
+        return ag.tanh(a @ (x * y)), (x * y).sum()
+
+    def scalar(x, y):
+        return (ag.sin(x) * y).sum() + (x * x * y).sum()
+
+    one_by_one = jacobian(fn, (b, b + 1))
+    batched = jacobian(fn, (b, b + 1), vectorize=True, strategy=strategy)
+    for rows, rows_b in zip(one_by_one, batched):
+        for block, block_b in zip(rows, rows_b):
+            np.testing.assert_allclose(block_b.numpy(), block.numpy(), rtol=1e-12, atol=1e-12)
+    h, h_b = hessian(scalar, (b, b + 1)), hessian(scalar, (b, b + 1), vectorize=True, outer_jacobian_strategy=strategy)
+    for rows, rows_b in zip(h, h_b):
+        for block, block_b in zip(rows, rows_b):
+            np.testing.assert_allclose(block_b.numpy(), block.numpy(), rtol=1e-12, atol=1e-12)

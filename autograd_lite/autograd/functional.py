@@ -12,6 +12,7 @@ How each is computed (as PyTorch computes it):
             back through g gives J u. One forward and two reverse passes.
 * `jacobian` reverse mode: one forward pass, one reverse pass per output element (rows of J);
             `strategy="forward-mode"`: one forward pass with tangents per input element (columns).
+            With `vectorize=True`, `vmap` batches those passes into one.
 * `hessian` the Jacobian of the gradient (reverse-over-reverse; `outer_jacobian_strategy="forward-mode"`
             makes it forward-over-reverse).
 * `vhp`     vᵀH — a reverse pass through the gradient; `hvp` H v by the double-backward trick
@@ -29,6 +30,7 @@ from ..factories import zeros_like
 from ..tensor import Tensor, _wrap
 from . import forward_ad as fwAD
 from ..engine import grad as _grad
+from ..vectorized_map import vmap
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
@@ -216,13 +218,23 @@ def _stack_to(pieces, dim, shape, dtype):
     return stack(pieces, dim).reshape(shape)
 
 
-def _column_blocks(columns, k, out, inputs):
-    """Output k's Jacobian blocks d out / d x, one per input x, from forward-mode columns: `columns[c][k]` is the
-    tangent of output k when input element c (the inputs' elements numbered one input after another) has tangent 1."""
+def _bases(inputs, sizes):
+    """For each input, its columns of the identity of width sum(sizes), each row of the input's shape: row k is
+    the tangent of that input when input element k (numbered across the inputs) has tangent 1."""
+    eye, start, bases = np.eye(sum(sizes)), 0, []
+    for x, n in zip(inputs, sizes):
+        bases.append(_wrap(eye[:, start:start + n].astype(x._data.dtype).reshape((sum(sizes),) + tuple(x.shape))))
+        start += n
+    return bases
+
+
+def _column_blocks(columns, out, inputs, sizes):
+    """d out / d x for each input x, from the tangents of `out` for every input element (their leading dim)."""
+    columns = columns.movedim(0, -1)  # out.shape + (elements,)
     blocks, start = [], 0
-    for x in inputs:
-        n = x.numel()
-        blocks.append(_stack_to([c[k] for c in columns[start:start + n]], -1, out.shape + x.shape, out._data.dtype))
+    for x, n in zip(inputs, sizes):
+        block, shape = columns.narrow(-1, start, n), tuple(out.shape) + tuple(x.shape)
+        blocks.append(block if block.shape == shape else block.reshape(shape))  # (a reshape may copy)
         start += n
     return blocks
 
@@ -237,17 +249,24 @@ def _jacobian_forward(func, inputs, strict, vectorize):
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
                                   "implemented for `vectorize=True`.")
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    columns = []  # columns[k] = (outputs, tangents) for the k-th input element
-    is_outputs_tuple, outputs = None, None
+    sizes = [x.numel() for x in inputs]
+    if not sum(sizes):  # no input elements: one pass without tangents, for the outputs' shapes
+        is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs", "jacobian")
+        jac = [[_wrap(np.zeros(tuple(o.shape) + tuple(x.shape), o._data.dtype)) for x in inputs] for o in outputs]
+        return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))
+    seen = {}
+
+    def push(*directions):  # one forward pass, every input carrying its batch of tangents (the columns' e_k)
+        duals = tuple(fwAD.make_dual(x, u) for x, u in zip(inputs, directions))
+        seen["is_tuple"], outs = _as_tuple(func(*duals), "outputs", "jacobian")
+        unpacked = [fwAD.unpack_dual(o) for o in outs]
+        seen["outputs"] = [p for p, _ in unpacked]
+        return tuple(t if t is not None else zeros_like(p) for p, t in unpacked)
+
     with fwAD.dual_level():
-        directions = [(j, e) for j, x in enumerate(inputs) for e in _standard_basis(x)] or [(None, None)]
-        for j, e in directions:
-            duals = tuple(fwAD.make_dual(x, e) if i == j else x for i, x in enumerate(inputs))
-            is_outputs_tuple, outs = _as_tuple(func(*duals), "outputs", "jacobian")
-            unpacked = [fwAD.unpack_dual(o) for o in outs]
-            outputs = [p for p, _ in unpacked]
-            columns.append([t if t is not None else zeros_like(p) for p, t in unpacked])
-    jac = [[block.detach() for block in _column_blocks(columns, k, o, inputs)] for k, o in enumerate(outputs)]
+        columns = vmap(push)(*_bases(inputs, sizes))
+    is_outputs_tuple, outputs = seen["is_tuple"], seen["outputs"]
+    jac = [[block.detach() for block in _column_blocks(c, o, inputs, sizes)] for c, o in zip(columns, outputs)]
     return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))  # lists, not tuples, here: as PyTorch
 
 
@@ -256,8 +275,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
     `strategy="reverse-mode"` (default): one forward pass, then one reverse pass per output element —
     cheap when there are few outputs. `"forward-mode"` (needs `vectorize=True`, as in PyTorch): one
-    forward pass per input element — cheap when there are few inputs. `vectorize` only selects the
-    code path here; passes are never batched.
+    forward pass per input element — cheap when there are few inputs. With `vectorize=True` those passes
+    are batched by `vmap`: one reverse pass for all rows, or one forward pass for all columns.
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function has '
@@ -278,6 +297,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         is_outputs_tuple, outputs = _call(func, inputs, "jacobian", strict)
         jac = []
         for i, out in enumerate(outputs):
+            if vectorize and out.numel():  # every row in one vmapped reverse pass
+                jac.append(_rows_by_vmap(out, inputs, create_graph))
+                continue
             rows = [[] for _ in inputs]  # rows[j]: e_kᵀ J for the block d out / d inputs[j]
             for e in _standard_basis(out):
                 grads = _autograd_grad((out,), inputs, (e,), create_graph=create_graph, retain_graph=True)
@@ -294,6 +316,19 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             jac.append(tuple(_stack_to(r, 0, out.shape + x.shape, x._data.dtype) for r, x in zip(rows, inputs)))
         jac = _postprocess(tuple(jac), create_graph)
         return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _rows_by_vmap(out, inputs, create_graph):
+    """Every block d out / d inputs[j] of the Jacobian from one reverse pass vmapped over the basis vectors e_k."""
+    m = out.numel()
+    basis = _wrap(np.eye(m, dtype=out._data.dtype).reshape((m,) + tuple(out.shape)))
+
+    def pull(e):
+        grads = _autograd_grad((out,), inputs, (e,), create_graph=create_graph, retain_graph=True)
+        return tuple(g if g is not None else zeros_like(x) for g, x in zip(grads, inputs))
+
+    rows = vmap(pull)(basis)
+    return tuple(r.reshape(tuple(out.shape) + tuple(x.shape)) for r, x in zip(rows, inputs))
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):

@@ -8,6 +8,7 @@ import math
 import warnings
 
 from .. import dtypes, ops
+from ..ops.batching import BatchedTensor
 from ..tensor import Tensor, _dim, _number_or_tensor
 
 
@@ -82,7 +83,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_word(target)}")
     w = weight._data if isinstance(weight, Tensor) else weight
-    return ops.NllLoss.apply(input, target._data, w, ignore_index=ignore_index, reduction=reduction)
+    t = target if isinstance(target, BatchedTensor) else target._data  # inside vmap: lined up by NllLoss's rule
+    return ops.NllLoss.apply(input, t, w, ignore_index=ignore_index, reduction=reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002

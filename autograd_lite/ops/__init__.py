@@ -13,6 +13,8 @@
     nn.py           softmax, log_softmax and the losses of nn.functional
     multi_output.py ops with several outputs, one node for all: split / chunk, unbind, var_mean, std_mean
     views.py        in-place ops and views: a view's positions in its base, AsStrided, CopySlices
+    batching.py     vmap's side of the ops: BatchedTensor, and how an op runs on a batch (each op's `batch` rule,
+                    or a loop over the examples)
 
 `OPS` lists every op class, so that a test can check that each one has samples in the rule-check table.
 """

@@ -8,6 +8,7 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
+from .batching import BatchedTensor, inplace_batched
 from .op import Op, _zeros_like
 from .views import inplace_on_view, rebase_after_write, write_tangent
 
@@ -150,6 +151,8 @@ def inplace(x, op, other):
     `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
     saved the old values can tell that they are gone.
     """
+    if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:  # inside vmap (batching.py)
+        return inplace_batched(x, op, other, inplace)
     base = x._base
     if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
         raise RuntimeError(_NO_GRAD_VIEW)  # a view of a tensor that requires grad, made where grad was off

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor
+from .batching import BatchedTensor, apply_batched, line_up_rank
 from .op import Op, _const, _zeros_like
 
 
@@ -604,8 +605,23 @@ class Where(Op):
     def jvp(ctx, x_t, y_t):
         return where(_const(ctx.condition), x_t, y_t)
 
+    @classmethod
+    def batch(cls, n, x, y, condition):
+        """Inside vmap: elementwise (see `elementwise`), the condition lined up with x and y."""
+        cond = condition._data if isinstance(condition, Tensor) else condition
+        c_rank = cond.ndim - n if isinstance(condition, Tensor) else cond.ndim
+        rank = max([c_rank] + [v.ndim - n for v in (x, y) if isinstance(v, Tensor)])
+        if isinstance(condition, Tensor):
+            cond = line_up_rank(condition, n, rank)._data
+        x, y = (line_up_rank(v, n, rank) if isinstance(v, Tensor) else v for v in (x, y))
+        return cls.apply(x, y, condition=cond)
+
 
 def where(condition, input, other):
+    if isinstance(condition, BatchedTensor):  # inside vmap, a condition that differs per example: Where's rule
+        like = input if isinstance(input, Tensor) else other
+        return apply_batched(Where, (_number_or_tensor(input, like), _number_or_tensor(other, like)),
+                             {"condition": condition})
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(cond.dtype)}")

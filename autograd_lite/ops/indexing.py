@@ -11,8 +11,9 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
+from .batching import BatchedTensor, batch_index, expand_batch, index_by_batched, line_up_rank, shift
 from .copies import inplace
-from .elementwise import where
+from .elementwise import Where, where
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
 
@@ -40,6 +41,11 @@ class Cat(Op):
     @staticmethod
     def jvp(ctx, *tangents):
         return cat(tangents, ctx.dim)
+
+    @classmethod
+    def batch(cls, n, *xs, dim):
+        """Inside vmap: every input expanded to the whole batch, joined along the example's dim."""
+        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
 
 
 def cat(tensors, dim=0):
@@ -89,6 +95,11 @@ class Stack(Op):
     @staticmethod
     def jvp(ctx, *tangents):
         return stack(tangents, ctx.dim)
+
+    @classmethod
+    def batch(cls, n, *xs, dim):
+        """Inside vmap: every input expanded to the whole batch, stacked along a new dim of the example."""
+        return cls.apply(*expand_batch(xs, n), dim=shift(dim, n))
 
 
 def stack(tensors, dim=0):
@@ -154,6 +165,11 @@ class Index(Op):
     def jvp(ctx, x_t):
         return Index.apply(x_t, index=ctx.index)
 
+    @classmethod
+    def batch(cls, n, x, index):
+        """Inside vmap: the batch dims are kept whole (`:`), the example is indexed behind them."""
+        return cls.apply(x, index=batch_index(index, n))
+
 
 class Select(Index):
     r"""`x[i]` with an integer (a view): PyTorch's `SelectBackward0`."""
@@ -218,6 +234,8 @@ def _index_error(x, index, message):
 
 
 def getitem(x, index):
+    if any(type(item) is BatchedTensor for item in (index if isinstance(index, tuple) else (index,))):
+        return index_by_batched(x, index, Index)  # inside vmap, indices that differ per example (batching.py)
     index, basic = _normalize_index(index)
     try:
         probe = x._data[index]  # let numpy validate, then raise PyTorch's message
@@ -289,6 +307,11 @@ class IndexAdd(Op):
     def jvp(ctx, g_t):
         return IndexAdd.apply(g_t, index=ctx.index, shape=ctx.shape)
 
+    @classmethod
+    def batch(cls, n, g, index, shape):
+        """Inside vmap: into a batch of zeros of the example's shape, at the same places in every example."""
+        return cls.apply(g, index=batch_index(index, n), shape=tuple(g.shape[:n]) + tuple(shape))
+
 
 class SetItem(Op):
     r"""$z=x$ with $z[\text{idx}]=v$ (`x[idx] = v`).   VJP: $\bar x=\bar z$ zeroed at idx, $\bar v=\bar z[\text{idx}]$.
@@ -318,6 +341,15 @@ class SetItem(Op):
     @staticmethod
     def jvp(ctx, x_t, v_t):
         return SetItem.apply(x_t, v_t, index=ctx.index)
+
+    @classmethod
+    def batch(cls, n, x, value, index):
+        """Inside vmap: the same places in every example get that example's values."""
+        index = batch_index(index, n)
+        if isinstance(value, Tensor):
+            x = expand_batch([x, value], n)[0]
+            value = line_up_rank(value, n, x._data[index].ndim - n)
+        return cls.apply(x, value, index=index)
 
 
 def setitem(x, index, value):
@@ -352,6 +384,12 @@ class MaskedFill(Op):
 class MaskedFillTensor(MaskedFill):
     r"""`masked_fill` with a 0-d tensor as the value: PyTorch's `MaskedFillBackward1`."""
     overload = 1
+
+    @classmethod
+    def batch(cls, n, x, value, mask):
+        """Inside vmap: each example's value where the mask is true (a `where`: v's gradient is summed per example)."""
+        value = line_up_rank(value.to(x.dtype), n, x.ndim - n)
+        return Where.apply(value, x, condition=np.broadcast_to(mask, x.shape[n:]) if x.ndim > n else mask)
 
 
 def _masked_fill_checks(x, mask, value, first_shape):
@@ -417,6 +455,13 @@ class DiagEmbed(Op):
     def jvp(ctx, v_t):
         return DiagEmbed.apply(v_t, offset=ctx.offset, shape=None)
 
+    @classmethod
+    def batch(cls, n, v, offset, shape=None):
+        """Inside vmap: every example's vector put on the same diagonal of a batch of zero matrices."""
+        size = v.shape[-1] + builtins.abs(offset)
+        shape = tuple(shape or (size, size))
+        return IndexAdd.apply(v, index=batch_index(_diagonal_index(shape, offset), n), shape=tuple(v.shape[:n]) + shape)
+
 
 class Diagonal(Op):
     r"""$z$ = diagonal $k$ of the matrix $X$ (`diag` of a matrix, a copy).   VJP: $\bar X$ = zeros with $\bar z$ on
@@ -436,6 +481,11 @@ class Diagonal(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return Diagonal.apply(x_t, offset=ctx.offset)
+
+    @classmethod
+    def batch(cls, n, x, offset):
+        """Inside vmap: the same diagonal of every example's matrix (an index of the batch)."""
+        return Index.apply(x, index=batch_index(_diagonal_index(x.shape[n:], offset), n))
 
 
 def diag(input, diagonal=0):

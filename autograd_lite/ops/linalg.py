@@ -8,6 +8,7 @@ import numpy as np
 from ..dtypes import cpp_type_name, scalar_type_name
 from ..tensor import Tensor
 from .arithmetic import mul
+from .batching import line_up_rank
 from .op import Op
 from .shape import SqueezeInplace, UnsafeView, View, reshape, t, unsqueeze
 
@@ -32,6 +33,33 @@ class Mm(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return mm(x_t, y) + mm(x, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: a product of batches of matrices (see `batched_matmul`)."""
+        return batched_matmul(x, y, n)
+
+
+_FOLD_LIMIT = 1 << 20  # elements: larger per-example matrices are multiplied one by one (BLAS is efficient there)
+
+
+def batched_matmul(x, y, n):
+    """Products of matrices whose leading dims are batch dims (each of size 1 where that operand is the same for
+    every example). Many small products cost a call each: when one operand is a single matrix, they are made
+    one large product (the batch folded into its rows or columns). `Bmm` otherwise."""
+    lead_x, lead_y = x.shape[:-2], y.shape[:-2]
+    if all(s == 1 for s in lead_y) and (x._data.flags.c_contiguous or x.numel() <= _FOLD_LIMIT):
+        # x's rows of every example, times one matrix (folding them copies x unless it is contiguous)
+        rows = reshape(x, (-1, x.shape[-1]))
+        return reshape(mm(rows, reshape(y, y.shape[-2:])), tuple(lead_x) + (x.shape[-2], y.shape[-1]))
+    if all(s == 1 for s in lead_x) and y.shape[-1] == 1:  # one matrix times a vector per example: vᵀ Aᵀ as rows
+        rows = mm(reshape(y, (-1, y.shape[-2])), t(reshape(x, x.shape[-2:])))
+        return reshape(rows, tuple(lead_y) + (x.shape[-2], 1))
+    if all(s == 1 for s in lead_x) and y.numel() <= _FOLD_LIMIT:  # one matrix times the columns of every example
+        cols = reshape(y.movedim(-2, 0), (y.shape[-2], -1))  # (a copy: small)
+        out = reshape(mm(reshape(x, x.shape[-2:]), cols), (x.shape[-2],) + tuple(lead_y) + (y.shape[-1],))
+        return out.movedim(0, -2)
+    return Bmm.apply(x, y)
 
 
 def _shape_str(shape):
@@ -80,6 +108,11 @@ class Mv(Op):
         a, v = ctx.saved_tensors
         return Mv.apply(a_t, v) + Mv.apply(a, v_t)
 
+    @classmethod
+    def batch(cls, n, a, v):
+        """Inside vmap: the vectors as one-column matrices."""
+        return batched_matmul(a, unsqueeze(v, -1), n).squeeze(-1)
+
 
 class Dot(Op):
     r"""$z=x\cdot y$ (vectors).   VJP: $\bar x=\bar z\,y,\ \bar y=\bar z\,x$.   JVP: $\dot z=\dot x\cdot y+x\cdot\dot y$."""
@@ -101,6 +134,11 @@ class Dot(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return Dot.apply(x_t, y) + Dot.apply(x, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: the products of the elements, summed per example."""
+        return (x * y).sum(-1)
 
 
 def dot(input, tensor):
@@ -137,6 +175,12 @@ class Bmm(Op):
     def jvp(ctx, x_t, y_t):
         x, y = ctx.saved_tensors
         return Bmm.apply(x_t, y) + Bmm.apply(x, y_t)
+
+    @classmethod
+    def batch(cls, n, x, y):
+        """Inside vmap: the example's batch dims lined up behind the vmap's (see `batched_matmul`)."""
+        rank = max(x.ndim, y.ndim) - n
+        return batched_matmul(line_up_rank(x, n, rank), line_up_rank(y, n, rank), n)
 
 
 _ADDMV_DTYPES = "addmv input tensors must have the same dtype, but got {y}, {}, and {}"
@@ -223,6 +267,11 @@ class Addmm(Op):
     def jvp(ctx, b_t, x_t, w_t):
         b, x, w = ctx.saved_tensors
         return b_t + mm(x_t, w) + mm(x, w_t)
+
+    @classmethod
+    def batch(cls, n, b, x, w):
+        """Inside vmap: the product of batches of matrices, plus the bias lined up as a batch of matrices."""
+        return line_up_rank(b, n, 2) + batched_matmul(x, w, n)
 
 
 def outer(input, vec2):

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..tensor import _dim
+from .batching import shift
 from .elementwise import where
 from .indexing import cat, stack
 from .op import MultiOutputOp, _const
@@ -42,6 +43,11 @@ class Split(MultiOutputOp):
     @staticmethod
     def jvp(ctx, x_t):
         return ctx.op.apply(x_t, sizes=ctx.sizes, dim=ctx.dim)
+
+    @classmethod
+    def batch(cls, n, x, sizes, dim):
+        """Inside vmap: the same pieces along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, sizes=sizes, dim=shift(dim, n))
 
 
 class SplitWithSizes(Split):
@@ -103,6 +109,11 @@ class Unbind(MultiOutputOp):
     def jvp(ctx, x_t):
         return Unbind.apply(x_t, dim=ctx.dim)
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
+
 
 def unbind(input, dim=0):
     dim = _dim(dim, input.ndim)
@@ -142,6 +153,12 @@ class VarMean(MultiOutputOp):
     @staticmethod
     def jvp(ctx, x_t):
         return sum(x_t * ctx.op.d_first(ctx), ctx.dim, ctx.keepdim), sum(x_t, ctx.dim, ctx.keepdim) / max(ctx.n, 1)
+
+    @classmethod
+    def batch(cls, n, x, dim, correction, keepdim):
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, dim=dim, correction=correction, keepdim=keepdim)
 
 
 class StdMean(VarMean):

@@ -3,13 +3,16 @@ r"""Neural-network functions: softmax, log_softmax and the losses that `nn.funct
 Each loss is one op with a rule written for the whole loss (as PyTorch's), rather than a graph of its
 pieces: fewer nodes, and numerically stable forms (log-sum-exp, softplus of -|z|).
 """
+import builtins
+
 import numpy as np
 
 from ..tensor import Tensor
+from .batching import elementwise_then_reduced, shift
 from .elementwise import abs, clamp, exp, log, relu, sigmoid  # noqa: A004
 from .op import Op, _const
 from .reduction import mean, sum  # noqa: A004
-from .shape import unsqueeze
+from .shape import reshape, unsqueeze
 
 
 def _reduce(loss, reduction):
@@ -43,6 +46,7 @@ class BinaryCrossEntropyWithLogits(Op):
     name = "BinaryCrossEntropyWithLogits"
     save_inputs = True
     saved_names = ("self", "target", "weight", "pos_weight")
+    batch = classmethod(elementwise_then_reduced)  # inside vmap: the loss of each example, reduced (batching.py)
 
     @staticmethod
     def forward(ctx, z, y, weight, pos_weight, reduction):
@@ -104,6 +108,7 @@ class BinaryCrossEntropy(Op):
     name = "BinaryCrossEntropy"
     save_inputs = True
     saved_names = ("self", "target", "weight")
+    batch = classmethod(elementwise_then_reduced)  # inside vmap: the loss of each example, reduced (batching.py)
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
@@ -152,6 +157,7 @@ class MseLoss(Op):
     name = "MseLoss"
     save_inputs = True
     saved_names = ("self", "target")
+    batch = classmethod(elementwise_then_reduced)  # inside vmap: the loss of each example, reduced (batching.py)
 
     @staticmethod
     def forward(ctx, x, y, reduction):
@@ -205,6 +211,11 @@ class LogSoftmax(Op):
         p = exp(ctx.output)
         return x_t - sum(p * x_t, ctx.dim, True)
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
+
 
 class Softmax(Op):
     r"""$z=e^{x}/\sum_j e^{x_j}$ along a dim.   VJP: $\bar x=z\,(\bar z-\sum_j\bar z_jz_j)$.
@@ -227,6 +238,11 @@ class Softmax(Op):
     def jvp(ctx, x_t):
         z = ctx.output
         return z * (x_t - sum(z * x_t, ctx.dim, True))
+
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the same op along the example's dim, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n))
 
 
 class NllLoss(Op):
@@ -275,3 +291,24 @@ class NllLoss(Op):
     @staticmethod
     def jvp(ctx, x_t, target_t, w_t):
         return NllLoss._apply_m(ctx, x_t)
+
+    @classmethod
+    def batch(cls, n, x, target, weight, ignore_index, reduction):
+        """Inside vmap: every example's rows as one batch of rows (reduction 'none'), then each example's losses
+        reduced as nll_loss reduces them (for 'mean': divided by that example's total target weight)."""
+        t = target._data if isinstance(target, Tensor) else np.asarray(target).reshape((1,) * n + np.shape(target))
+        sizes = tuple(builtins.max(a, b) for a, b in zip(x.shape[:n], t.shape[:n]))
+        x = x.expand(sizes + tuple(x.shape[n:])) if tuple(x.shape[:n]) != sizes else x
+        t = np.broadcast_to(t, sizes + t.shape[n:])
+        rows = reshape(x, (-1, x.shape[-1]))
+        losses = cls.apply(rows, t.reshape(-1), weight, ignore_index=ignore_index, reduction="none")
+        losses = reshape(losses, sizes + t.shape[n:])
+        dims = tuple(range(n, losses.ndim))
+        if reduction == "none":
+            return losses
+        total = sum(losses, dims) if dims else losses
+        if reduction == "sum":
+            return total
+        valid = t != ignore_index
+        w = (weight[np.where(valid, t, 0)] if weight is not None else np.ones(t.shape, x._data.dtype)) * valid
+        return total / _const(w.sum(dims) if dims else w)

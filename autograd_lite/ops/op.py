@@ -21,6 +21,12 @@ per positional input, :math:`\partial y/\partial x_i` as a tensor that broadcast
 (``None`` for an input that ``need``, a tuple of flags like ``needs_input_grad``, does not ask for;
 ``need=None`` asks for all). ``vjp`` returns ``grad * d`` and ``jvp`` returns ``x_t * d``.
 
+Inside ``vmap``, an op that gets a batched input runs by its **batching rule**, a fourth method beside the
+other three: ``batch(n, *inputs, **options)`` computes the result for every example at once from
+ordinary tensors that carry ``n`` leading batch dimensions. The default suits an op that acts element by
+element (the batch dimensions are just more leading dimensions); reductions, views, products and indexing
+override it, and ``batch = None`` runs the op once per example. See batching.py.
+
 Rules read what they need from ``ctx``: ``ctx.saved_tensors`` (the positional inputs, as tensors, when
 the op sets ``save_inputs = True``) and ``ctx.output`` (the result, when ``save_output = True``). An op
 whose inputs' gradients read different inputs says which, one tuple per input (``Mul``:
@@ -221,16 +227,23 @@ class Op:
         raise NotImplementedError
 
     @classmethod
+    def batch(cls, n, *inputs, **options):
+        """The batching rule, used inside vmap (see batching.py): the result for every example at once, from
+        tensors with `n` leading batch dims. By default an elementwise op's: the batch dims are just more
+        leading dims. Ops that are not elementwise override it, or set `batch = None` (one call per example)."""
+        return elementwise(cls, n, *inputs, **options)
+
+    @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on tensors (or numbers): compute, then record a node and/or a tangent if needed."""
-        # Every op of every model passes through here (and every rule during backward), so this path is
-        # kept lean: one pass over the inputs, nothing built that is not needed (no node unless recording).
-
+        # Every op (and every rule in backward) passes here: kept lean, one pass over the inputs, no node unless needed.
         # 1. Unwrap: numpy arrays for forward; note whether any input is tracked (requires grad, or has a tangent).
         raw = []
         record = dual = False
         for a in inputs:
             if isinstance(a, Tensor):
+                if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
+                    return apply_batched(cls, inputs, options)
                 raw.append(a._data)
                 if a._requires_grad:
                     record = True
@@ -438,6 +451,8 @@ class MultiOutputOp(Op):
         record = dual = False
         for a in inputs:
             if isinstance(a, Tensor):
+                if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
+                    return apply_batched(cls, inputs, options)
                 record = record or a._requires_grad
                 dual = dual or a._tangent is not None
         record = record and grad_mode.enabled
@@ -532,3 +547,6 @@ def _warn_user(message):
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "autograd_lite":
         frame, level = frame.f_back, level + 1
     warnings.warn(message, UserWarning, stacklevel=level)
+
+
+from .batching import BatchedTensor, apply_batched, elementwise  # noqa: E402  (last: it uses the op families)

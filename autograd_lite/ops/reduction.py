@@ -12,6 +12,7 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name, to_numpy_dtype
 from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
+from .batching import BatchedTensor, reduce_batched, shift
 from .elementwise import abs, exp, sgn, where  # noqa: A004
 from .op import Op, _const, _warn_user
 from .shape import expand, movedim, reshape, unsqueeze
@@ -55,6 +56,13 @@ class Sum(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return sum(x_t, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
+        if dim is None:
+            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
 
 class SumDim(Sum):
@@ -104,6 +112,13 @@ class Mean(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return mean(x_t, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: over the example's dims (all of them for None: no keepdim), past the `n` batch dims."""
+        if dim is None:
+            return cls.apply(x, dim=tuple(range(n, x.ndim)), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
 
 
 class MeanDim(Mean):
@@ -161,6 +176,14 @@ class Prod(Op):
         (d,) = Prod.derivative(ctx)
         return sum(x_t * d, ctx.dim, ctx.keepdim)
 
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, dtype):
+        """Inside vmap: the example's elements, flattened into one dim past the `n` batch dims, multiplied along it."""
+        if dim is None:
+            flat = reshape(x, tuple(x.shape[:n]) + (-1,))
+            return ProdDim.apply(flat, dim=(n,), keepdim=False, dtype=dtype)
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim, dtype=dtype)
+
 
 class ProdDim(Prod):
     r"""`prod(dim)`: PyTorch's `ProdBackward1`."""
@@ -198,6 +221,7 @@ class Amax(Op):
     overload = 1
     save_inputs = True
     save_output = True
+    batch = None  # inside vmap, one call per example: a rule by max(dim) would give ties' gradient to one element
 
     @staticmethod
     def forward(ctx, x, largest):
@@ -269,6 +293,12 @@ class MaxDim(Op):
         (dx,) = MaxDim.derivative(ctx)
         return sum(x_t * dx, ctx.dim, ctx.keepdim)
 
+    @classmethod
+    def batch(cls, n, x, dim, keepdim, indices):
+        """Inside vmap: along the example's dim, past the `n` batch dims (the indices found again, per example)."""
+        find = np.argmin if issubclass(cls, MinDim) else np.argmax
+        return cls.apply(x, dim=dim + n, keepdim=keepdim, indices=find(x._data, axis=dim + n))
+
 
 class MinDim(MaxDim):
     r"""`min(dim)`: PyTorch's `MinBackward0`."""
@@ -308,6 +338,12 @@ class Var(Op):
     def jvp(ctx, x_t):
         (dx,) = ctx.op.derivative(ctx)
         return sum(x_t * dx, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, correction, keepdim):
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, dim=dim, correction=correction, keepdim=keepdim)
 
 
 def _var_or_std(op, x, dim, unbiased, keepdim, correction):
@@ -411,6 +447,12 @@ class LinalgVectorNorm(Op):
         (d,) = LinalgVectorNorm.derivative(ctx)
         return 0.0 * sum(x_t, ctx.dim, ctx.keepdim) if d is None else sum(x_t * d, ctx.dim, ctx.keepdim)
 
+    @classmethod
+    def batch(cls, n, x, ord, dim, keepdim, dtype):  # noqa: A002
+        """Inside vmap: over the example's dims (all of them for None), past the `n` batch dims."""
+        dim = tuple(range(n, x.ndim)) if dim is None else shift(dim, n)
+        return cls.apply(x, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
 
 class Logsumexp(Op):
     r"""$z=\ln\sum_i e^{x_i}$ over dims, computed as $m+\ln\sum_i e^{x_i-m}$ with $m=\max_i x_i$ (no overflow).
@@ -443,6 +485,11 @@ class Logsumexp(Op):
     def jvp(ctx, x_t):
         (d,) = Logsumexp.derivative(ctx)
         return sum(x_t * d, ctx.dim, ctx.keepdim)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim):
+        """Inside vmap: over the example's dims, past the `n` batch dims."""
+        return cls.apply(x, dim=shift(dim, n), keepdim=keepdim)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -482,6 +529,10 @@ def _max_or_min(x, dim, keepdim, largest):
     if x.ndim == 0:
         return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
     _check_not_empty("max" if largest else "min", x, d)
+    if isinstance(x, BatchedTensor):  # inside vmap: the indices of each example (batching.py)
+        idx = reduce_batched(np.argmax if largest else np.argmin, x, d, keepdim, np.int64)
+        values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=None)
+        return _ReturnTypes(values, idx, "max" if largest else "min")
     indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
     values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
     idx = np.expand_dims(indices, d) if keepdim else indices
@@ -549,6 +600,8 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 
 def _test_all_or_any(test, x, dim, keepdim):
     dims = _dims(dim, x.ndim)
+    if isinstance(x, BatchedTensor):  # inside vmap: each example tested (batching.py)
+        return reduce_batched(test, x, dims or None, keepdim, np.uint8 if x._data.dtype == np.uint8 else np.bool_)
     out = test(x._data, axis=dims, keepdims=keepdim)
     return _wrap(np.asarray(out, dtype=np.uint8 if x._data.dtype == np.uint8 else np.bool_))  # uint8 stays uint8
 
@@ -566,6 +619,8 @@ def _arg_extreme(name, x, dim, keepdim):
     find = np.argmax if name == "argmax" else np.argmin
     d = None if dim is None else _dim(dim, x.ndim)
     _check_not_empty(name, x, d)
+    if isinstance(x, BatchedTensor):  # inside vmap: each example's index (batching.py)
+        return reduce_batched(find, x, None if x.ndim == 0 else d, keepdim, np.int64)
     if d is None or x.ndim == 0:
         out = find(x._data)
         return _wrap(np.asarray(out if not keepdim else np.reshape(out, (1,) * x.ndim), dtype=np.int64))

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..dtypes import legacy_type_name
 from ..tensor import Tensor, _dim
+from .batching import line_up_rank, shift
 from .copies import Alias
 from .op import Op
 
@@ -30,6 +31,11 @@ class T(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return t(x_t)
+
+    @classmethod
+    def batch(cls, n, x):
+        """Inside vmap: swap the example's two dims (a vector or a number stays as it is)."""
+        return Transpose.apply(x, dim0=n, dim1=n + 1) if x.ndim - n == 2 else Alias.apply(x)
 
 
 def t(input):
@@ -56,6 +62,13 @@ class Transpose(Op):
     def jvp(ctx, x_t):
         return transpose(x_t, *ctx.dims)
 
+    @classmethod
+    def batch(cls, n, x, dim0, dim1):
+        """Inside vmap: swap the example's dims, past the `n` batch dims."""
+        if x.ndim == n:  # a number: nothing to swap
+            return Alias.apply(x)
+        return cls.apply(x, dim0=shift(dim0, n), dim1=shift(dim1, n))
+
 
 def transpose(input, dim0, dim1):
     n = input.ndim
@@ -79,6 +92,11 @@ class Permute(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return permute(x_t, ctx.dims)
+
+    @classmethod
+    def batch(cls, n, x, dims):
+        """Inside vmap: the batch dims stay in front; the example's dims are permuted behind them."""
+        return cls.apply(x, dims=tuple(range(n)) + shift(tuple(dims), n))
 
 
 def permute(input, dims):
@@ -131,6 +149,11 @@ class View(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return reshape(x_t, ctx.shape)
+
+    @classmethod
+    def batch(cls, n, x, shape):
+        """Inside vmap: each example takes the new shape; the batch dims stay."""
+        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
 
 
 def _infer_shape(shape, numel):
@@ -196,6 +219,11 @@ class Unsqueeze(Op):
     def jvp(ctx, x_t):
         return unsqueeze(x_t, ctx.dim)
 
+    @classmethod
+    def batch(cls, n, x, dim):
+        """Inside vmap: the new dim goes among the example's dims, past the `n` batch dims."""
+        return cls.apply(x, dim=dim + n)
+
 
 def unsqueeze(input, dim):
     return Unsqueeze.apply(input, dim=_dim(dim, input.ndim + 1))
@@ -219,6 +247,13 @@ class Squeeze(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return reshape(x_t, _squeezed_shape(ctx.input_shape, ctx.dims))
+
+    @classmethod
+    def batch(cls, n, x, dims):
+        """Inside vmap: squeeze the example's dims only (a batch of size 1 stays)."""
+        if dims is None:
+            return cls.apply(x, dims=tuple(i for i in range(n, x.ndim) if x.shape[i] == 1))
+        return cls.apply(x, dims=shift(tuple(dims), n))
 
 
 class SqueezeDim(Squeeze):
@@ -272,6 +307,12 @@ class Expand(Op):
     def jvp(ctx, x_t):
         return expand(x_t, ctx.shape)
 
+    @classmethod
+    def batch(cls, n, x, shape):
+        """Inside vmap: each example is expanded (size-1 dims put in front of its own first); the batch dims stay."""
+        x = line_up_rank(x, n, len(shape))
+        return cls.apply(x, shape=tuple(x.shape[:n]) + tuple(shape))
+
 
 class Repeat(Op):
     r"""Tile $x$ `repeats[i]` times along dim $i$ (`x.repeat(...)`, a copy).   VJP: $\bar x$ = the sum of the tiles
@@ -293,6 +334,12 @@ class Repeat(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return Repeat.apply(x_t, repeats=ctx.repeats)
+
+    @classmethod
+    def batch(cls, n, x, repeats):
+        """Inside vmap: each example is tiled; the batch dims are not repeated."""
+        x = line_up_rank(x, n, len(repeats))
+        return cls.apply(x, repeats=(1,) * n + tuple(repeats))
 
 
 def repeat(x, repeats):

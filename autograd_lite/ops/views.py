@@ -39,6 +39,7 @@ class AsStrided(Op):
     r"""$z=x[p]$ for the positions $p$ of a view in its base.   VJP: $\bar x=$ zeros with $\bar z$ added at $p$.
     JVP: $\dot z=\dot x[p]$. The node of a view rebased after an in-place change: PyTorch's `AsStridedBackward0`."""
     name = "AsStrided"
+    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def forward(ctx, x, positions):
@@ -58,6 +59,7 @@ class AsStridedScatter(Op):
     r"""$z=$ zeros of the base's shape with $x$ added at positions $p$ (`AsStrided`'s reverse rule).
     VJP: $\bar x=\bar z[p]$.   JVP: $\dot z=$ zeros with $\dot x$ added at $p$."""
     name = "AsStridedScatter"
+    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def forward(ctx, x, positions, base_shape):
@@ -116,6 +118,7 @@ class CopySlices(Op):
     VJP: $\bar b=\bar b'$ with zeros at $p$, plus $f$'s VJP of $\bar b'[p]$ put back at $p$; $\bar y$ from $f$'s VJP."""
     name = "CopySlices"
     node_class = None
+    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def vjp(ctx, grad):
