@@ -167,7 +167,7 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {% block html_head_css %}
 {{ super() }}
 <style>
-:root { --jp-content-font-size1: 22px; --jp-ui-font-size1: 20px; --jp-code-font-size: 17px;
+:root { --jp-content-font-size1: 22px; --jp-ui-font-size1: 20px; --jp-code-font-size: 19px;
         --jp-cell-prompt-width: 0px; }
 .reveal { font-size: 100%; }
 .reveal .slides section { padding: 0; box-sizing: border-box; }
@@ -182,6 +182,7 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 .reveal .jp-OutputArea-output img, .reveal .jp-RenderedMarkdown img {
   max-width: 100%; max-height: 470px; width: auto; height: auto; object-fit: contain; }
 .reveal .jp-OutputArea-output svg { max-width: 100%; max-height: 470px; width: auto; height: auto; }
+.reveal h1, .reveal h2, .reveal h3 { text-transform: none; }  /* code in headings keeps its case */
 .reveal .jp-RenderedHTMLCommon h1 { font-size: 2.1em; margin-top: 0.4em; }
 .reveal .jp-RenderedHTMLCommon h2 { font-size: 1.6em; }
 .reveal .jp-RenderedHTMLCommon h3 { font-size: 1.3em; }
@@ -207,9 +208,21 @@ Reveal.initialize({
   width: """ + str(SLIDE_WIDTH) + """, height: """ + str(SLIDE_HEIGHT) + """, margin: 0.03,
 });
 // A slide taller than the screen is zoomed out to fit it (never below MIN_ZOOM): it never scrolls.
+// Pictures give up their height first (down to 200 px), so that code keeps its size.
 function fitSlide(section) {
   if (!section || section.querySelector('section')) { return; }
   section.style.zoom = 1;
+  const limit = """ + str(SLIDE_HEIGHT) + """;
+  const pictures = Array.from(section.querySelectorAll('.jp-OutputArea-output img, .jp-OutputArea-output svg'))
+    .filter((p) => !p.closest('.replay > div + div'));
+  const over = section.scrollHeight - limit;
+  const tall = pictures.reduce((sum, p) => sum + p.getBoundingClientRect().height / Reveal.getScale(), 0);
+  if (over > 0 && tall > 0) {
+    pictures.forEach((p) => {
+      const height = p.getBoundingClientRect().height / Reveal.getScale();
+      p.style.maxHeight = Math.max(200, height - over * height / tall) + 'px';
+    });
+  }
   const needed = section.scrollHeight;
   const zoom = needed > """ + str(SLIDE_HEIGHT) + """ ? Math.max(""" + str(SLIDE_HEIGHT) + """ / needed, """ + str(MIN_ZOOM) + """) : 1;
   section.style.zoom = zoom;
@@ -228,6 +241,18 @@ function fitCurrentSlide() {
 document.querySelectorAll('.reveal .jp-OutputArea-output > div[style*="flex-direction:column"]').forEach((column) => {
   column.classList.add('replay');
   Array.from(column.children).forEach((frame, i) => { if (i) { frame.classList.add('fragment', 'current-visible'); } });
+});
+// a diagram (the course's Graphviz and matplotlib SVGs) drawn larger on a slide, up to 440 px high
+document.querySelectorAll('.reveal .jp-OutputArea-output svg[viewBox]').forEach((svg) => {
+  const height = parseFloat(svg.getAttribute('height')) * ((svg.getAttribute('height') || '').endsWith('pt') ? 4 / 3 : 1);
+  if (height > 0) {
+    svg.style.height = Math.min(440, 1.6 * height) + 'px';
+    svg.style.width = 'auto';
+  }
+});
+document.querySelectorAll('.reveal .jp-OutputArea-output img[src^="data:image/svg"]').forEach((img) => {
+  const grow = () => { if (img.naturalHeight > 0) { img.style.height = Math.min(440, 1.6 * img.naturalHeight) + 'px'; } };
+  if (img.complete) { grow(); } else { img.addEventListener('load', grow); }
 });
 // a model answer of an explain-why question is open on its slide
 document.querySelectorAll('.reveal details').forEach((details) => { details.open = true; });
@@ -611,6 +636,28 @@ def slide_types(nb):
     return nb
 
 
+MINUTES_PER_SLIDE, MINUTES_PER_EXERCISE = 1.5, 3  # an exercise: set it, then show its solution
+
+
+def deck_outline(nb):
+    """(slides, lecture slides, exercises, minutes) of a deck (`nb` after slide_types): about 1.5 min per
+    lecture slide and 3 per exercise (set it, show its solution; time for the class to work it is extra)."""
+    slides = lecture = exercises = 0
+    in_exercises = False
+    visible = [c for c in nb.cells if slide_type(c) not in ("skip", "notes")]
+    for number, cell in enumerate(visible):
+        text = cell.source.strip() if cell.cell_type == "markdown" else ""
+        if re.match(r"#{1,2}\s+Exercises", text):
+            in_exercises = True
+        elif re.match(r"#{1,2}\s", text):
+            in_exercises = False
+        exercises += bool(re.match(r"###\s+Exercise", text))
+        if number == 0 or slide_type(cell) in ("slide", "subslide"):
+            slides += 1
+            lecture += not in_exercises
+    return slides, lecture, exercises, round(MINUTES_PER_SLIDE * lecture + MINUTES_PER_EXERCISE * exercises)
+
+
 def fetch_reveal(out, cache=BUILD / "vendor"):
     """reveal.js from the npm registry (`npm pack`, cached in build/vendor/) into out/reveal.js/."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -640,8 +687,11 @@ def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
     for path in course_notebooks(source):
         nb = nbformat.read(path, as_version=4)
         name = f"{path.stem}.slides.html"
-        body, _ = exporter.from_notebook_node(slide_types(for_static_pages(for_readers(nb))), resources={"metadata": {"name": title(nb, path.stem).replace("`", "")}})
+        deck = slide_types(for_static_pages(for_readers(nb)))
+        body, _ = exporter.from_notebook_node(deck, resources={"metadata": {"name": title(nb, path.stem).replace("`", "")}})
         (out / name).write_text(body)
+        slides, lecture, exercises, minutes = deck_outline(deck)
+        print(f"  {name}: {slides} slides ({lecture} lecture, {exercises} exercises), about {minutes} min")
         pages.append((name, title(nb, path.stem), first_sentence(nb)))
     _copy_learner_files(source, out)
     write_index(out, pages, "Automatic differentiation: slides",

@@ -174,6 +174,17 @@ def test_drafting_splits_markdown_without_changing_what_it_reads():
     assert [c.source for c in builds.draft_slides(graded).cells] == [c.source for c in GOOD]  # never split
 
 
+def test_deck_outline_counts_slides_and_minutes():
+    def cell(source, kind, code=False):
+        return (new_code_cell if code else new_markdown_cell)(source, metadata={"slideshow": {"slide_type": kind}})
+    deck = new_notebook(cells=[
+        cell("import x", "skip", code=True), cell("# T", "slide"), cell("prose", "notes"),
+        cell("## A", "slide"), cell("x = 1", "subslide", code=True), cell("## Exercises", "slide"),
+        cell("### Exercise 1", "subslide"), cell("answer = 1", "subslide", code=True),
+    ])
+    assert builds.deck_outline(deck) == (6, 3, 1, round(3 * builds.MINUTES_PER_SLIDE + builds.MINUTES_PER_EXERCISE))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_course_notebook_has_its_slides(path):
     """The decks are authored in the notebooks: a slide type on every cell, a title slide first (the setup
