@@ -694,7 +694,7 @@ def check_speaker_view(page, stem, screenshots):
         with page.context.expect_page(timeout=10_000) as popup:
             page.keyboard.press("s")
         view = popup.value
-        view.wait_for_selector(".speaker-controls-notes", timeout=10_000)
+        view.wait_for_selector(".speaker-controls-notes", state="attached", timeout=10_000)
         view.wait_for_timeout(1500)
         view.screenshot(path=str(screenshots / f"slides-{stem}-speaker-view.png"))
         view.close()

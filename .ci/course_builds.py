@@ -202,6 +202,7 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 <script>
 Reveal.initialize({
   controls: true, progress: true, history: true, hash: true, center: false,
+  navigationMode: "linear",  // right arrow and space walk every slide, sub-slides (solutions) included
   transition: "{{ resources.reveal.transition | default('slide', true) }}",
   slideNumber: "{{ resources.reveal.number | default('c/t', true) }}",
   plugins: [RevealNotes],
@@ -250,8 +251,9 @@ document.querySelectorAll('.reveal .jp-OutputArea-output svg[viewBox]').forEach(
     svg.style.width = 'auto';
   }
 });
-document.querySelectorAll('.reveal .jp-OutputArea-output img[src^="data:image/svg"]').forEach((img) => {
-  const grow = () => { if (img.naturalHeight > 0) { img.style.height = Math.min(440, 1.6 * img.naturalHeight) + 'px'; } };
+document.querySelectorAll('.reveal .jp-OutputArea-output img').forEach((img) => {
+  const factor = img.src.startsWith('data:image/svg') ? 1.6 : 1.3;  // a plot (PNG) blurs if grown much
+  const grow = () => { if (img.naturalHeight > 0) { img.style.height = Math.min(440, factor * img.naturalHeight) + 'px'; } };
   if (img.complete) { grow(); } else { img.addEventListener('load', grow); }
 });
 // a model answer of an explain-why question is open on its slide
@@ -608,10 +610,11 @@ def draft_slides(nb):
 
 
 def slide_types(nb):
-    """A copy of `nb` ready for reveal.js: the authors' slideshow metadata, and for cells without a
-    slide type, draft_slide_types' (long prose to the notes; nothing is split); speaker notes written
-    just before a code cell that starts a slide move onto that slide (they introduce it)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    """A copy of `nb` ready for reveal.js: the authors' slideshow metadata; a notebook without any gets
+    draft_slides' (its cells split here, the notebook itself is not changed), and cells without a slide
+    type in a notebook that has some get draft_slide_types' (long prose to the notes). Speaker notes
+    written just before a code cell that starts a slide move onto that slide (they introduce it)."""
+    nb = draft_slides(nb) if not has_slides(nb) else nbformat.from_dict(json.loads(json.dumps(nb)))
     for cell in nb.cells:
         if slide_type(cell) not in SLIDE_TYPES:
             cell.metadata.pop("slideshow", None)
@@ -647,7 +650,7 @@ def deck_outline(nb):
     visible = [c for c in nb.cells if slide_type(c) not in ("skip", "notes")]
     for number, cell in enumerate(visible):
         text = cell.source.strip() if cell.cell_type == "markdown" else ""
-        if re.match(r"#{1,2}\s+Exercises", text):
+        if re.match(r"#{1,2}\s+Exercises|###\s+Exercise", text):
             in_exercises = True
         elif re.match(r"#{1,2}\s", text):
             in_exercises = False
@@ -695,7 +698,8 @@ def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
         pages.append((name, title(nb, path.stem), first_sentence(nb)))
     _copy_learner_files(source, out)
     write_index(out, pages, "Automatic differentiation: slides",
-                "One deck per notebook. Arrow keys move; down shows an exercise's solution; S opens speaker notes.")
+                "One deck per notebook. Right arrow or space: the next slide (an exercise's solution comes right "
+                "after it); S: the speaker view with the notes; Esc: the overview.")
     check_offline(out)
     print(f"slides in {out}/index.html ({len(pages)} decks)")
     return out
