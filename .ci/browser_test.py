@@ -26,7 +26,13 @@ error, and every exercise's check must say "not done yet".
 
 With --html/--slides it also serves those builds on 127.0.0.1 and opens every page with all
 other network requests blocked: the pages must load, typeset their math with the bundled MathJax,
-show every graph and plot, and (slides) start reveal.js.
+show every graph and plot, and (slides) start reveal.js. Each deck is then shown slide by slide at
+1280x720, as projected: every slide must fit the window (nothing below or right of it, no code
+clipped, nothing scrolling), the first must be a title slide; the slide count per deck is printed,
+with the slides the deck had to zoom out below 70% (small print, worth splitting), and screenshots
+of a few slides per deck (title, first picture, first exercise, densest) go to build/screenshots/,
+with the speaker view (S) of the first deck. --builds-only skips the notebook runs (JupyterLab,
+nbval): `python .ci/browser_test.py --builds-only --slides build/slides [notebooks...]`.
 
 Cell numbers in messages count from 0, as in the notebook file. Exit status is 0 only if every
 check passed. Nothing here downloads anything.

@@ -3,6 +3,7 @@
 
     python .ci/course_builds.py html         build/html/        a static, offline HTML course
     python .ci/course_builds.py slides       build/slides/      reveal.js slides, offline
+    python .ci/course_builds.py draft-slides notebooks/NN_x.ipynb   a first draft of a notebook's slides
 
 The student notebooks and grading are nbgrader's (.ci/grading.py: `make release`, `make lab`, `make
 autograde`). The pages built here are for reading: solutions folded, hidden tests and mark schemes left out.
