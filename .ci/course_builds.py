@@ -188,6 +188,8 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 .reveal .jp-RenderedHTMLCommon h2 { font-size: 1.6em; }
 .reveal .jp-RenderedHTMLCommon h3 { font-size: 1.3em; }
 .reveal .jp-RenderedHTMLCommon { overflow: visible; }
+.reveal .solution-label { font-weight: bold; color: #2e7d32; font-size: 24px; margin: 4px 0; }
+.reveal .replay div[style*="monospace"] { font-size: 18px; }
 /* a backward replay (viz.show_replay's frames): one frame at a time, stepped with the arrow key */
 .reveal .replay { display: grid !important; }
 .reveal .replay > div { grid-area: 1 / 1; background: white; }
@@ -197,6 +199,12 @@ SLIDES_TEMPLATE = """{%- extends 'index.html.j2' -%}
 .reveal h3[id^="Exercise"]::before { content: "Try it \\2014  "; color: #b35900; }
 </style>
 {% endblock html_head_css %}
+{% block codecell %}
+{%- if cell.metadata.get('nbgrader', {}).get('solution') -%}
+<div class="solution-label">Solution</div>
+{%- endif -%}
+{{ super() }}
+{% endblock codecell %}
 {% block footer_js %}
 <script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
 <script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>

@@ -104,7 +104,8 @@ def test_exported_pages_load_nothing_from_the_internet(kind):
     if kind == "html":
         assert '<details class="solution">' in body
     else:
-        assert 'src="reveal.js/dist/reveal.js"' in body
+        assert 'src="reveal.js/dist/reveal.js"' in body and 'src="reveal.js/plugin/notes/notes.js"' in body
+        assert '<div class="solution-label">Solution</div>' in body  # the slide below the exercise
 
 
 def test_slide_types_follow_headings_and_keep_the_authors_choice():
