@@ -546,7 +546,9 @@ def draft_slide_types(cells):
     down from it (its graded test cells skipped), long prose (markdown cells marked `notes`) in the
     speaker notes."""
     kinds = []
-    titled = in_exercises = False
+    in_exercises = False
+    # the setup code before the title is skipped (a notebook without a `#` title has no setup cell)
+    titled = not any(c.cell_type == "markdown" and re.match(r"\s*#\s", c.source) for c in cells)
     height, has_code, force = 0, False, False
 
     def start(kind, cell_height, code):
@@ -561,7 +563,7 @@ def draft_slide_types(cells):
         if cell.cell_type == "markdown" and preset == "notes":
             kind = "notes"
         elif cell.cell_type == "markdown":
-            if re.match(r"#\s", text) and not titled:
+            if re.match(r"#\s", text) and not any(k in ("slide", "subslide") for k in kinds):
                 titled = True
                 kind = start("slide", _lines(cell), False)
             elif re.match(r"#{1,2}\s", text):
@@ -704,7 +706,7 @@ def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
         (out / name).write_text(body)
         slides, lecture, exercises, minutes = deck_outline(deck)
         print(f"  {name}: {slides} slides ({lecture} lecture, {exercises} exercises), about {minutes} min")
-        pages.append((name, title(nb, path.stem), first_sentence(nb)))
+        pages.append((name, title(nb, path.stem), f"{first_sentence(nb)} ({slides} slides, about {minutes} min)"))
     _copy_learner_files(source, out)
     write_index(out, pages, "Automatic differentiation: slides",
                 "One deck per notebook. Right arrow or space: the next slide (an exercise's solution comes right "

@@ -151,6 +151,12 @@ def test_a_notebook_without_slide_metadata_gets_a_draft():
     assert tail["Why double?\n"] == "subslide"                 # the model answer: one slide down
 
 
+def test_a_notebook_without_a_title_keeps_its_code_on_the_slides():
+    nb = new_notebook(cells=[new_markdown_cell("Some text."), new_code_cell("x = 1"), new_markdown_cell("### Exercise"),
+                             solution("answer = 1")])
+    assert [builds.slide_type(c) for c in builds.slide_types(nb).cells] == ["-", "-", "subslide", "subslide"]
+
+
 def test_speaker_notes_move_onto_the_code_slide_they_introduce():
     nb = new_notebook(cells=[
         new_markdown_cell("# T", metadata={"slideshow": {"slide_type": "slide"}}),
