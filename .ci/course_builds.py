@@ -598,10 +598,14 @@ def draft_slide_types(cells):
 
 def draft_slides(nb):
     """A copy of `nb` with a draft of slideshow metadata: long markdown cells split into a slide part
-    and a notes part (at blank lines: the notebook reads the same), then draft_slide_types."""
+    and a notes part (at blank lines: the notebook reads the same), then draft_slide_types. Cells
+    already marked `notes` stay notes; every other slide type is drafted afresh."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     cells, used_ids = [], {c.get("id") for c in nb.cells}
     for cell in nb.cells:
+        if slide_type(cell) == "notes":  # notes stay notes (a redraft keeps the author's notes)
+            cells.append(cell)
+            continue
         parts = split_for_slides(cell) if cell.cell_type == "markdown" else [(cell.source, True)]
         for number, (source, visible) in enumerate(parts):
             part = cell if number == 0 else nbformat.v4.new_markdown_cell(source)
@@ -746,7 +750,7 @@ def main(argv=None):
     parser.add_argument("--source", type=Path, default=NOTEBOOKS)
     parser.add_argument("--out", type=Path, help="output folder (default: build/<build>)")
     parser.add_argument("--force", action="store_true", help="(draft-slides) redraft a notebook that has slides")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.build == "draft-slides":
         for path in args.notebooks:
             nb = nbformat.read(path, as_version=4)

@@ -177,6 +177,9 @@ def test_drafting_splits_markdown_without_changing_what_it_reads():
     kinds = [builds.slide_type(c) for c in nb.cells]
     assert kinds[0] == "slide" and "notes" in kinds
     assert len({c.id for c in nb.cells}) == len(nb.cells)
+    again = builds.draft_slides(nb)  # a redraft (draft-slides --force, after the text changed) keeps it
+    assert [(c.id, c.source, builds.slide_type(c)) for c in again.cells] == \
+        [(c.id, c.source, builds.slide_type(c)) for c in nb.cells]
     graded = new_notebook(cells=[*GOOD])
     assert [c.source for c in builds.draft_slides(graded).cells] == [c.source for c in GOOD]  # never split
 
