@@ -420,8 +420,8 @@ def build_html(source=NOTEBOOKS, out=BUILD / "html"):
 # `python .ci/course_builds.py draft-slides notebooks/NN_x.ipynb` writes a first draft of it (it
 # splits long markdown cells into a slide part and a speaker-notes part, at blank lines only, so
 # the notebook reads the same); the author then edits it in JupyterLab (Property Inspector, Slide
-# Type) or keeps it. A notebook with no slideshow metadata at all is drafted at build time,
-# without splitting anything.
+# Type) or keeps it. A notebook with no slideshow metadata at all gets the same draft at build time
+# (its cells split in the deck only); cells left without a slide type get draft_slide_types'.
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 SLIDE_BUDGET = 22      # about this many lines of text or code fit a 1280x720 slide
