@@ -13,7 +13,7 @@ EXTRAS := course,test,dev
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab lab-instructor test test-deep test-browser notebooks release autograde feedback formgrader grades grade-demo html slides bench clean
+.PHONY: help install lab lab-instructor test test-deep test-browser notebooks release autograde feedback formgrader grades grade-demo html slides test-slides bench clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -105,6 +105,9 @@ html: install $(VENV)/.installed-teach ## build/html/: the course as static HTML
 
 slides: install $(VENV)/.installed-teach ## build/slides/: reveal.js slides that work offline (reveal.js via npm)
 	$(PY) .ci/course_builds.py slides
+
+test-slides: install $(VENV)/.installed-browser slides ## Open every slide at 1280x720 in headless Chromium (fit, title slide, counts, screenshots)
+	$(PY) .ci/browser_test.py --builds-only --slides build/slides
 
 bench: install ## Run the benchmarks (benchmarks/run.py)
 	@if [ -f benchmarks/run.py ]; then \

@@ -26,7 +26,13 @@ error, and every exercise's check must say "not done yet".
 
 With --html/--slides it also serves those builds on 127.0.0.1 and opens every page with all
 other network requests blocked: the pages must load, typeset their math with the bundled MathJax,
-show every graph and plot, and (slides) start reveal.js.
+show every graph and plot, and (slides) start reveal.js. Each deck is then shown slide by slide at
+1280x720, as projected: every slide must fit the window (nothing below or right of it, no code
+clipped, nothing scrolling), the first must be a title slide; the slide count per deck is printed,
+with the slides the deck had to zoom out below 70% (small print, worth splitting), and screenshots
+of a few slides per deck (title, first picture, first exercise, densest) go to build/screenshots/,
+with the speaker view (S) of the first deck. --builds-only skips the notebook runs (JupyterLab,
+nbval): `python .ci/browser_test.py --builds-only --slides build/slides [notebooks...]`.
 
 Cell numbers in messages count from 0, as in the notebook file. Exit status is 0 only if every
 check passed. Nothing here downloads anything.
@@ -532,9 +538,10 @@ def check_site(browser, folder, kind, notebooks, screenshots):
     problems = []
     with StaticServer(folder) as server:
         context = browser.new_context(viewport=VIEWPORT)
+        slides_context = browser.new_context(viewport=SLIDES_VIEWPORT)
         page, seen = open_offline(context, server, "index.html")
         links = page.eval_on_selector_all("ol.course a", "links => links.map((a) => a.getAttribute('href'))")
-        if links != expected_pages:
+        if [link for link in links if link in expected_pages] != expected_pages:
             problems.append(f"{kind}/index.html links {links}, expected the notebooks in order {expected_pages}")
         page.screenshot(path=str(screenshots / f"{kind}-index.png"))
         problems += [f"{kind}/index.html: {p}" for p in seen]
@@ -561,8 +568,12 @@ def check_site(browser, folder, kind, notebooks, screenshots):
                 deck = page.evaluate("() => ({ready: Reveal.isReady(), slides: Reveal.getTotalSlides()})")
                 if not deck["ready"] or deck["slides"] < 2:
                     seen.append(f"reveal.js is not running the deck: {deck}")
-                page.keyboard.press("ArrowRight")
-                page.wait_for_timeout(800)
+                page.close()
+                page, more = open_offline(slides_context, server, name)
+                seen += more + check_deck(page, Path(nb_path).stem, screenshots,
+                                          speaker_view=nb_path == notebooks[0])
+                page.keyboard.press("Home")
+                page.wait_for_timeout(300)
             else:
                 picture = page.locator(".jp-OutputArea-output svg, .jp-OutputArea-output img")
                 if picture.count():
@@ -570,8 +581,132 @@ def check_site(browser, folder, kind, notebooks, screenshots):
             page.screenshot(path=str(screenshots / f"{kind}-{Path(nb_path).stem}.png"))
             problems += [f"{kind}/{name}: {p}" for p in seen]
             page.close()
+        slides_context.close()
         context.close()
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# The slides, one by one, as projected
+# --------------------------------------------------------------------------------------------
+
+SLIDES_VIEWPORT = {"width": 1280, "height": 720}
+SMALL_PRINT = 0.7  # a slide zoomed out further than this is listed (readable, but dense)
+
+# Every slide of the deck as [h, v] (reveal.js's indices), with transitions off.
+DECK_JS = """
+() => {
+  Reveal.configure({transition: 'none', backgroundTransition: 'none'});
+  const slides = [];
+  Reveal.getHorizontalSlides().forEach((slide, h) => {
+    const stack = slide.querySelectorAll(':scope > section');
+    if (stack.length) { stack.forEach((_, v) => slides.push([h, v])); } else { slides.push([h, 0]); }
+  });
+  return slides;
+}
+"""
+
+# Go to a slide and wait until MathJax has typeset it and the deck's fit script has run.
+GOTO_JS = """
+([h, v]) => new Promise((resolve) => {
+  Reveal.slide(h, v);
+  const done = () => requestAnimationFrame(() => requestAnimationFrame(resolve));
+  if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(done); } else { done(); }
+})
+"""
+
+# What the current slide shows: whether its content fits the window (nothing below or right of
+# it, no clipped code, nothing scrolling), what it holds, and how far the deck zoomed it out.
+SLIDE_JS = """
+() => {
+  const slide = Reveal.getCurrentSlide();
+  const W = window.innerWidth, H = window.innerHeight;
+  let bottom = 0, right = 0, top = H, left = W;
+  for (const e of slide.querySelectorAll('*')) {
+    if (e.closest('aside.notes')) { continue; }
+    // MathJax's inner spans (struts) reach past the formula's box: measure the formula, not them
+    const formula = e.parentElement && e.parentElement.closest('.MathJax, .MathJax_Display, .MJX_Assistive_MathML');
+    if (formula || e.classList.contains('MJX_Assistive_MathML')) { continue; }
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) { continue; }
+    bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right);
+    top = Math.min(top, r.top); left = Math.min(left, r.left);
+  }
+  const clipped = Array.from(slide.querySelectorAll('pre, .jp-OutputArea-output, .jp-InputArea'))
+    .filter((e) => e.scrollWidth > e.clientWidth + 2).length;
+  const scrolls = [slide, ...slide.querySelectorAll('*')].filter((e) =>
+    /(auto|scroll)/.test(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight + 2).length;
+  return {
+    bottom, right, top, left, W, H, clipped, scrolls,
+    zoom: parseFloat(slide.dataset.zoom || '1'),
+    h1: slide.querySelectorAll('h1').length,
+    code: slide.querySelectorAll('.jp-CodeCell').length,
+    pictures: slide.querySelectorAll('.jp-OutputArea-output svg, .jp-OutputArea-output img').length,
+    exercise: slide.querySelectorAll('h3[id^="Exercise"]').length,
+    notes: slide.querySelectorAll('aside.notes').length,
+    heading: (slide.querySelector('h1, h2, h3')?.textContent || '').replace(/\u00b6/g, '').trim().slice(0, 60),
+  };
+}
+"""
+
+
+def check_deck(page, stem, screenshots, speaker_view=False):
+    """Open every slide of a deck at 1280x720: each fits the window (no vertical scroll, no code running
+    off the right edge), the first is a title slide; screenshots of a few. Prints the deck's counts."""
+    problems = []
+    slides = page.evaluate(DECK_JS)
+    shown = []
+    for h, v in slides:
+        page.evaluate(GOTO_JS, [h, v])
+        info = page.evaluate(SLIDE_JS)
+        shown.append(info)
+        where = f"slide {h + 1}.{v + 1} ({info['heading'] or 'no heading'})"
+        if info["bottom"] > info["H"] + 1 or info["top"] < -1:
+            problems.append(f"{where} is taller than {info['W']}x{info['H']}: content from y={info['top']:.0f} "
+                            f"to y={info['bottom']:.0f} at zoom {info['zoom']}")
+        if info["right"] > info["W"] + 1 or info["left"] < -1 or info["clipped"]:
+            problems.append(f"{where} is wider than the window: content from x={info['left']:.0f} to "
+                            f"x={info['right']:.0f}, {info['clipped']} clipped code/output blocks")
+        if info["scrolls"]:
+            problems.append(f"{where} scrolls")
+    first = shown[0] if shown else {}
+    if not first.get("h1") or first.get("code"):
+        problems.append(f"the first slide is not a title slide (a `#` heading, no code): {first}")
+    # A few for a person to look at: the title, the first picture, the first exercise, the densest.
+    picks = {0: "title"}
+    for label, test in (("picture", lambda i: i["pictures"]), ("exercise", lambda i: i["exercise"])):
+        index = next((n for n, i in enumerate(shown) if test(i)), None)
+        if index is not None:
+            picks.setdefault(index, label)
+    if shown:
+        densest = min(range(len(shown)), key=lambda n: shown[n]["zoom"])
+        picks.setdefault(densest, "densest")
+    for index, label in sorted(picks.items()):
+        page.evaluate(GOTO_JS, slides[index])
+        page.screenshot(path=str(screenshots / f"slides-{stem}-{index + 1:02d}-{label}.png"))
+    small = [f"{h + 1}.{v + 1}" for (h, v), i in zip(slides, shown) if i["zoom"] < SMALL_PRINT]
+    log(f"    deck {stem}: {len(slides)} slides ({sum(1 for _, v in slides if v == 0)} sections), "
+        f"{sum(1 for i in shown if i['notes'])} with speaker notes, {sum(1 for i in shown if i['exercise'])} exercises"
+        + (f"; small print (zoomed below {SMALL_PRINT}) on {', '.join(small)}" if small else ""))
+    if speaker_view:
+        problems += check_speaker_view(page, stem, screenshots)
+    return problems
+
+
+def check_speaker_view(page, stem, screenshots):
+    """S opens reveal.js's speaker view (the notes plugin, loaded from the build) in a new window."""
+    page.evaluate(GOTO_JS, [0, 0])
+    try:
+        with page.context.expect_page(timeout=10_000) as popup:
+            page.keyboard.press("s")
+        view = popup.value
+        view.wait_for_selector(".speaker-controls-notes", state="attached", timeout=10_000)
+        view.wait_for_timeout(1500)
+        view.screenshot(path=str(screenshots / f"slides-{stem}-speaker-view.png"))
+        view.close()
+    except PlaywrightError as error:
+        return [f"pressing S did not open the speaker view: {error}"]
+    return []
 
 
 # --------------------------------------------------------------------------------------------
@@ -592,7 +727,10 @@ def main(argv=None):
                         help="also run the released notebooks of this nbgrader release folder (make release) "
                              "as a student opens them: untouched, every exercise must say \"not done yet\"")
     parser.add_argument("--html", type=Path, help="also open this HTML build (make html) offline")
-    parser.add_argument("--slides", type=Path, help="also open this slides build (make slides) offline")
+    parser.add_argument("--slides", type=Path, help="also open this slides build (make slides) offline, "
+                        "every slide at 1280x720")
+    parser.add_argument("--builds-only", action="store_true",
+                        help="only open the --html/--slides builds: do not run the notebooks in JupyterLab")
     args = parser.parse_args(argv)
 
     notebooks = args.notebooks or course_notebooks(args.notebook_dir)
@@ -633,8 +771,9 @@ def main(argv=None):
     results = {}
     nbval_status = 0
     try:
-        server.start()
-        log(f"JupyterLab at {server.url}, log in {server.log_path}")
+        if not args.builds_only:
+            server.start()
+            log(f"JupyterLab at {server.url}, log in {server.log_path}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
@@ -642,10 +781,10 @@ def main(argv=None):
             page = browser.new_context(viewport=VIEWPORT).new_page()
             page_errors = []
             page.on("pageerror", lambda error: page_errors.append(str(error)))
-            for nb_path in notebooks:
+            for nb_path in [] if args.builds_only else notebooks:
                 name = Path(nb_path).name
                 results[name] = check_one(page, server, nb_path, screenshots, saved_dir, args.timeout)
-            for nb_path in released:
+            for nb_path in [] if args.builds_only else released:
                 name = f"student/{nb_path.name}"
                 results[name] = check_one(page, server, nb_path, screenshots, saved_dir, args.timeout,
                                           served_as=name, extra_checks=student_problems)
@@ -672,7 +811,8 @@ def main(argv=None):
 
         # nbval re-runs each saved notebook in a fresh kernel and compares every output. It runs
         # on the served copies, so that files the notebooks read sit beside them as in notebooks/.
-        saved_files = [served / Path(p).name for p in notebooks if results[Path(p).name] is None]  # not student/
+        saved_files = [served / Path(p).name for p in notebooks
+                       if Path(p).name in results and results[Path(p).name] is None]  # not student/
         if saved_files and not args.no_nbval:
             sanitize = args.notebook_dir / "sanitize.cfg"
             if not sanitize.exists():

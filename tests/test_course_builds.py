@@ -104,17 +104,109 @@ def test_exported_pages_load_nothing_from_the_internet(kind):
     if kind == "html":
         assert '<details class="solution">' in body
     else:
-        assert 'src="reveal.js/dist/reveal.js"' in body
+        assert 'src="reveal.js/dist/reveal.js"' in body and 'src="reveal.js/plugin/notes/notes.js"' in body
+        assert '<div class="solution-label">Solution</div>' in body  # the slide below the exercise
 
 
 def test_slide_types_follow_headings_and_keep_the_authors_choice():
     nb = new_notebook(cells=[
+        new_code_cell("import numpy as np"),
         new_markdown_cell("# Title"), new_code_cell("x = 1"), new_markdown_cell("### Exercise"),
         solution("answer = 1"), new_markdown_cell("notes", metadata={"slideshow": {"slide_type": "notes"}}),
     ])
     kinds = [c.metadata["slideshow"]["slide_type"] for c in builds.slide_types(nb).cells]
-    assert kinds == ["slide", "-", "subslide", "subslide", "notes"]
+    assert kinds == ["skip", "slide", "-", "subslide", "subslide", "notes"]
     assert "slideshow" not in nb.cells[0].metadata  # the input is not changed
+
+
+def picture(source):
+    return new_code_cell(source, outputs=[nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})])
+
+
+def test_a_notebook_without_slide_metadata_gets_a_draft():
+    prose = "Long prose. " * 60
+    nb = new_notebook(cells=[
+        new_code_cell("import numpy as np\n%xmode Minimal"),            # setup: skipped
+        new_markdown_cell("# 9. Title\n\n**You will learn**\n\n- a\n- b"),
+        new_markdown_cell("## A section\n\nShort."),
+        new_code_cell("x = 1"),
+        new_markdown_cell(prose),                                       # long prose: speaker notes
+        new_code_cell("y = 2"),
+        picture("draw()"),                                              # a picture: its own slide
+        new_code_cell("z = 3"),                                         # after a picture: a new slide
+        new_markdown_cell("## Exercises"),
+        new_code_cell("from autograd_lite.course.checks import check"),
+        *GOOD,
+    ])
+    out = builds.slide_types(nb)
+    kinds = [builds.slide_type(c) for c in out.cells]
+    sources = [c.source[:12] for c in out.cells]
+    assert kinds[:2] == ["skip", "slide"]
+    assert dict(zip(sources, kinds))["draw()"] == "subslide" and dict(zip(sources, kinds))["z = 3"] == "subslide"
+    assert dict(zip(sources, kinds))[prose[:12]] == "notes"
+    tail = dict(zip(sources, kinds))
+    assert tail["from autogra"] == "skip"                     # the checks' import
+    assert tail["x = 3\nanswer"] == "subslide"                 # the solution: one slide down
+    assert tail["check(answer"] == "skip"                      # its graded test cell
+    assert tail["Why double?\n"] == "subslide"                 # the model answer: one slide down
+
+
+def test_a_notebook_without_a_title_keeps_its_code_on_the_slides():
+    nb = new_notebook(cells=[new_markdown_cell("Some text."), new_code_cell("x = 1"), new_markdown_cell("### Exercise"),
+                             solution("answer = 1")])
+    assert [builds.slide_type(c) for c in builds.slide_types(nb).cells] == ["-", "-", "subslide", "subslide"]
+
+
+def test_speaker_notes_move_onto_the_code_slide_they_introduce():
+    nb = new_notebook(cells=[
+        new_markdown_cell("# T", metadata={"slideshow": {"slide_type": "slide"}}),
+        new_markdown_cell("what the code shows", metadata={"slideshow": {"slide_type": "notes"}}),
+        new_code_cell("x = 1", metadata={"slideshow": {"slide_type": "subslide"}}),
+    ])
+    assert [c.source for c in builds.slide_types(nb).cells] == ["# T", "x = 1", "what the code shows"]
+
+
+def test_drafting_splits_markdown_without_changing_what_it_reads():
+    source = ("## A heading\nRight under it, a short line.\n\n" + "A long paragraph of prose. " * 20
+              + "\n\n$$\nJ = \\begin{pmatrix} a \\\\\n\n b \\end{pmatrix}\n$$\n\n```python\nx = 1\n\ny = 2\n```\n\n- a list")
+    blocks = builds.markdown_blocks(source)
+    assert blocks[0] == "## A heading" and any(b.startswith("$$") and b.endswith("$$") for b in blocks)
+    assert any(b.startswith("```") and b.endswith("```") for b in blocks)  # fences and math are not cut
+    nb = builds.draft_slides(new_notebook(cells=[new_markdown_cell(source, id="md-1")]))
+    assert "\n\n".join(c.source for c in nb.cells) == "\n\n".join(blocks)
+    kinds = [builds.slide_type(c) for c in nb.cells]
+    assert kinds[0] == "slide" and "notes" in kinds
+    assert len({c.id for c in nb.cells}) == len(nb.cells)
+    again = builds.draft_slides(nb)  # a redraft (draft-slides --force, after the text changed) keeps it
+    assert [(c.id, c.source, builds.slide_type(c)) for c in again.cells] == \
+        [(c.id, c.source, builds.slide_type(c)) for c in nb.cells]
+    graded = new_notebook(cells=[*GOOD])
+    assert [c.source for c in builds.draft_slides(graded).cells] == [c.source for c in GOOD]  # never split
+
+
+def test_deck_outline_counts_slides_and_minutes():
+    def cell(source, kind, code=False):
+        return (new_code_cell if code else new_markdown_cell)(source, metadata={"slideshow": {"slide_type": kind}})
+    deck = new_notebook(cells=[
+        cell("import x", "skip", code=True), cell("# T", "slide"), cell("prose", "notes"),
+        cell("## A", "slide"), cell("x = 1", "subslide", code=True), cell("## Exercises", "slide"),
+        cell("### Exercise 1", "subslide"), cell("answer = 1", "subslide", code=True),
+    ])
+    assert builds.deck_outline(deck) == (6, 3, 1, round(3 * builds.MINUTES_PER_SLIDE + builds.MINUTES_PER_EXERCISE))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_course_notebook_has_its_slides(path):
+    """The decks are authored in the notebooks: a slide type on every cell, a title slide first (the setup
+    cell skipped), an exercise's solution one slide down from it."""
+    nb = nbformat.read(path, as_version=4)
+    kinds = [builds.slide_type(c) for c in nb.cells]
+    assert set(kinds) <= builds.SLIDE_TYPES, f"cells without a valid slide type: {kinds}"
+    first = next(c for c in nb.cells if builds.slide_type(c) not in ("skip", "notes"))
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "the first slide is the title"
+    for cell in nb.cells:
+        if builds.is_solution(cell):
+            assert builds.slide_type(cell) == "subslide", f"a solution one slide down: {cell.source[:60]!r}"
 
 
 def test_static_pages_show_a_widgets_fallback():
