@@ -223,3 +223,13 @@ def test_static_pages_show_a_widgets_fallback():
 
 
 # --- slow: the student notebooks really run -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_has_a_figure(path):
+    """A picture where the idea is: every notebook shows at least one graph or plot in its stored outputs."""
+    nb = nbformat.read(path, as_version=4)
+    pictures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if {"image/png", "image/svg+xml"} & set(o.get("data", {}))
+                or "<svg" in str(o.get("data", {}).get("text/html", ""))]
+    assert pictures, f"{path.name} has no figure"
