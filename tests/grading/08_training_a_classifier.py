@@ -10,7 +10,7 @@ MISTAKES = {
                      "applies μ at the first step too: PyTorch's buffer starts as g itself"),
     "ex3_freeze": ("answer_tuned_opt = optim.SGD(tuned.parameters(), lr=0.1)",
                    "builds the optimizer but freezes nothing: the first layer still trains"),
-    "ex4_input_grad": ("answer_input_grad = func.grad(lambda q: torch.sigmoid(mlp(params, q)).sum())(point)",
+    "ex4_input_grad": ("answer_input_grad = func.grad(lambda q: torch.sigmoid(mlp(params_trained, q)).sum())(point)",
                        "differentiates the probability σ(z), not the logit z: the same direction, "
                        "scaled by σ'(z)"),
     "ex5_zero_grad": ("optimizer = optim.SGD(model.parameters(), lr=lr)\nlosses = []\nfor _ in range(steps):\n"
