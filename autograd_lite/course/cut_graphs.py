@@ -139,6 +139,7 @@ def plot_adjoints(stages, steps, title="The adjoint (cotangent) carried backward
     """A row of heatmaps, one per stage of a backward pass: stages = [(label, 2-d array or tensor)], from
     the output's adjoint v to the input's, and steps = the node names between consecutive stages (one
     fewer). Each panel prints its values. Returns the matplotlib figure."""
+    import matplotlib.patches
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -147,8 +148,9 @@ def plot_adjoints(stages, steps, title="The adjoint (cotangent) carried backward
     arrays = [np.asarray(a.detach().numpy() if isinstance(a, Tensor) else a, dtype=float) for _, a in stages]
     low = min(a.min() for a in arrays)
     high = max(a.max() for a in arrays)
-    fig, axes = plt.subplots(1, len(stages), figsize=(2.6 * len(stages), 3.0))
-    for k, (ax, (label, _), a) in enumerate(zip(np.atleast_1d(axes), stages, arrays)):
+    fig, axes = plt.subplots(1, len(stages), figsize=(3.0 * len(stages), 3.0))
+    axes = np.atleast_1d(axes)
+    for ax, (label, _), a in zip(axes, stages, arrays):
         ax.imshow(a, cmap=cmap, vmin=low, vmax=high)
         for (r, c), value in np.ndenumerate(a):
             ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize=7,
@@ -156,10 +158,17 @@ def plot_adjoints(stages, steps, title="The adjoint (cotangent) carried backward
         ax.set_title(label, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-        if k < len(steps):
-            ax.annotate("", xy=(1.22, 0.5), xytext=(1.02, 0.5), xycoords="axes fraction",
-                        arrowprops=dict(arrowstyle="->", lw=1.5))
-            ax.text(1.12, 0.62, steps[k], transform=ax.transAxes, ha="center", fontsize=7)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    # the gaps between panels hold the arrows and the node names: wide enough for them, and drawn on the
+    # figure (not on a panel), so that the next panel cannot cover them
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.04, top=0.82, wspace=0.55)
+    for ax in axes:
+        ax.apply_aspect()                  # the panels' drawn boxes (square images shrink them)
+    for k, step in enumerate(steps):
+        left, right = axes[k].get_position(), axes[k + 1].get_position()
+        x0, x1, y = left.x1, right.x0, (left.y0 + left.y1) / 2
+        fig.add_artist(matplotlib.patches.FancyArrowPatch(
+            (x0 + 0.1 * (x1 - x0), y), (x1 - 0.1 * (x1 - x0), y), transform=fig.transFigure,
+            arrowstyle="->", mutation_scale=12, lw=1.5))
+        fig.text((x0 + x1) / 2, y + 0.04, step, ha="center", va="bottom", fontsize=7)
     return fig

@@ -88,3 +88,18 @@ def test_plot_adjoints_draws_one_panel_per_stage():
     assert [a.get_title() for a in fig.axes] == ["v", "v.T", "2 v.T"]
     with pytest.raises(ValueError, match="need 2 steps"):
         cut_graphs.plot_adjoints([("v", v), ("v.T", v.t()), ("w", v)], ["TBackward0"])
+
+
+def test_plot_adjoints_puts_the_step_names_in_the_gaps_between_panels():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    v = ag.arange(4.0).reshape(2, 2)
+    fig = cut_graphs.plot_adjoints([("v", v), ("v.T", v.t()), ("2 v.T", 2 * v.t())], ["TBackward0", "MulBackward0"])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    panels = [a.get_window_extent(renderer) for a in fig.axes]
+    labels = [t for t in fig.texts if t.get_text() in ("TBackward0", "MulBackward0")]
+    assert len(labels) == 2
+    for k, label in enumerate(labels):       # each name fits between panel k and panel k + 1, uncovered
+        box = label.get_window_extent(renderer)
+        assert panels[k].x1 < box.x0 and box.x1 < panels[k + 1].x0
