@@ -49,10 +49,6 @@ except ImportError:
 KNOWN = {
     "inplace_on_view_in_autograd": "issue 22, item 1: in-place ops on views that take part in autograd (now "
                                    "recorded; the generator's programs still differ in corner cases)",
-    "inplace_on_view_no_grad": "issue 22, item 1: a view of a tensor that requires grad, changed in place "
-                               "under no_grad (PyTorch regenerates the view's grad_fn lazily)",
-    "inplace_with_views_alive": "issue 22, item 1: views rebased after an in-place op on their base, also when "
-                                "the op is not recorded",
     "setitem_double_backward": "issue 22, item 1: x[i] = v (CopySlices) under double backward",
     "inplace_on_expand": "issue 22, item 5: in-place writes through an expand that broadcasts",
     "batched_matmul": "issue 22, item 6: node names of a batched matmul (UnsafeViewBackward0 in PyTorch)",
@@ -60,6 +56,11 @@ KNOWN = {
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
 FOUND = {
+    "multi_output_view_rebased": "an output of split / chunk / unbind whose memory was then changed in place "
+                                 "(through its base, another view, or itself under no_grad): PyTorch raises when "
+                                 "its grad_fn is next read ('Output 0 of SplitBackward0 is a view and its base or "
+                                 "another view of its base has been modified inplace'); autograd_lite rebases it "
+                                 "(AsStridedBackward0) and its gradient is right",
     "var_of_one_element_create_graph": "var / std / prod over a single element under create_graph or forward "
                                        "mode: PyTorch's derivative does not require grad, autograd_lite's does",
     "nan_gradient_through_masks": "a NaN or inf gradient (var / std of one element, 1 / relu(x)) reaching "
@@ -224,6 +225,7 @@ class Values:
         self.names = []
         self.rpow_exponents = set()  # values x of a step 2.0 ** x
         self.results_saved_by_inplace = set()  # values last changed by an in-place op whose node saves its result
+        self.multi_output_views = set()  # outputs of split / chunk / unbind
 
     def shape(self, name):
         return tuple(self.ns[name].shape)
@@ -516,8 +518,8 @@ def _inplace_features(vals, t, no_grad):
     features = set()
     if x._base is not None and (x.requires_grad or base.requires_grad):
         features.add("inplace_on_view_no_grad" if no_grad else "inplace_on_view_in_autograd")
-    if any(vals.ns[n]._base is base for n in vals.names if n != t):
-        features.add("inplace_with_views_alive")
+    if any(vals.ns[n]._base is base and n in vals.multi_output_views for n in vals.names if n != t or no_grad):
+        features.add("multi_output_view_rebased")
     return features
 
 
@@ -622,6 +624,8 @@ def programs(draw, smooth=False):
             for name, value in zip(names, outs):
                 vals.ns[name] = value
                 vals.names.append(name)
+            if any(f".{how}(" in expr for how in ("split", "chunk", "unbind")):
+                vals.multi_output_views.update(names)
             lhs = ", ".join(names) + ("," if len(names) == 1 and isinstance(out, (tuple, list)) else "")
             step = Step(f"{lhs} = {expr}", names)
         steps.append(step)

@@ -9,7 +9,7 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .op import Op, _zeros_like
-from .views import inplace_on_view, rebase_after_write, write_tangent
+from .views import inplace_on_view, rebase_after_write, rebase_views, write_tangent
 
 
 class ToCopy(Op):
@@ -188,6 +188,8 @@ def inplace(x, op, other):
             x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
             x._requires_grad = result._requires_grad
         rebase_after_write(x, node)  # the views of x's memory now show the new history
+    else:  # not recorded, but the views' history is still "these positions of the base" (views.py)
+        rebase_views(x if base is None else base, also=x if base is not None and x._requires_grad else None)
     if result._tangent is not None:
         write_tangent(x, result._tangent)
     return x
