@@ -298,6 +298,9 @@ def walk(roots, root_grads, consumers, needed, captures, accumulate, observer, r
             versions = node._save_versions
             if versions.count(None) != len(versions):  # (numbers and None need no check)
                 node.check_saved()
+        out = node._out
+        if type(out) is tuple and out[1][0] != node._out_version:  # the saved result too
+            node.output  # noqa: B018 - reading it raises PyTorch's error
         grads = call_rule(node, grad, check_nan)
         if not retain_graph:
             node._release()

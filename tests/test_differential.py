@@ -58,7 +58,7 @@ KNOWN = {
 FOUND = {
     "multi_output_view_rebased": "an output of split / chunk / unbind whose memory was then changed in place "
                                  "(through its base, another view, or itself under no_grad): PyTorch raises when "
-                                 "its grad_fn is next read ('Output 0 of SplitBackward0 is a view and its base or "
+                                 "its grad_fn is next read ('Output 0 of Split is a view and its base or "
                                  "another view of its base has been modified inplace'); autograd_lite rebases it "
                                  "(AsStridedBackward0) and its gradient is right",
     "var_of_one_element_create_graph": "var / std / prod over a single element under create_graph or forward "
@@ -67,9 +67,6 @@ FOUND = {
                                   "max(dim) / min(dim) / relu ...: PyTorch's rules scatter or select (zeros stay "
                                   "zeros), autograd_lite's multiply by a mask (0 * inf = NaN); compared as equal "
                                   "where autograd_lite has NaN and PyTorch 0",
-    "rpow_exponent_changed": "2.0 ** x, then x changed in place: PyTorch's PowBackward2 saved x and its backward "
-                             "raises 'modified by an inplace operation'; autograd_lite saved only the result "
-                             "(right gradient, no error)",
     "not_implemented_backward_midway": "a backward that reaches x // y or 1.5 % x (no derivative: both raise) has "
                                        "run other nodes first in autograd_lite (a retained .grad is set), none in "
                                        "PyTorch",
@@ -78,10 +75,6 @@ FOUND = {
                                        "to a single memory location'), autograd_lite computes it",
     "losses_of_mixed_dtypes": "F.binary_cross_entropy_with_logits(float64, float32): PyTorch's loss is float32, "
                               "autograd_lite's float64",
-    "inplace_result_changed_again": "exp_ / tanh_ / sigmoid_ / relu_ / leaky_relu_(inplace=True), then the value "
-                                    "changed in place again: PyTorch's backward raises 'modified by an inplace "
-                                    "operation' (its node saved the result), autograd_lite saved a copy and "
-                                    "gives the right gradient without the error",
     "func_results_requires_grad": "torch.func.vjp / jvp, and forward_ad tangents, of a function of tensors that "
                                   "require grad: whether the results require grad (are recorded by reverse mode) "
                                   "differs both ways",
@@ -223,8 +216,6 @@ class Values:
     def __init__(self):
         self.ns = namespace(ag)
         self.names = []
-        self.rpow_exponents = set()  # values x of a step 2.0 ** x
-        self.results_saved_by_inplace = set()  # values last changed by an in-place op whose node saves its result
         self.multi_output_views = set()  # outputs of split / chunk / unbind
 
     def shape(self, name):
@@ -485,8 +476,6 @@ OPS = [
     with_dim("F.softmax({x}, {d})"), with_dim("F.log_softmax({x}, {d})"), _nll,
 ]
 
-SAVE_THEIR_RESULT = (".exp_(", ".tanh_(", ".sigmoid_(", ".relu_(", "inplace=True")
-
 # In-place ops: {t} is the value changed, {y} a value that broadcasts into it.
 INPLACE = [
     "{t}.add_({y})", "{t}.mul_(2.0)", "{t}.div_({y})", "{t}.exp_()", "{t}.tanh_()", "{t}.sigmoid_()", "{t}.relu_()",
@@ -545,8 +534,6 @@ def _inplace(draw, vals):
     features |= {"piecewise_linear"} if "relu" in template else set()
     features |= {"setitem"} if "[0] =" in template else set()
     features |= {"fill_zero_copy"} if any(op in template for op in ("fill_", "zero_", "copy_")) else set()
-    features |= {"inplace_result_changed_again"} if t in vals.results_saved_by_inplace else set()
-    features |= {"rpow_exponent_changed"} if t in vals.rpow_exponents else set()
     features |= set() if vals.ns[t]._data.flags.writeable else {"inplace_on_expand"}
     features |= {"inplace_on_view_or_leaf"} if vals.ns[t]._base is not None or t.startswith("x") else set()
     return code, t, features
@@ -601,8 +588,6 @@ def programs(draw, smooth=False):
                     exec(code, vals.ns)
             except Exception:  # noqa: BLE001 - the step raises: it ends the program
                 return Program(tuple(leaves), tuple(steps) + (step,))
-            if any(op in code for op in SAVE_THEIR_RESULT) and "no_grad" not in code:
-                vals.results_saved_by_inplace.add(target)
         else:
             expr = draw(st.sampled_from(OPS), label="op")(draw, vals)
             if expr is None:
@@ -617,8 +602,6 @@ def programs(draw, smooth=False):
             except Exception:  # noqa: BLE001
                 new = f"v{len(vals.names)}"
                 return Program(tuple(leaves), tuple(steps) + (Step(f"{new} = {expr}", (new,)),))
-            if expr.startswith("2.0 ** "):
-                vals.rpow_exponents.add(expr.split()[-1])
             outs = list(out) if isinstance(out, (tuple, list)) else [out]
             names = tuple(f"v{len(vals.names) + i}" for i in range(len(outs)))
             for name, value in zip(names, outs):

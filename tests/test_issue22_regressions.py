@@ -1,4 +1,4 @@
-"""Issue 22: ten behaviours made to match PyTorch 2.13, one regression test each.
+"""Issue 22: behaviours made to match PyTorch 2.13, one regression test each.
 
 Each scenario is written once, as a function of the library (`lib` is autograd_lite or torch), and returns what
 happened. The test compares it with what PyTorch 2.13 (CPU build) was seen to give, recorded here so that it
@@ -358,3 +358,50 @@ def test_view_reshape_and_expand_need_sizes(call, message):
         with pytest.raises(TypeError) as info:
             call(lib.ones(2, 2))
         assert str(info.value).startswith(message)
+
+
+# 12. A node checks every value it saved when it runs, its result too: a later in-place change is an error
+_MODIFIED = ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+             "[torch.DoubleTensor [2]]{} is at version {}; expected version {} instead. Hint: enable anomaly "
+             "detection to find the operation that failed to compute its gradient, with "
+             "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _result_changed_again(write):
+    def scenario(lib):
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        write(lib, y)  # its node saves its result: y itself, after the write
+        y.add_(1)
+        y.sum().backward()
+        return x.grad.tolist()
+    return scenario
+
+
+def _exponent_changed(lib):
+    x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+    y = 2.0 ** x  # PowBackward2 saves x (and its result), though its rule reads only the result
+    with lib.no_grad():
+        x.mul_(2)
+    y.sum().backward()
+
+
+def _pow_result_changed(lib):
+    x = lib.tensor(0.6, dtype=lib.float64, requires_grad=True)
+    y = (x + 1) ** lib.tensor([1.5, 2.0], dtype=lib.float64)  # saves its result, read only for the exponent's
+    y.tanh_()
+    return lib.autograd.grad(y.sum(), [x])
+
+
+@pytest.mark.parametrize("write, node", [
+    (lambda lib, y: y.exp_(), "Exp"), (lambda lib, y: y.tanh_(), "Tanh"), (lambda lib, y: y.sigmoid_(), "Sigmoid"),
+    (lambda lib, y: y.relu_(), "Relu"),
+    (lambda lib, y: lib.nn.functional.leaky_relu(y, 0.2, inplace=True), "LeakyRelu1"),
+])
+def test_an_in_place_op_that_saves_its_result_sees_a_later_change(write, node):
+    check(_result_changed_again(write), ("RuntimeError", _MODIFIED.format(f", which is output 0 of {node},", 2, 1)))
+
+
+def test_saved_values_that_no_rule_reads_are_still_checked():
+    check(_exponent_changed, ("RuntimeError", _MODIFIED.format("", 1, 0)))
+    check(_pow_result_changed, ("RuntimeError", _MODIFIED.format(", which is output 0 of Pow1,", 1, 0)))

@@ -417,6 +417,8 @@ class RPow(Op):
     r"""$z=c^x$ for a number $c$.   VJP: $\bar x=\bar z\,z\ln c$.   JVP: $\dot z=\dot x\,z\ln c$."""
     name = "Pow"
     overload = 2
+    save_inputs = True  # not read by the rules: saved, as PyTorch does, so that a later change of x is caught
+    saved_names = ("exponent",)
     save_output = True
 
     @staticmethod

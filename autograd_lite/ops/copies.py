@@ -184,6 +184,7 @@ def inplace(x, op, other):
     np.copyto(x._data, new, casting="unsafe")
     x._vc[0] += 1
     if record:
+        saved_result(result.grad_fn, result, x)
         if x._base is None:
             x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
             x._requires_grad = result._requires_grad
@@ -193,3 +194,10 @@ def inplace(x, op, other):
     if result._tangent is not None:
         write_tangent(x, result._tangent)
     return x
+
+
+def saved_result(node, result, x):
+    """A node that saved its result (`exp_`'s ExpBackward0) holds `x` itself once the result is written into it,
+    as PyTorch's does: a later in-place change of `x` is then caught when the node runs."""
+    if node is not None and type(node._out) is tuple and node._out[0] is result._data:
+        node._out, node._out_version = (x._data, x._vc), x._vc[0]

@@ -360,8 +360,19 @@ class LeakyRelu(Op):
 
 
 class LeakyReluInplace(LeakyRelu):
-    r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`."""
+    r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`, whose rules read the result (x itself
+    after the write, so a later in-place change of x is caught) where those of `LeakyRelu` read the input."""
     overload = 1
+    save_inputs = False
+    save_output = True
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (LeakyReluBackward.apply(grad, ctx.output, negative_slope=ctx.negative_slope),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return LeakyReluBackward.apply(x_t, ctx.output, negative_slope=ctx.negative_slope)
 
 
 class LeakyReluBackward(Op):

@@ -46,7 +46,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..grad_mode import anomaly_state, attach_tangent, forward_ad_state
-from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, modified_message,
+from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, made_by, modified_message,
                      next_sequence_number, pack, saved_hooks)
 from ..tensor import Tensor, _fix_dtype, _wrap
 
@@ -70,7 +70,7 @@ class OpNode(Node):
         else:
             data, vc = out
             if vc[0] != self._out_version:
-                raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
+                raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, made_by(self)))
             t = _wrap(data, vc)
             if grad_mode.enabled and self._seq is not None:
                 t._requires_grad = True
