@@ -51,7 +51,6 @@ KNOWN = {
                                    "recorded; the generator's programs still differ in corner cases)",
     "setitem_double_backward": "issue 22, item 1: x[i] = v (CopySlices) under double backward",
     "inplace_on_expand": "issue 22, item 5: in-place writes through an expand that broadcasts",
-    "batched_matmul": "issue 22, item 6: node names of a batched matmul (UnsafeViewBackward0 in PyTorch)",
 }
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
@@ -548,8 +547,6 @@ def _features_of(expr, vals):
                                                 ("not_implemented_backward_midway", "1.5 % (")]
                 if marker in expr}
     operands = set(re.findall(r"\b[xv]\d+\b", expr))
-    if ("@" in expr or "matmul" in expr or "linear" in expr) and any(len(vals.shape(n)) >= 3 for n in operands):
-        features.add("batched_matmul")
     if ("loss" in expr or "binary_cross" in expr) and len({str(vals.ns[n].dtype) for n in operands}) > 1:
         features.add("losses_of_mixed_dtypes")
     if ("var" in expr or "std" in expr) and "nan_gradient_through_masks" in FOUND and any(

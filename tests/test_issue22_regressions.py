@@ -405,3 +405,28 @@ def test_an_in_place_op_that_saves_its_result_sees_a_later_change(write, node):
 def test_saved_values_that_no_rule_reads_are_still_checked():
     check(_exponent_changed, ("RuntimeError", _MODIFIED.format("", 1, 0)))
     check(_pow_result_changed, ("RuntimeError", _MODIFIED.format(", which is output 0 of Pow1,", 1, 0)))
+
+
+# 13. Batched matmul records PyTorch's nodes: a fold into one mm / mv, or a bmm, always under an _unsafe_view
+def _matmul_nodes(lib):
+    cases = [((2, 3), (4, 3, 2), True, True), ((2, 3), (4, 3, 2), False, True), ((3,), (4, 3, 2), True, False),
+             ((4, 2, 3), (3,), False, True), ((4, 2, 3), (4, 3, 2), True, True), ((1, 2, 3), (4, 3, 2), True, False),
+             ((4, 2, 3), (1, 3, 2), True, True), ((4, 2, 3), (1, 3, 2), True, False), ((2, 1, 3), (1, 3, 1), True, True),
+             ((1, 3), (4, 3, 1), True, False)]
+    seen = []
+    for a, b, needs_a, needs_b in cases:
+        x = lib.ones(a, dtype=lib.float64, requires_grad=needs_a)
+        y = lib.ones(b, dtype=lib.float64, requires_grad=needs_b)
+        node = (x @ y).grad_fn
+        seen.append((type(node).__name__, type(node.next_functions[0][0]).__name__))
+    return seen
+
+
+def test_batched_matmul_records_pytorchs_nodes():
+    check(_matmul_nodes, ("ok", [
+        ("CloneBackward0", "TransposeBackward0"), ("UnsafeViewBackward0", "BmmBackward0"),
+        ("UnsafeViewBackward0", "MvBackward0"), ("UnsafeViewBackward0", "MvBackward0"),
+        ("UnsafeViewBackward0", "BmmBackward0"), ("CloneBackward0", "TransposeBackward0"),
+        ("UnsafeViewBackward0", "MmBackward0"), ("UnsafeViewBackward0", "BmmBackward0"),
+        ("UnsafeViewBackward0", "MmBackward0"), ("TransposeBackward0", "UnsafeViewBackward0"),
+    ]))
