@@ -62,10 +62,6 @@ FOUND = {
                                  "(AsStridedBackward0) and its gradient is right",
     "var_of_one_element_create_graph": "var / std / prod over a single element under create_graph or forward "
                                        "mode: PyTorch's derivative does not require grad, autograd_lite's does",
-    "nan_gradient_through_masks": "a NaN or inf gradient (var / std of one element, 1 / relu(x)) reaching "
-                                  "max(dim) / min(dim) / relu ...: PyTorch's rules scatter or select (zeros stay "
-                                  "zeros), autograd_lite's multiply by a mask (0 * inf = NaN); compared as equal "
-                                  "where autograd_lite has NaN and PyTorch 0",
     "not_implemented_backward_midway": "a backward that reaches x // y or 1.5 % x (no derivative: both raise) has "
                                        "run other nodes first in autograd_lite (a retained .grad is set), none in "
                                        "PyTorch",
@@ -549,9 +545,6 @@ def _features_of(expr, vals):
     operands = set(re.findall(r"\b[xv]\d+\b", expr))
     if ("loss" in expr or "binary_cross" in expr) and len({str(vals.ns[n].dtype) for n in operands}) > 1:
         features.add("losses_of_mixed_dtypes")
-    if ("var" in expr or "std" in expr) and "nan_gradient_through_masks" in FOUND and any(
-            1 in vals.shape(n) or not vals.shape(n) for n in operands):
-        features.add("nan_gradient_through_masks")  # var / std over one element: NaN, and a NaN gradient
     if ("var" in expr or "std" in expr or "prod" in expr) and any(1 in vals.shape(n) or not vals.shape(n)
                                                 for n in operands):
         features.add("var_of_one_element")
@@ -693,8 +686,6 @@ def same(ours, theirs, rtol64=1e-7):
             if key == "value":
                 a, b = ours[key], theirs[key]
                 rtol = rtol64 if ours.get("dtype") == "float64" else 1e-5  # float32: a few ulps
-                if "nan_gradient_through_masks" in FOUND and a.shape == b.shape:
-                    a = np.where(np.isnan(a) & (b == 0), 0.0, a)
                 if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=1e-10, equal_nan=True):
                     return False
             elif ours[key] != theirs[key]:

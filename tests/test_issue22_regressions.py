@@ -430,3 +430,31 @@ def test_batched_matmul_records_pytorchs_nodes():
         ("UnsafeViewBackward0", "MmBackward0"), ("UnsafeViewBackward0", "BmmBackward0"),
         ("UnsafeViewBackward0", "MmBackward0"), ("TransposeBackward0", "UnsafeViewBackward0"),
     ]))
+
+
+# 14. A NaN or inf gradient reaches only the elements an op selects: max(dim) places it, clamp and maximum mask
+def _nan_through_selections(lib):
+    ops = [lambda x: x.max(1).values, lambda x: x.min(1)[0], lambda x: x.clamp(-0.5, 0.5), lambda x: x.clamp(min=0.1),
+           lambda x: lib.maximum(x, x.detach() * 0), lambda x: lib.minimum(x, x * 0.5)]
+    seen = []
+    for op in ops:
+        for g in (float("nan"), float("inf")):
+            x = lib.tensor([[1.0, -2.0], [0.0, 3.0]], dtype=lib.float64, requires_grad=True)
+            y = op(x)
+            y.backward(lib.full_like(y, g))
+            tangent = lib.func.jvp(op, (x.detach(),), (lib.full_like(x, g),))[1]
+            seen.append((str(x.grad.tolist()), str(tangent.tolist())))
+    return seen
+
+
+def test_a_nan_gradient_reaches_only_the_selected_elements():
+    nan, inf = float("nan"), float("inf")
+    expected = [  # (gradient, forward-mode tangent), as str: NaN != NaN
+        ([[nan, 0.0], [0.0, nan]], [nan, nan]), ([[inf, 0.0], [0.0, inf]], [inf, inf]),
+        ([[0.0, nan], [nan, 0.0]], [nan, nan]), ([[0.0, inf], [inf, 0.0]], [inf, inf]),
+        ([[0.0, 0.0], [nan, 0.0]], [[0.0, 0.0], [nan, 0.0]]), ([[0.0, 0.0], [inf, 0.0]], [[0.0, 0.0], [inf, 0.0]]),
+        ([[nan, 0.0], [0.0, nan]], [[nan, 0.0], [0.0, nan]]), ([[inf, 0.0], [0.0, inf]], [[inf, 0.0], [0.0, inf]]),
+        ([[nan, 0.0], [nan, nan]], [[nan, nan], [nan, nan]]), ([[inf, 0.0], [inf, inf]], [[inf, nan], [inf, inf]]),
+        ([[nan, nan], [nan, nan]], [[nan, nan], [nan, nan]]), ([[inf, inf], [inf, inf]], [[nan, nan], [nan, nan]]),
+    ]
+    check(_nan_through_selections, ("ok", [(str(g), str(t)) for g, t in expected]))

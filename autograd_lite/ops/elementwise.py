@@ -573,14 +573,14 @@ class Clamp(Op):
         return (_const(keep),)
 
     @staticmethod
-    def vjp(ctx, grad):
+    def vjp(ctx, grad):  # a where, as PyTorch's clamp_backward: exact zeros outside, even for a NaN gradient
         (dx,) = Clamp.derivative(ctx)
-        return (grad * dx,)
+        return (where(dx, grad, 0.0),)
 
     @staticmethod
     def jvp(ctx, x_t):
         (dx,) = Clamp.derivative(ctx)
-        return x_t * dx
+        return where(dx, x_t, 0.0)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
