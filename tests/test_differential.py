@@ -73,8 +73,6 @@ FOUND = {
     "func_results_requires_grad": "torch.func.vjp / jvp, and forward_ad tangents, of a function of tensors that "
                                   "require grad: whether the results require grad (are recorded by reverse mode) "
                                   "differs both ways",
-    "linear_1d_with_bias": "F.linear(1-d input, w, bias): PyTorch's output is a ViewBackward0, autograd_lite's an "
-                           "AddBackward0",
     "func_vjp_returns_an_input": "torch.func.vjp gives back an output that is an input as that very tensor "
                                  "(a leaf); autograd_lite gives an AliasBackward0 view",
 }
@@ -398,8 +396,6 @@ def _linear(draw, vals):
     w = vals.pick(draw, lambda s: len(s) == 2 and s[1] == vals.shape(x)[-1])
     if w is None:
         return None
-    if len(vals.shape(x)) == 1 and "linear_1d_with_bias" in FOUND:
-        return f"F.linear({x}, {w})"
     return draw(st.sampled_from([f"F.linear({x}, {w})", f"F.linear({x}, {w}, {w}[:, 0])"]))
 
 

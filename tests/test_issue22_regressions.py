@@ -458,3 +458,29 @@ def test_a_nan_gradient_reaches_only_the_selected_elements():
         ([[nan, nan], [nan, nan]], [[nan, nan], [nan, nan]]), ([[inf, inf], [inf, inf]], [[nan, nan], [nan, nan]]),
     ]
     check(_nan_through_selections, ("ok", [(str(g), str(t)) for g, t in expected]))
+
+
+# 15. F.linear with a bias, of an input that is not a matrix: PyTorch's fused addmm, viewed back, when the input
+# and a 1-d bias are contiguous; matmul then add otherwise
+def _linear_nodes(lib):
+    w = lib.ones(4, 3, dtype=lib.float64, requires_grad=True)
+    biases = [lib.ones(4, dtype=lib.float64, requires_grad=True), lib.ones(1, dtype=lib.float64),
+              lib.ones(4, 2, dtype=lib.float64)[:, 0], lib.ones((), dtype=lib.float64)]
+    seen = []
+    for shape in [(3,), (2, 2, 3)]:
+        x = lib.ones(shape, dtype=lib.float64, requires_grad=True)
+        for b in biases:
+            y = lib.nn.functional.linear(x, w, b)
+            y.sum().backward()
+            seen.append((type(y.grad_fn).__name__, tuple(y.shape), w.grad.sum().item(), x.grad.sum().item()))
+            w.grad = x.grad = None
+    return seen
+
+
+def test_linear_of_a_vector_or_a_batch_with_bias_is_recorded_as_pytorchs():
+    check(_linear_nodes, ("ok", [
+        ("ViewBackward0", (4,), 12.0, 12.0), ("ViewBackward0", (4,), 12.0, 12.0), ("AddBackward0", (4,), 12.0, 12.0),
+        ("AddBackward0", (4,), 12.0, 12.0), ("ViewBackward0", (2, 2, 4), 48.0, 48.0),
+        ("ViewBackward0", (2, 2, 4), 48.0, 48.0), ("AddBackward0", (2, 2, 4), 48.0, 48.0),
+        ("AddBackward0", (2, 2, 4), 48.0, 48.0),
+    ]))
