@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd_lite as ag
+from autograd_lite.ops.copies import _dense
 
 from .rule_check import dot, fd_directional
 
@@ -65,9 +66,10 @@ FOUND = {
     "not_implemented_backward_midway": "a backward that reaches x // y or 1.5 % x (no derivative: both raise) has "
                                        "run other nodes first in autograd_lite (a retained .grad is set), none in "
                                        "PyTorch",
-    "inplace_from_overlapping_memory": "t.add_(y) where y is another view of t's memory (t = y[None]): PyTorch "
-                                       "refuses ('some elements of the input tensor and the written-to tensor refer "
-                                       "to a single memory location'), autograd_lite computes it",
+    "inplace_reads_overlapping_memory_unchecked": "t.add_(y) where y is a broadcast or strided view of t's memory "
+                                                  "(t.div_(t[:, 0:1])): PyTorch cannot check such an overlap and "
+                                                  "reads elements it has already written (the result depends on its "
+                                                  "loop order and vector width); autograd_lite reads the old values",
     "losses_of_mixed_dtypes": "F.binary_cross_entropy_with_logits(float64, float32): PyTorch's loss is float32, "
                               "autograd_lite's float64",
     "func_results_requires_grad": "torch.func.vjp / jvp, and forward_ad tangents, of a function of tensors that "
@@ -519,8 +521,11 @@ def _inplace(draw, vals):
     features = _inplace_features(vals, t, no_grad)
     if y is not None and vals.ns[y].requires_grad and vals.ns[t]._base is not None and not no_grad:
         features.add("inplace_on_view_in_autograd")  # the view takes part in autograd from now on
-    if y is not None and y != t and np.shares_memory(vals.ns[t]._data, vals.ns[y]._data):
-        features.add("inplace_from_overlapping_memory")
+    if "{y}" in template and "fill_" not in template and y != t and np.shares_memory(vals.ns[t]._data,
+                                                                                    vals.ns[y]._data):
+        written = vals.ns[t]._data[0] if "[0]" in template else vals.ns[t]._data
+        if not (_dense(written) and _dense(vals.ns[y]._data)):  # PyTorch refuses the other overlaps, as we do
+            features.add("inplace_reads_overlapping_memory_unchecked")
     features |= {"no_grad_inplace"} if no_grad else set()
     features |= {"piecewise_linear"} if "relu" in template else set()
     features |= {"setitem"} if "[0] =" in template else set()

@@ -484,3 +484,33 @@ def test_linear_of_a_vector_or_a_batch_with_bias_is_recorded_as_pytorchs():
         ("ViewBackward0", (2, 2, 4), 48.0, 48.0), ("AddBackward0", (2, 2, 4), 48.0, 48.0),
         ("AddBackward0", (2, 2, 4), 48.0, 48.0),
     ]))
+
+
+# 16. An in-place op whose operand shares part of the written memory is refused, as PyTorch refuses it
+def _done(result):
+    return None  # what an in-place op returned (the tensor itself, or None for `x[i] = v`) is not compared
+
+
+def _overlapping_operands(lib):
+    writes = [lambda t: t.add_(t), lambda t: t.add_(t.detach()), lambda t: t.add_(t[0]), lambda t: t[1].add_(t[0]),
+              lambda t: t.unsqueeze(0).add_(t), lambda t: t.mul_(t.t()), lambda t: t.copy_(t.t()),
+              lambda t: t.__setitem__(0, t[1]), lambda t: t.__setitem__(0, t[0]),
+              lambda t: t.reshape(4).__setitem__(slice(0, 2), t.reshape(4)[1:3]), lambda t: t.__setitem__([0], t[1:]),
+              lambda t: t.masked_fill_(t > 2, t[0, 0]), lambda t: t.fill_(t[0, 0])]
+    seen = []
+    for write in writes:
+        t = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        seen.append((outcome(lambda lib: _done(write(t)), lib), t.tolist()))
+    return seen
+
+
+def test_an_in_place_op_refuses_an_operand_that_partly_overlaps_the_written_memory():
+    refused = ("RuntimeError", "unsupported operation: some elements of the input tensor and the written-to tensor "
+               "refer to a single memory location. Please clone() the tensor before performing the operation.")
+    untouched = [[1.0, 2.0], [3.0, 4.0]]
+    check(_overlapping_operands, ("ok", [
+        (("ok", None), [[2.0, 4.0], [6.0, 8.0]]), (("ok", None), [[2.0, 4.0], [6.0, 8.0]]), (refused, untouched),
+        (("ok", None), [[1.0, 2.0], [4.0, 6.0]]), (refused, untouched), (refused, untouched), (refused, untouched),
+        (("ok", None), [[3.0, 4.0], [3.0, 4.0]]), (("ok", None), untouched), (refused, untouched), (refused, untouched),
+        (("ok", None), [[1.0, 2.0], [1.0, 1.0]]), (("ok", None), [[1.0, 1.0], [1.0, 1.0]]),
+    ]))

@@ -143,12 +143,13 @@ _MULTIPLE_VIEWS = ("This view is the output of a function that returns multiple 
                    "out-of-place one.")
 
 
-def inplace(x, op, other):
+def inplace(x, op, other, *, reads_other=True):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
     When recording, the op is applied to a copy of `x`'s old values (which is what backward needs) and
     `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
-    saved the old values can tell that they are gone.
+    saved the old values can tell that they are gone. `reads_other`: the op reads the tensor `other`
+    element by element as it writes `x`, which PyTorch refuses when the two share only part of their memory.
     """
     base = x._base
     if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
@@ -161,6 +162,8 @@ def inplace(x, op, other):
     if record and x._output_nr is not None and x.grad_fn is not None and x.grad_fn.op.is_view:
         raise RuntimeError(f"Output {x._output_nr} of {x.grad_fn.op.name} is a view and is being modified inplace. "
                            + _MULTIPLE_VIEWS)
+    if reads_other and isinstance(other, Tensor) and op is not fill:
+        check_no_partial_overlap(x._data, other._data)
     node = None
     if record and x._base is not None:  # the base's history becomes CopySlices (see views.py)
         result, node = inplace_on_view(x, op, other)
@@ -201,3 +204,37 @@ def saved_result(node, result, x):
     as PyTorch's does: a later in-place change of `x` is then caught when the node runs."""
     if node is not None and type(node._out) is tuple and node._out[0] is result._data:
         node._out, node._out_version = (x._data, x._vc), x._vc[0]
+
+
+def _dense(a):
+    """Whether the elements of `a` fill one block of memory with no gaps or repeats (in some order of dims)."""
+    step = a.itemsize
+    for stride, size in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != step:
+            return False
+        step *= size
+    return True
+
+
+def _bounds(a):
+    """The first and one-past-the-last byte addresses of `a`'s elements."""
+    lo = hi = a.__array_interface__["data"][0]
+    for stride, n in zip(a.strides, a.shape):
+        if stride < 0:
+            lo += stride * (n - 1)
+        else:
+            hi += stride * (n - 1)
+    return lo, hi + a.itemsize
+
+
+def check_no_partial_overlap(written, read):
+    """PyTorch's refusal of an in-place op whose input shares part of the written tensor's memory (but is not
+    exactly the same elements, laid out alike: `y.add_(y)` is fine, `y.add_(y[0])` is not)."""
+    if written.size == 0 or read.size == 0 or not (_dense(written) and _dense(read)):
+        return  # PyTorch cannot tell ("too hard") and lets it be
+    w, r = _bounds(written), _bounds(read)
+    if w == r and written.strides == read.strides:
+        return
+    if w[0] < r[1] and r[0] < w[1]:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                           "to a single memory location. Please clone() the tensor before performing the operation.")
