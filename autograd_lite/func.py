@@ -148,18 +148,18 @@ def _detached(t):
 def _stand_in(x, tracked):
     """A differentiable stand-in for input `x`: same values (shared memory), its own place in a graph.
 
-    Normally a fresh leaf, so the transform sees a pure function whatever `x` is. If `x` is itself being
+    Normally a fresh leaf (not a view of `x`: an in-place op on a view of it is one on a view of a leaf, as
+    in torch.func), so the transform sees a pure function whatever `x` is. If `x` is itself being
     differentiated by an enclosing transform (it requires grad and grad mode is on), the stand-in is an
     alias recorded in that outer graph instead, so the outer transform can differentiate our result
     (reverse-over-reverse). Either way a tangent of an enclosing forward transform stays on it
-    (forward-over-reverse): `Alias` passes tangents through.
+    (forward-over-reverse).
     """
     if not x.is_floating_point():
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
     if tracked and x._requires_grad:
         return Alias.apply(x)
-    with grad_mode.no_grad():
-        leaf = Alias.apply(x)
+    leaf = _detached(x)
     leaf._requires_grad = True
     return leaf
 
@@ -208,7 +208,11 @@ class _Recording:
             self.aux = _unflatten([self.keep(t) for t in tensors], spec)
 
     def keep(self, t):
-        """A result as the caller sees it: detached, unless an outer transform differentiates it."""
+        """A result as the caller sees it: detached, unless an outer transform differentiates it; an input that
+        `func` returned as it is comes back as that very input, as in torch.func."""
+        for x, stand_in in zip(self.inputs.tensors, self.stand_ins):
+            if t is stand_in:
+                return x
         return t if self.outer else _detached(t)
 
     def pull(self, outputs, cotangents, create_graph=None):

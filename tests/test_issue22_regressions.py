@@ -514,3 +514,38 @@ def test_an_in_place_op_refuses_an_operand_that_partly_overlaps_the_written_memo
         (("ok", None), [[3.0, 4.0], [3.0, 4.0]]), (("ok", None), untouched), (refused, untouched), (refused, untouched),
         (("ok", None), [[1.0, 2.0], [1.0, 1.0]]), (("ok", None), [[1.0, 1.0], [1.0, 1.0]]),
     ]))
+
+
+# 17. torch.func.vjp: an input returned as it is comes back as that very tensor; inside f the inputs are leaves
+# of their own, so an in-place op on one of their views is refused
+def _func_vjp_inputs(lib):
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64)
+    (same, doubled), vjp_fn = lib.func.vjp(lambda a: (a, a * 2), x)
+
+    def scale_a_view(a):
+        a.unsqueeze(0).mul_(2)
+        return a
+
+    return (same is x, doubled.tolist(), [g.tolist() for g in vjp_fn((lib.ones(2), lib.ones(2)))],
+            outcome(lambda lib: lib.func.vjp(scale_a_view, x)[0].tolist(), lib), x.tolist())
+
+
+def test_func_vjp_gives_back_its_inputs_and_treats_them_as_leaves():
+    check(_func_vjp_inputs, ("ok", (True, [2.0, 4.0], [[3.0, 3.0]], (
+        "RuntimeError", "a view of a leaf Variable that requires grad is being used in an in-place operation."),
+        [1.0, 2.0])))
+
+
+# 18. A backward that reaches a node without a derivative (x // y, 1.5 % x) runs it first, as PyTorch numbers that
+# node last of all: it raises before any other node runs (a retained .grad stays None)
+def _not_implemented_first(lib):
+    x = lib.tensor([[0.6, -0.5], [-1.5, -0.3]], dtype=lib.float64, requires_grad=True)
+    remainder, diagonal = 1.5 % (x ** 2 + 0.5), lib.diag(x)
+    diagonal.retain_grad()
+    error = outcome(lambda lib: ((diagonal * 2).sum() + (remainder * 3).sum()).backward(), lib)
+    return error, diagonal.grad, x.grad
+
+
+def test_a_backward_runs_a_node_without_derivative_first():
+    check(_not_implemented_first, ("ok", (("RuntimeError", "derivative for aten::remainder is not implemented"),
+                                          None, None)))

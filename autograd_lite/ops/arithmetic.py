@@ -4,6 +4,7 @@ Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`gr
 rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
 """
 import numbers
+import sys
 
 import numpy as np
 
@@ -207,6 +208,13 @@ class FloorDivide(Op):
     name = "NotImplemented"
     node_name = "NotImplemented"
     aten = "floor_divide"  # the name in the errors
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        result = super().apply(*inputs, **options)
+        if result.grad_fn is not None:  # PyTorch numbers a NotImplemented node last of all (as an AccumulateGrad):
+            result.grad_fn._seq = sys.maxsize  # a backward runs it, and raises, before any other node it can
+        return result
 
     @staticmethod
     def forward(ctx, x, y):
