@@ -364,7 +364,10 @@ def tensor_hooks(node, grad, create_graph):
 def call_rule(node, grad, check_nan=False):
     """The gradients for `node`'s inputs: its op's reverse rule, then the node's hooks."""
     several = type(grad) is list  # one gradient per output (None for an output that received none)
-    grads = node.op.vjp(node, *grad) if several else node.op.vjp(node, grad)
+    if not any(node.needs_input_grad):  # no edge to send anything along (an op on a view made under no_grad)
+        grads = (None,) * len(node._next)
+    else:
+        grads = node.op.vjp(node, *grad) if several else node.op.vjp(node, grad)
     if node._hooks:
         grad_outputs = tuple(grad) if several else (grad,)
         for hook in node._hooks:

@@ -411,8 +411,8 @@ def test_saved_values_that_no_rule_reads_are_still_checked():
 def _matmul_nodes(lib):
     cases = [((2, 3), (4, 3, 2), True, True), ((2, 3), (4, 3, 2), False, True), ((3,), (4, 3, 2), True, False),
              ((4, 2, 3), (3,), False, True), ((4, 2, 3), (4, 3, 2), True, True), ((1, 2, 3), (4, 3, 2), True, False),
-             ((4, 2, 3), (1, 3, 2), True, True), ((4, 2, 3), (1, 3, 2), True, False), ((2, 1, 3), (1, 3, 1), True, True),
-             ((1, 3), (4, 3, 1), True, False)]
+             ((4, 2, 3), (1, 3, 2), True, True), ((4, 2, 3), (1, 3, 2), True, False),
+             ((2, 1, 3), (1, 3, 1), True, True), ((1, 3), (4, 3, 1), True, False)]
     seen = []
     for a, b, needs_a, needs_b in cases:
         x = lib.ones(a, dtype=lib.float64, requires_grad=needs_a)
@@ -549,3 +549,23 @@ def _not_implemented_first(lib):
 def test_a_backward_runs_a_node_without_derivative_first():
     check(_not_implemented_first, ("ok", (("RuntimeError", "derivative for aten::remainder is not implemented"),
                                           None, None)))
+
+
+# 19. An op on a view made under no_grad of a tensor that requires grad records a node with no edge to the view
+# (its result requires grad; no gradient reaches the base through it); relu's rule keeps a NaN gradient at a NaN
+def _no_grad_view_ops(lib):
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    with lib.no_grad():
+        v = x[0:1]
+    y = v * 2
+    (y * x).sum().backward()
+    y.sum().backward()  # its node saved nothing: a second backward is fine
+    unused = lib.autograd.grad(v.exp().sum(), [x], allow_unused=True)
+    one = lib.tensor(0.25, dtype=lib.float64, requires_grad=True)
+    nan_tangent = lib.func.jvp(lambda t: t.var().relu_(), (one.detach(),), (lib.ones(()),))[1]
+    return (y.requires_grad, type(y.grad_fn).__name__, y.grad_fn.next_functions, x.grad.tolist(), unused,
+            str(nan_tangent.item()))
+
+
+def test_an_op_on_a_view_made_under_no_grad_records_a_node_without_edges():
+    check(_no_grad_view_ops, ("ok", (True, "MulBackward0", ((None, 0), (None, 0)), [2.0, 2.0], (None,), "nan")))

@@ -310,8 +310,9 @@ def relu(input):
 
 
 class ThresholdBackward(Op):
-    r"""$w=g\,[x>t]$: relu's rule as one op (PyTorch's `threshold_backward`, called with relu's output as $x$).
-    VJP: $\bar g=\bar w\,[x>t],\ \bar x=0$.   JVP: $\dot w=\dot g\,[x>t]$."""
+    r"""$w=g\,[\lnot(x\le t)]$: relu's rule as one op (PyTorch's `threshold_backward`, called with relu's output
+    as $x$; a NaN $x$ keeps $g$).   VJP: $\bar g=\bar w\,[\lnot(x\le t)],\ \bar x=0$.
+    JVP: $\dot w=\dot g\,[\lnot(x\le t)]$."""
     name = "ThresholdBackward"
     save_inputs = ((1,), ())
     saved_names = ("grad_output", "self")
@@ -319,7 +320,7 @@ class ThresholdBackward(Op):
     @staticmethod
     def forward(ctx, g, x, threshold):
         ctx.threshold = threshold
-        return np.where(x > threshold, g, 0).astype(np.result_type(g, x), copy=False)
+        return np.where(x <= threshold, 0, g).astype(np.result_type(g, x), copy=False)  # NaN x: g, as PyTorch
 
     @staticmethod
     def vjp(ctx, grad):

@@ -228,7 +228,8 @@ def _folded(big, small, transposed=False):
     folded = reshape(big, (rows, big.shape[-1]))  # not -1: ambiguous when empty
     if small.ndim == 1:
         if big.shape[-1] != small.shape[0]:
-            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{big.shape[-1]}), vec ({small.shape[0]})")
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{big.shape[-1]}), "
+                               f"vec ({small.shape[0]})")
         _check_same_dtype(folded, small, _ADDMV_DTYPES)
         return UnsafeView.apply(Mv.apply(folded, small), shape=tuple(big.shape[:-1]))
     out = UnsafeView.apply(mm(folded, small), shape=tuple(big.shape[:-1]) + (small.shape[1],))

@@ -46,8 +46,8 @@ import numpy as np
 
 from .. import grad_mode
 from ..grad_mode import anomaly_state, attach_tangent, forward_ad_state
-from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, made_by, modified_message,
-                     next_sequence_number, pack, saved_hooks)
+from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, made_by,
+                     modified_message, next_sequence_number, pack, saved_hooks)
 from ..tensor import Tensor, _fix_dtype, _wrap
 
 
@@ -232,8 +232,8 @@ class Op:
         for a in inputs:
             if isinstance(a, Tensor):
                 raw.append(a._data)
-                if a._requires_grad:
-                    record = True
+                if a._requires_grad or (a._base is not None and a.grad_fn is None and a._base._requires_grad):
+                    record = True  # (the second: a view made under no_grad, which PyTorch's node has no edge to)
                 if a._tangent is not None:
                     dual = True
             else:
@@ -438,7 +438,7 @@ class MultiOutputOp(Op):
         record = dual = False
         for a in inputs:
             if isinstance(a, Tensor):
-                record = record or a._requires_grad
+                record = record or a.requires_grad  # (the property: also a view made under no_grad, as above)
                 dual = dual or a._tangent is not None
         record = record and grad_mode.enabled
         dual = dual and forward_ad_state.active
