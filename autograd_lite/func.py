@@ -224,6 +224,8 @@ class _Recording:
             return [zeros_like(x) for x in self.stand_ins]
         grads = _autograd_grad([o for o, _ in used], self.stand_ins, [v for _, v in used], retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
+        if create_graph:  # a gradient stays in the outer graph only if it depends on something outside, as in torch.func
+            grads = [g if g is None or _reaches_outside([g], self.stand_ins) else _detached(g) for g in grads]
         return [g if g is not None else zeros_like(x) for g, x in zip(grads, self.stand_ins)]
 
 

@@ -67,9 +67,9 @@ FOUND = {
     "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op: PyTorch's tangent of x % c "
                                    "is x's tangent itself (the same tensor), so fill_ / mul_ ... of the result "
                                    "change x's tangent too; autograd_lite's result has a tangent of its own",
-    "func_results_requires_grad": "torch.func.vjp / jvp, and forward_ad tangents, of a function of tensors that "
-                                  "require grad: whether the results require grad (are recorded by reverse mode) "
-                                  "differs both ways",
+    "tangent_after_no_grad_inplace": "forward mode (forward_ad, func.jvp) through an in-place op under no_grad on a "
+                                     "value whose tangent requires grad: PyTorch writes the new tangent into the old "
+                                     "one, which still requires grad; autograd_lite's new tangent does not",
 }
 
 PACKAGE_DIR = os.path.dirname(ag.__file__)
@@ -150,17 +150,15 @@ def error(e):
     return ("raises", type(e).__name__, str(e).replace("autograd_lite", "torch"))
 
 
-def describe_results(results, func=False):
+def describe_results(results):
     """The ending's derivatives. Not their grad_fn: the graph that computes a derivative (create_graph, forward
     mode, func) is made of the package's own ops, by design, where PyTorch has fused backward kernels
     (MulBackward0 for GeluBackwardBackward0)."""
     if isinstance(results, (tuple, list)):
-        return [describe_results(r, func) for r in results]
+        return [describe_results(r) for r in results]
     seen = describe(results)
     if isinstance(seen, dict):
         del seen["grad_fn"], seen["is_leaf"]
-        if func and "func_results_requires_grad" in FOUND:
-            del seen["requires_grad"]
     return seen
 
 
@@ -188,7 +186,7 @@ def run(program, lib):
             record.append(("ending", "ok"))
         except Exception as e:  # noqa: BLE001
             record.append(("ending", error(e)))
-        record.append(("results", describe_results(ns.get("results"), "torch.func" in program.ending or "fwAD" in program.ending)))
+        record.append(("results", describe_results(ns.get("results"))))
         for name in program.values():
             record.append((f"{name}.grad", describe(ns[name].grad)))
         record.append(("hooks' log", list(ns["log"])))
@@ -586,6 +584,7 @@ def programs(draw, smooth=False):
 ENDINGS_LEFT_OUT = [
     ("inplace_in_func_on_an_input", {"forward_ad", "jvp", "vjp"}, "inplace_on_view_or_leaf"),
     ("tangent_shared_by_remainder", {"forward_ad", "jvp"}, "inplace_after_remainder_by_number"),
+    ("tangent_after_no_grad_inplace", {"forward_ad", "jvp"}, "no_grad_inplace"),
 ]
 
 

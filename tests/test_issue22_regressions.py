@@ -569,3 +569,47 @@ def _no_grad_view_ops(lib):
 
 def test_an_op_on_a_view_made_under_no_grad_records_a_node_without_edges():
     check(_no_grad_view_ops, ("ok", (True, "MulBackward0", ((None, 0), (None, 0)), [2.0, 2.0], (None,), "nan")))
+
+
+# 20. Forward mode and create_graph through % and fill_ / copy_, as PyTorch: remainder's rules record floor(x / y)
+# (so they stay in the graph), and an overwritten tangent is the new one even where the old one was NaN
+def _remainder_and_fill_rules(lib):
+    x = lib.tensor([2.5, -1.0], dtype=lib.float64, requires_grad=True)
+    y = lib.tensor([1.5, 0.7], dtype=lib.float64, requires_grad=True)
+    seen = []
+    for a, b in [(x, y), (x, y.detach()), (x.detach(), y)]:
+        grads = lib.autograd.grad((a % b).sum(), [t for t in (a, b) if t.requires_grad], create_graph=True)
+        tangent = lib.func.jvp(lambda a, b: a % b, (a, b), (lib.ones(2, dtype=lib.float64),) * 2)[1]
+        seen.append(([(g.tolist(), g.requires_grad) for g in grads], tangent.tolist(), tangent.requires_grad))
+    one = lib.tensor(0.25, dtype=lib.float64)  # the variance of one element: NaN, and a NaN tangent
+    for overwrite in (lambda v: v.fill_(1.5), lambda v: v.zero_(), lambda v: v.copy_(lib.ones(()))):
+        seen.append(lib.func.jvp(lambda t: overwrite(t.var()), (one,), (lib.ones((), dtype=lib.float64),))[1].item())
+    return seen
+
+
+def test_remainder_and_overwriting_ops_in_forward_mode_and_create_graph():
+    check(_remainder_and_fill_rules, ("ok", [
+        ([([1.0, 1.0], False), ([-1.0, 2.0], True)], [0.0, 3.0], True),
+        ([([1.0, 1.0], False)], [0.0, 3.0], True),
+        ([([-1.0, 2.0], True)], [0.0, 3.0], True),
+        0.0, 0.0, 0.0,
+    ]))
+
+
+# 21. torch.func.vjp's gradients require grad only where they depend on a tensor that requires grad outside f
+def _vjp_gradients_requires_grad(lib):
+    needs = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+    plain = lib.tensor([0.3, 0.2], dtype=lib.float64)
+    seen = []
+    for f in (lambda a, b: a * b, lambda a, b: a.exp() + b, lambda a, b: (a @ b) * a, lambda a, b: b / a):
+        for a, b in [(needs, plain), (plain, needs)]:
+            out, vjp_fn = lib.func.vjp(f, a, b)
+            seen.append((out.requires_grad, [g.requires_grad for g in vjp_fn(lib.ones_like(out))]))
+    return seen
+
+
+def test_func_vjp_gradients_require_grad_as_pytorchs():
+    check(_vjp_gradients_requires_grad, ("ok", [
+        (True, [False, True]), (True, [True, False]), (True, [True, False]), (True, [False, False]),
+        (True, [True, True]), (True, [True, False]), (True, [True, True]), (True, [True, False]),
+    ]))

@@ -170,7 +170,7 @@ class Remainder(Op):
     @staticmethod
     def derivative(ctx, need=None):
         x, y = ctx.saved_tensors
-        return 1.0, _const(-np.floor_divide(x._data, y._data))
+        return 1.0, -FloorQuotient.apply(x, y)  # recorded (with zero derivatives), as PyTorch's rule records it
 
     @staticmethod
     def vjp(ctx, grad):
@@ -181,6 +181,27 @@ class Remainder(Op):
     def jvp(ctx, x_t, y_t):
         _, dy = Remainder.derivative(ctx)
         return x_t + y_t * dy
+
+
+class FloorQuotient(Op):
+    r"""$z=\lfloor x/y\rfloor$ as a factor in remainder's rules: PyTorch's `div(x, y, rounding_mode='floor')`.
+    Piecewise constant: VJP $\bar x=\bar y=0$, JVP $\dot z=0$."""
+    name = "Div"
+    overload = 2
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return tuple(_const(np.zeros(shape, dtype)) if need else None
+                     for need, (shape, dtype) in zip(ctx.needs_input_grad, ctx._inputs_meta))
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return 0.0 * (x_t + y_t)
 
 
 class RemainderScalar(Op):

@@ -8,7 +8,8 @@ import numpy as np
 from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
-from .op import Op, _zeros_like
+from .elementwise import where
+from .op import Op, _const, _zeros_like
 from .views import inplace_on_view, rebase_after_write, rebase_views, write_tangent
 
 
@@ -80,8 +81,8 @@ class Fill(Op):
         return (_zeros_like(grad),)
 
     @staticmethod
-    def jvp(ctx, x_t):
-        return 0.0 * x_t
+    def jvp(ctx, x_t):  # zeros, even where x_t is NaN (PyTorch fills the tangent with 0), connected to x_t
+        return where(_const(np.zeros(x_t.shape, bool)), x_t, 0.0)
 
 
 class Zero(Fill):
@@ -114,8 +115,8 @@ class Copy(Op):
         return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
 
     @staticmethod
-    def jvp(ctx, x_t, s_t):
-        return s_t + 0.0 * x_t
+    def jvp(ctx, x_t, s_t):  # s_t, even where x_t is NaN (PyTorch copies it into the tangent), connected to x_t
+        return where(_const(np.zeros(x_t.shape, bool)), x_t, s_t)
 
 
 class FillTensor(Copy):
