@@ -303,8 +303,8 @@ class Maximum(Op):
     def vjp(ctx, grad):  # the loser gets exact zeros (PyTorch masks), even for a NaN or inf gradient
         need_x, need_y = ctx.needs_input_grad
         dx, dy = Maximum.derivative(ctx, ctx.needs_input_grad)
-        return (where(_const(dx._data != 0), grad * dx, 0.0) if need_x else None), \
-            (where(_const(dy._data != 0), grad * dy, 0.0) if need_y else None)
+        return (where(_const(dx._data != 0), grad, 0.0) * dx if need_x else None), \
+            (where(_const(dy._data != 0), grad, 0.0) * dy if need_y else None)
 
     @staticmethod
     def jvp(ctx, x_t, y_t):
