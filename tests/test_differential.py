@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd_lite as ag
-from autograd_lite.ops.copies import _dense
+from autograd_lite.ops.copies import dense_memory
 
 from .rule_check import dot, fd_directional
 
@@ -510,7 +510,7 @@ def _inplace(draw, vals):
     if "{y}" in template and "fill_" not in template and y != t and np.shares_memory(vals.ns[t]._data,
                                                                                     vals.ns[y]._data):
         written = vals.ns[t]._data[0] if "[0]" in template else vals.ns[t]._data
-        if not (_dense(written) and _dense(vals.ns[y]._data)):  # PyTorch refuses the other overlaps, as we do
+        if not (dense_memory(written) and dense_memory(vals.ns[y]._data)):  # PyTorch refuses the others, as we do
             features.add("inplace_reads_overlapping_memory_unchecked")
     features |= {"no_grad_inplace"} if no_grad else set()
     features |= {"inplace_on_view_or_leaf"} if vals.ns[t]._base is not None or t.startswith("x") else set()

@@ -207,7 +207,7 @@ def saved_result(node, result, x):
         node._out, node._out_version = (x._data, x._vc), x._vc[0]
 
 
-def _dense(a):
+def dense_memory(a):
     """Whether the elements of `a` fill one block of memory with no gaps or repeats (in some order of dims)."""
     step = a.itemsize
     for stride, size in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
@@ -231,7 +231,7 @@ def _bounds(a):
 def check_no_partial_overlap(written, read):
     """PyTorch's refusal of an in-place op whose input shares part of the written tensor's memory (but is not
     exactly the same elements, laid out alike: `y.add_(y)` is fine, `y.add_(y[0])` is not)."""
-    if written.size == 0 or read.size == 0 or not (_dense(written) and _dense(read)):
+    if written.size == 0 or read.size == 0 or not (dense_memory(written) and dense_memory(read)):
         return  # PyTorch cannot tell ("too hard") and lets it be
     w, r = _bounds(written), _bounds(read)
     if w == r and written.strides == read.strides:
