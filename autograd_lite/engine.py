@@ -430,9 +430,10 @@ def retain(ref, grad, create_graph):
     """Fill `.grad` of a tensor that asked for it with `retain_grad()` (if it still exists)."""
     tensor = ref()
     if tensor is not None:
-        if not create_graph:
-            grad = grad.detach().clone()
-        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        if tensor._grad is None:  # a copy, as PyTorch's (CloneBackward0 under create_graph)
+            tensor._grad = grad.clone() if create_graph else grad.detach().clone()
+        else:
+            tensor._grad = tensor._grad + (grad if create_graph else grad.detach())
 
 
 def accumulate_grad(variable, grad, create_graph):

@@ -613,3 +613,18 @@ def test_func_vjp_gradients_require_grad_as_pytorchs():
         (True, [False, True]), (True, [True, False]), (True, [True, False]), (True, [False, False]),
         (True, [True, True]), (True, [True, False]), (True, [True, True]), (True, [True, False]),
     ]))
+
+
+# 22. A retained .grad is a copy of the gradient, recorded under create_graph as PyTorch's (CloneBackward0)
+def _retained_under_create_graph(lib):
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    lib.autograd.grad((y * y).sum(), [x], create_graph=True)
+    first = (type(y.grad.grad_fn).__name__, y.grad.tolist())
+    (y * y).sum().backward(inputs=[y], create_graph=True)
+    return first, (type(y.grad.grad_fn).__name__, y.grad.tolist())
+
+
+def test_a_retained_grad_is_a_copy_recorded_under_create_graph():
+    check(_retained_under_create_graph, ("ok", (("CloneBackward0", [6.0, 12.0]), ("AddBackward0", [12.0, 24.0]))))
