@@ -306,6 +306,9 @@ def walk(roots, root_grads, consumers, needed, captures, accumulate, observer, r
             versions = node._save_versions
             if versions.count(None) != len(versions):  # (numbers and None need no check)
                 node.check_saved()
+        out = node._out
+        if type(out) is tuple and out[1][0] != node._out_version:  # the saved result too
+            node.output  # noqa: B018 - reading it raises PyTorch's error
         grads = call_rule(node, grad, check_nan)
         if not retain_graph:
             node._release()
@@ -369,7 +372,10 @@ def tensor_hooks(node, grad, create_graph):
 def call_rule(node, grad, check_nan=False):
     """The gradients for `node`'s inputs: its op's reverse rule, then the node's hooks."""
     several = type(grad) is list  # one gradient per output (None for an output that received none)
-    grads = node.op.vjp(node, *grad) if several else node.op.vjp(node, grad)
+    if not any(node.needs_input_grad):  # no edge to send anything along (an op on a view made under no_grad)
+        grads = (None,) * len(node._next)
+    else:
+        grads = node.op.vjp(node, *grad) if several else node.op.vjp(node, grad)
     if node._hooks:
         grad_outputs = tuple(grad) if several else (grad,)
         for hook in node._hooks:
@@ -432,9 +438,10 @@ def retain(ref, grad, create_graph):
     """Fill `.grad` of a tensor that asked for it with `retain_grad()` (if it still exists)."""
     tensor = ref()
     if tensor is not None:
-        if not create_graph:
-            grad = grad.detach().clone()
-        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        if tensor._grad is None:  # a copy, as PyTorch's (CloneBackward0 under create_graph)
+            tensor._grad = grad.clone() if create_graph else grad.detach().clone()
+        else:
+            tensor._grad = tensor._grad + (grad if create_graph else grad.detach())
 
 
 def accumulate_grad(variable, grad, create_graph):

@@ -157,11 +157,12 @@ def _detached(t):
 def _stand_in(x, tracked):
     """A differentiable stand-in for input `x`: same values (shared memory), its own place in a graph.
 
-    Normally a fresh leaf, so the transform sees a pure function whatever `x` is. If `x` is itself being
+    Normally a fresh leaf (not a view of `x`: an in-place op on a view of it is one on a view of a leaf, as
+    in torch.func), so the transform sees a pure function whatever `x` is. If `x` is itself being
     differentiated by an enclosing transform (it requires grad and grad mode is on), the stand-in is an
     alias recorded in that outer graph instead, so the outer transform can differentiate our result
     (reverse-over-reverse). Either way a tangent of an enclosing forward transform stays on it
-    (forward-over-reverse): `Alias` passes tangents through.
+    (forward-over-reverse).
     """
     if not x.is_floating_point():
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
@@ -169,8 +170,7 @@ def _stand_in(x, tracked):
         return batched(_stand_in(x._value, tracked), x._levels)
     if tracked and x._requires_grad:
         return Alias.apply(x)
-    with grad_mode.no_grad():
-        leaf = Alias.apply(x)
+    leaf = _detached(x)
     leaf._requires_grad = True
     return leaf
 
@@ -247,7 +247,11 @@ class _Recording:
             self.aux = _unflatten([self.keep(t) for t in tensors], spec)
 
     def keep(self, t):
-        """A result as the caller sees it: detached, unless an outer transform differentiates it."""
+        """A result as the caller sees it: detached, unless an outer transform differentiates it; an input that
+        `func` returned as it is comes back as that very input, as in torch.func."""
+        for x, stand_in in zip(self.inputs.tensors, self.stand_ins):
+            if t is stand_in:
+                return x
         return t if self.outer else _detached(t)
 
     def pull(self, outputs, cotangents, create_graph=None):
@@ -260,8 +264,10 @@ class _Recording:
         # inside vmap the graph is the physical tensors': pulled back there, each gradient batched again after
         outs = [_physical(o) for o, _ in used]
         vs = [to_physical(v, levels_of(o)) for o, v in used]
-        grads = _autograd_grad(outs, [_physical(x) for x in self.stand_ins], vs, retain_graph=True,
-                               create_graph=create_graph, allow_unused=True)
+        ins = [_physical(x) for x in self.stand_ins]
+        grads = _autograd_grad(outs, ins, vs, retain_graph=True, create_graph=create_graph, allow_unused=True)
+        if create_graph:  # a gradient stays in the outer graph only if it depends on something outside, as in torch.func
+            grads = [g if g is None or _reaches_outside([g], ins) else _detached(g) for g in grads]
         return [from_physical(g, levels_of(x)) if g is not None else zeros_like(x)
                 for g, x in zip(grads, self.stand_ins)]
 

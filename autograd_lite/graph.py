@@ -47,11 +47,17 @@ def modified_message(dtype, shape, version, expected, made_by=None):
     )
 
 
+def made_by(node):
+    """How PyTorch's error names the op of a saved value's node: `Exp` for ExpBackward0, `Pow1` for PowBackward1."""
+    name, overload = node.op.name, node.op.overload
+    return f"{name}{overload}" if overload else name
+
+
 def check_version(tensor, expected):
     """Raise PyTorch's error if `tensor` was changed in place since it was saved at version `expected`."""
     if tensor._vc[0] != expected:
-        made_by = tensor.grad_fn.op.name if tensor.grad_fn is not None else None
-        raise RuntimeError(modified_message(tensor._data.dtype, tensor._data.shape, tensor._vc[0], expected, made_by))
+        op = made_by(tensor.grad_fn) if tensor.grad_fn is not None else None
+        raise RuntimeError(modified_message(tensor._data.dtype, tensor._data.shape, tensor._vc[0], expected, op))
 
 
 class Node:

@@ -120,3 +120,33 @@ def test_a_view_made_without_recording_reports_its_base_requires_grad(lib):
     for view in (v, w):
         assert view.requires_grad and view.is_leaf and view.grad_fn is None
     assert x[0:1].detach().requires_grad is False
+
+
+@LIBS
+def test_views_follow_an_in_place_op_that_is_not_recorded(lib):
+    x = _leaf(lib, [1.0, 2.0])
+    b = x * 1
+    v, w = b[0:1], b[1:]
+    with lib.no_grad():
+        b.mul_(3)
+    assert type(v.grad_fn).__name__ == "AsStridedBackward0" and _names(v.grad_fn) == ["MulBackward0"]
+    with lib.no_grad():
+        w.add_(1)  # an in-place op on a view, not recorded: the view itself is rebased too
+    assert type(w.grad_fn).__name__ == "AsStridedBackward0" and _names(w.grad_fn) == ["MulBackward0"]
+    (v + w).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0] and b.tolist() == [3.0, 7.0]
+
+
+@LIBS
+def test_views_of_a_0d_tensor_and_unbind_to_0d_share_memory(lib):
+    x = lib.tensor([-0.5, 1.5], dtype=lib.float64)
+    first, _ = x.unbind(0)
+    first.mul_(2)  # a 0-d view: the write reaches x (numpy gave a copied scalar)
+    assert x.tolist() == [-1.0, 1.5]
+    s = _leaf(lib, 0.25)
+    flat = s.flatten()  # a view of a 0-d tensor
+    with lib.no_grad():
+        flat.add_(flat)
+    assert type(flat.grad_fn).__name__ == "AsStridedBackward0" and flat.tolist() == [0.5]
+    (flat * 3).sum().backward()
+    assert s.grad.item() == 3.0

@@ -172,6 +172,10 @@ def linear(input, weight, bias=None):  # noqa: A002
             )
     if input.ndim == 2 and bias is not None:
         return ops.Addmm.apply(bias, input, ops.t(weight))
+    if bias is not None and bias.ndim == 1 and input._data.flags.c_contiguous and bias._data.flags.c_contiguous:
+        # PyTorch's fused path for other inputs: rows folded into one addmm, then viewed back (ViewBackward0)
+        rows = ops.reshape(input, (math.prod(input.shape[:-1]), input.shape[-1]))
+        return ops.Addmm.apply(bias, rows, ops.t(weight)).view(tuple(input.shape[:-1]) + (weight.shape[0],))
     out = ops.matmul(input, ops.t(weight))
     return out + bias if bias is not None else out
 

@@ -32,7 +32,7 @@ from .copies import (  # noqa: F401, A004
     Alias, Clone, Copy, Fill, FillTensor, ToCopy, Zero, copy_from, fill, inplace,
 )
 from .arithmetic import (  # noqa: F401, A004
-    Add, Div, FloorDivide, Maximum, Minimum, Mul, Neg, Pow, PowTensor, RPow, Reciprocal, Remainder,
+    Add, Div, FloorDivide, FloorQuotient, Maximum, Minimum, Mul, Neg, Pow, PowTensor, RPow, Reciprocal, Remainder,
     RemainderOfNumber, RemainderScalar, Rsub, Sub, add, div, floor_divide, maximum, minimum, mul, neg, pow,
     remainder, sub, times_alpha,
 )
@@ -60,8 +60,8 @@ OPS = (  # every op class, family by family
     Exp, Expm1, Log, Log1p, Sqrt, Abs, Sign, Sgn, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, ThresholdBackward,
     LeakyRelu, LeakyReluInplace, LeakyReluBackward, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
     ToCopy, Clone, Alias, Fill, Zero, Copy, FillTensor,
-    Add, Sub, Rsub, Mul, Div, Remainder, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum, Minimum,
-    Neg, Reciprocal, Pow, PowTensor, RPow,
+    Add, Sub, Rsub, Mul, Div, Remainder, FloorQuotient, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum,
+    Minimum, Neg, Reciprocal, Pow, PowTensor, RPow,
     Sum, SumDim, Mean, MeanDim, Prod, ProdDim, Amax, Min, MaxDim, MinDim, Var, Std, Logsumexp, LinalgVectorNorm,
     Mm, Mv, Dot, Bmm, Addmm,
     Cat, Stack, Index, Select, Slice, SliceUnsqueeze, IndexAdd, SetItem, MaskedFill, MaskedFillTensor, DiagEmbed,

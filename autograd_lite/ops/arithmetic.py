@@ -4,6 +4,7 @@ Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`gr
 rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
 """
 import numbers
+import sys
 
 import numpy as np
 
@@ -169,7 +170,7 @@ class Remainder(Op):
     @staticmethod
     def derivative(ctx, need=None):
         x, y = ctx.saved_tensors
-        return 1.0, _const(-np.floor_divide(x._data, y._data))
+        return 1.0, -FloorQuotient.apply(x, y)  # recorded (with zero derivatives), as PyTorch's rule records it
 
     @staticmethod
     def vjp(ctx, grad):
@@ -180,6 +181,27 @@ class Remainder(Op):
     def jvp(ctx, x_t, y_t):
         _, dy = Remainder.derivative(ctx)
         return x_t + y_t * dy
+
+
+class FloorQuotient(Op):
+    r"""$z=\lfloor x/y\rfloor$ as a factor in remainder's rules: PyTorch's `div(x, y, rounding_mode='floor')`.
+    Piecewise constant: VJP $\bar x=\bar y=0$, JVP $\dot z=0$."""
+    name = "Div"
+    overload = 2
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(x, y)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return tuple(_const(np.zeros(shape, dtype)) if need else None
+                     for need, (shape, dtype) in zip(ctx.needs_input_grad, ctx._inputs_meta))
+
+    @staticmethod
+    def jvp(ctx, x_t, y_t):
+        return 0.0 * (x_t + y_t)
 
 
 class RemainderScalar(Op):
@@ -207,6 +229,13 @@ class FloorDivide(Op):
     name = "NotImplemented"
     node_name = "NotImplemented"
     aten = "floor_divide"  # the name in the errors
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        result = super().apply(*inputs, **options)
+        if result.grad_fn is not None:  # PyTorch numbers a NotImplemented node last of all (as an AccumulateGrad):
+            result.grad_fn._seq = sys.maxsize  # a backward runs it, and raises, before any other node it can
+        return result
 
     @staticmethod
     def forward(ctx, x, y):
@@ -271,10 +300,11 @@ class Maximum(Op):
         return dx, dy
 
     @staticmethod
-    def vjp(ctx, grad):
+    def vjp(ctx, grad):  # the loser gets exact zeros (PyTorch masks), even for a NaN or inf gradient
         need_x, need_y = ctx.needs_input_grad
         dx, dy = Maximum.derivative(ctx, ctx.needs_input_grad)
-        return (grad * dx if need_x else None), (grad * dy if need_y else None)
+        return (where(_const(dx._data != 0), grad, 0.0) * dx if need_x else None), \
+            (where(_const(dy._data != 0), grad, 0.0) * dy if need_y else None)
 
     @staticmethod
     def jvp(ctx, x_t, y_t):
@@ -417,6 +447,8 @@ class RPow(Op):
     r"""$z=c^x$ for a number $c$.   VJP: $\bar x=\bar z\,z\ln c$.   JVP: $\dot z=\dot x\,z\ln c$."""
     name = "Pow"
     overload = 2
+    save_inputs = True  # not read by the rules: saved, as PyTorch does, so that a later change of x is caught
+    saved_names = ("exponent",)
     save_output = True
 
     @staticmethod

@@ -9,8 +9,9 @@ from .. import grad_mode
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .batching import BatchedTensor, inplace_batched
-from .op import Op, _zeros_like
-from .views import inplace_on_view, rebase_after_write, write_tangent
+from .elementwise import where
+from .op import Op, _const, _zeros_like
+from .views import inplace_on_view, rebase_after_write, rebase_views, write_tangent
 
 
 class ToCopy(Op):
@@ -81,8 +82,8 @@ class Fill(Op):
         return (_zeros_like(grad),)
 
     @staticmethod
-    def jvp(ctx, x_t):
-        return 0.0 * x_t
+    def jvp(ctx, x_t):  # zeros, even where x_t is NaN (PyTorch fills the tangent with 0), connected to x_t
+        return where(_const(np.zeros(x_t.shape, bool)), x_t, 0.0)
 
 
 class Zero(Fill):
@@ -115,8 +116,8 @@ class Copy(Op):
         return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
 
     @staticmethod
-    def jvp(ctx, x_t, s_t):
-        return s_t + 0.0 * x_t
+    def jvp(ctx, x_t, s_t):  # s_t, even where x_t is NaN (PyTorch copies it into the tangent), connected to x_t
+        return where(_const(np.zeros(x_t.shape, bool)), x_t, s_t)
 
 
 class FillTensor(Copy):
@@ -144,12 +145,13 @@ _MULTIPLE_VIEWS = ("This view is the output of a function that returns multiple 
                    "out-of-place one.")
 
 
-def inplace(x, op, other):
+def inplace(x, op, other, *, reads_other=True):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
     When recording, the op is applied to a copy of `x`'s old values (which is what backward needs) and
     `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
-    saved the old values can tell that they are gone.
+    saved the old values can tell that they are gone. `reads_other`: the op reads the tensor `other`
+    element by element as it writes `x`, which PyTorch refuses when the two share only part of their memory.
     """
     if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:  # inside vmap (batching.py)
         return inplace_batched(x, op, other, inplace)
@@ -164,6 +166,8 @@ def inplace(x, op, other):
     if record and x._output_nr is not None and x.grad_fn is not None and x.grad_fn.op.is_view:
         raise RuntimeError(f"Output {x._output_nr} of {x.grad_fn.op.name} is a view and is being modified inplace. "
                            + _MULTIPLE_VIEWS)
+    if reads_other and isinstance(other, Tensor) and op is not fill:
+        check_no_partial_overlap(x._data, other._data)
     node = None
     if record and x._base is not None:  # the base's history becomes CopySlices (see views.py)
         result, node = inplace_on_view(x, op, other)
@@ -187,10 +191,54 @@ def inplace(x, op, other):
     np.copyto(x._data, new, casting="unsafe")
     x._vc[0] += 1
     if record:
+        saved_result(result.grad_fn, result, x)
         if x._base is None:
             x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
             x._requires_grad = result._requires_grad
         rebase_after_write(x, node)  # the views of x's memory now show the new history
+    else:  # not recorded, but the views' history is still "these positions of the base" (views.py)
+        rebase_views(x if base is None else base, also=x if base is not None and x._requires_grad else None)
     if result._tangent is not None:
         write_tangent(x, result._tangent)
     return x
+
+
+def saved_result(node, result, x):
+    """A node that saved its result (`exp_`'s ExpBackward0) holds `x` itself once the result is written into it,
+    as PyTorch's does: a later in-place change of `x` is then caught when the node runs."""
+    if node is not None and type(node._out) is tuple and node._out[0] is result._data:
+        node._out, node._out_version = (x._data, x._vc), x._vc[0]
+
+
+def dense_memory(a):
+    """Whether the elements of `a` fill one block of memory with no gaps or repeats (in some order of dims)."""
+    step = a.itemsize
+    for stride, size in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != step:
+            return False
+        step *= size
+    return True
+
+
+def _bounds(a):
+    """The first and one-past-the-last byte addresses of `a`'s elements."""
+    lo = hi = a.__array_interface__["data"][0]
+    for stride, n in zip(a.strides, a.shape):
+        if stride < 0:
+            lo += stride * (n - 1)
+        else:
+            hi += stride * (n - 1)
+    return lo, hi + a.itemsize
+
+
+def check_no_partial_overlap(written, read):
+    """PyTorch's refusal of an in-place op whose input shares part of the written tensor's memory (but is not
+    exactly the same elements, laid out alike: `y.add_(y)` is fine, `y.add_(y[0])` is not)."""
+    if written.size == 0 or read.size == 0 or not (dense_memory(written) and dense_memory(read)):
+        return  # PyTorch cannot tell ("too hard") and lets it be
+    w, r = _bounds(written), _bounds(read)
+    if w == r and written.strides == read.strides:
+        return
+    if w[0] < r[1] and r[0] < w[1]:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                           "to a single memory location. Please clone() the tensor before performing the operation.")

@@ -311,8 +311,9 @@ def relu(input):
 
 
 class ThresholdBackward(Op):
-    r"""$w=g\,[x>t]$: relu's rule as one op (PyTorch's `threshold_backward`, called with relu's output as $x$).
-    VJP: $\bar g=\bar w\,[x>t],\ \bar x=0$.   JVP: $\dot w=\dot g\,[x>t]$."""
+    r"""$w=g\,[\lnot(x\le t)]$: relu's rule as one op (PyTorch's `threshold_backward`, called with relu's output
+    as $x$; a NaN $x$ keeps $g$).   VJP: $\bar g=\bar w\,[\lnot(x\le t)],\ \bar x=0$.
+    JVP: $\dot w=\dot g\,[\lnot(x\le t)]$."""
     name = "ThresholdBackward"
     save_inputs = ((1,), ())
     saved_names = ("grad_output", "self")
@@ -320,7 +321,7 @@ class ThresholdBackward(Op):
     @staticmethod
     def forward(ctx, g, x, threshold):
         ctx.threshold = threshold
-        return np.where(x > threshold, g, 0).astype(np.result_type(g, x), copy=False)
+        return np.where(x <= threshold, 0, g).astype(np.result_type(g, x), copy=False)  # NaN x: g, as PyTorch
 
     @staticmethod
     def vjp(ctx, grad):
@@ -361,8 +362,19 @@ class LeakyRelu(Op):
 
 
 class LeakyReluInplace(LeakyRelu):
-    r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`."""
+    r"""`leaky_relu(x, inplace=True)`: PyTorch's `LeakyReluBackward1`, whose rules read the result (x itself
+    after the write, so a later in-place change of x is caught) where those of `LeakyRelu` read the input."""
     overload = 1
+    save_inputs = False
+    save_output = True
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (LeakyReluBackward.apply(grad, ctx.output, negative_slope=ctx.negative_slope),)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return LeakyReluBackward.apply(x_t, ctx.output, negative_slope=ctx.negative_slope)
 
 
 class LeakyReluBackward(Op):
@@ -563,14 +575,14 @@ class Clamp(Op):
         return (_const(keep),)
 
     @staticmethod
-    def vjp(ctx, grad):
+    def vjp(ctx, grad):  # a where, as PyTorch's clamp_backward: exact zeros outside, even for a NaN gradient
         (dx,) = Clamp.derivative(ctx)
-        return (grad * dx,)
+        return (where(dx, grad, 0.0),)
 
     @staticmethod
     def jvp(ctx, x_t):
         (dx,) = Clamp.derivative(ctx)
-        return x_t * dx
+        return where(dx, x_t, 0.0)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002

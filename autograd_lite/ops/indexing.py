@@ -12,7 +12,7 @@ from .. import grad_mode
 from ..dtypes import cpp_type_name
 from ..tensor import Tensor, _dim, _number_or_tensor
 from .batching import BatchedTensor, batch_index, expand_batch, index_by_batched, line_up_rank, shift
-from .copies import inplace
+from .copies import check_no_partial_overlap, inplace
 from .elementwise import Where, where
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
@@ -353,11 +353,13 @@ class SetItem(Op):
 
 
 def setitem(x, index, value):
-    index, _ = _normalize_index(index)
+    index, basic = _normalize_index(index)
     if grad_mode.enabled and x.grad_fn is None and x._requires_grad:  # `x[i] = v` writes through a view of x
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     value = _number_or_tensor(value, x)
-    inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value)
+    if isinstance(value, Tensor):  # `x[i] = v` is x[i].copy_(v) in PyTorch (index_put_ on x for advanced indices)
+        check_no_partial_overlap(x._data[index] if basic else x._data, value._data)
+    inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value, reads_other=False)
 
 
 class MaskedFill(Op):
@@ -423,7 +425,7 @@ def masked_fill(input, mask, value):
 
 def masked_fill_(x, mask, value):
     _masked_fill_checks(x, mask, value, "x")
-    return inplace(x, lambda old, v: masked_fill(old, mask, v), value)
+    return inplace(x, lambda old, v: masked_fill(old, mask, v), value, reads_other=False)
 
 
 def _diagonal_index(shape, offset):

@@ -1,7 +1,8 @@
 r"""Matrix products: mm, mv, dot, bmm, addmm, and `matmul`, which picks among them as PyTorch does.
 
 The node names follow PyTorch's: a 1-D @ 2-D product records `SqueezeBackward4` over `MmBackward0`,
-a batch of matrices times a matrix records `UnsafeViewBackward0` over `MmBackward0`.
+a batch of matrices times a matrix records `UnsafeViewBackward0` over `MmBackward0` (PyTorch folds the batch
+into rows), a batch times a batch `UnsafeViewBackward0` over `BmmBackward0`.
 """
 import numpy as np
 
@@ -219,10 +220,13 @@ def matmul(input, other):
         if y.ndim == 1:
             raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{x.shape[-1]}), vec ({y.shape[0]})")
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and {_shape_str(y.shape)})")
-    if y.ndim == 2:
-        # a batch of matrices times one matrix is one big matrix product: fold the batch into the rows
-        rows = reshape(x, (int(np.prod(x.shape[:-1])), x.shape[-1]))  # not -1: ambiguous when empty
-        return UnsafeView.apply(mm(rows, y), shape=tuple(x.shape[:-1]) + (y.shape[1],))
+    if nx == 3 and ny == 3 and x.shape[0] != y.shape[0]:  # a batch of one that requires grad is squeezed first
+        if x.shape[0] == 1 and x.requires_grad:
+            return matmul(x.squeeze(0), y)
+        if y.shape[0] == 1 and y.requires_grad:
+            return matmul(x, y.squeeze(0))
+    if _should_fold(x, y):
+        return _folded(x, y) if nx >= ny else _folded(y.mT, x.t() if nx == 2 else x, transposed=nx == 2)
     # batched: vectors become matrices, batch dims broadcast
     xm = unsqueeze(x, 0) if x.ndim == 1 else x
     ym = unsqueeze(y, -1) if y.ndim == 1 else y
@@ -240,10 +244,40 @@ def matmul(input, other):
         ) from None
     _check_same_dtype(xm, ym, _ADDMV_DTYPES if y.ndim == 1 else _BMM_DTYPES)
     out = Bmm.apply(xm, ym)
-    if x.ndim == 1 or y.ndim == 1:  # the vector's dim goes, by PyTorch's _unsafe_view: new memory, not a view
-        shape = out.shape[:-2] + (() if x.ndim == 1 else out.shape[-2:-1]) + (() if y.ndim == 1 else out.shape[-1:])
-        out = UnsafeView.apply(out, shape=shape)
-    return out
+    # the vector's dim goes, by PyTorch's _unsafe_view (new memory, not a view), which is there in any case
+    shape = out.shape[:-2] + (() if x.ndim == 1 else out.shape[-2:-1]) + (() if y.ndim == 1 else out.shape[-1:])
+    return UnsafeView.apply(out, shape=shape)
+
+
+def _should_fold(x, y):
+    """PyTorch's choice for a batch times a matrix or a vector (either way round): one mm / mv over the batch
+    folded into rows, rather than a bmm, when the smaller operand requires grad or when folding costs no copy."""
+    big, small = (x, y) if x.ndim >= y.ndim else (y, x)
+    if big.ndim < 3 or small.ndim > 2:
+        return False
+    if small.requires_grad:
+        return True
+    if x.ndim == 2:
+        return False
+    shape, strides = list(big.shape), list(big._data.strides)
+    if big is y:  # folded as y.mT
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    return big._data.size == 0 or all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _folded(big, small, transposed=False):
+    """`big @ small` as one mm (or mv) of `big` with its batch folded into rows; `transposed`: the result is
+    wanted transposed (x @ y computed as (y.mT @ x.t()).mT, then made contiguous: CloneBackward0)."""
+    rows = int(np.prod(big.shape[:-1]))
+    folded = reshape(big, (rows, big.shape[-1]))  # not -1: ambiguous when empty
+    if small.ndim == 1:
+        if big.shape[-1] != small.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{big.shape[-1]}), "
+                               f"vec ({small.shape[0]})")
+        _check_same_dtype(folded, small, _ADDMV_DTYPES)
+        return UnsafeView.apply(Mv.apply(folded, small), shape=tuple(big.shape[:-1]))
+    out = UnsafeView.apply(mm(folded, small), shape=tuple(big.shape[:-1]) + (small.shape[1],))
+    return out.mT.contiguous() if transposed else out
 
 
 class Addmm(Op):

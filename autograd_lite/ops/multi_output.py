@@ -99,7 +99,8 @@ class Unbind(MultiOutputOp):
     def forward(ctx, x, dim):
         ctx.dim = dim
         ctx.shapes = [x.shape[:dim] + x.shape[dim + 1:]] * x.shape[dim]
-        return tuple(np.moveaxis(x, dim, 0))
+        moved = np.moveaxis(x, dim, 0)
+        return tuple(moved[i, ...] for i in range(len(moved)))  # `...`: 0-d views, where moved[i] copies a scalar
 
     @staticmethod
     def vjp(ctx, *grads):

@@ -52,8 +52,8 @@ import numpy as np
 
 from .. import grad_mode
 from ..grad_mode import anomaly_state, attach_tangent, forward_ad_state
-from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, modified_message,
-                     next_sequence_number, pack, saved_hooks)
+from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, made_by,
+                     modified_message, next_sequence_number, pack, saved_hooks)
 from ..tensor import Tensor, _fix_dtype, _wrap
 
 
@@ -76,7 +76,7 @@ class OpNode(Node):
         else:
             data, vc = out
             if vc[0] != self._out_version:
-                raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, self.op.name))
+                raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], self._out_version, made_by(self)))
             t = _wrap(data, vc)
             if grad_mode.enabled and self._seq is not None:
                 t._requires_grad = True
@@ -245,8 +245,8 @@ class Op:
                 if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
                     return apply_batched(cls, inputs, options)
                 raw.append(a._data)
-                if a._requires_grad:
-                    record = True
+                if a._requires_grad or (a._base is not None and a.grad_fn is None and a._base._requires_grad):
+                    record = True  # (the second: a view made under no_grad, which PyTorch's node has no edge to)
                 if a._tangent is not None:
                     dual = True
             else:
@@ -453,7 +453,7 @@ class MultiOutputOp(Op):
             if isinstance(a, Tensor):
                 if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
                     return apply_batched(cls, inputs, options)
-                record = record or a._requires_grad
+                record = record or a.requires_grad  # (the property: also a view made under no_grad, as above)
                 dual = dual or a._tangent is not None
         record = record and grad_mode.enabled
         dual = dual and forward_ad_state.active

@@ -282,16 +282,16 @@ class MaxDim(Op):
         return (_const(onehot),)
 
     @staticmethod
-    def vjp(ctx, grad):
+    def vjp(ctx, grad):  # placed, not multiplied by a mask: exact zeros elsewhere, even for a NaN gradient
         if not ctx.keepdim:
             grad = unsqueeze(grad, ctx.dim)
         (dx,) = MaxDim.derivative(ctx)
-        return (grad * dx,)
+        return (where(dx, grad, 0.0),)
 
     @staticmethod
     def jvp(ctx, x_t):
         (dx,) = MaxDim.derivative(ctx)
-        return sum(x_t * dx, ctx.dim, ctx.keepdim)
+        return sum(where(dx, x_t, 0.0), ctx.dim, ctx.keepdim)
 
     @classmethod
     def batch(cls, n, x, dim, keepdim, indices):

@@ -11,8 +11,9 @@ changed in place, what the other holds changes too, and so must its history:
   that node (to the view's old values and to the op's other inputs) and the rest of the gradient, as
   it is, to the base's old history. The views are then rebased as above.
 
-Both rest on `view_positions`: which elements of the base a view holds, computed from the two numpy
-arrays' addresses and strides, as PyTorch's `as_strided` reads them from the storage.
+Both rest on `view_positions`: which elements of the base a view holds (as indices into the base's
+flattened memory), computed from the two numpy arrays' addresses and strides, as PyTorch's `as_strided`
+reads them from the storage.
 """
 import numpy as np
 
@@ -21,7 +22,8 @@ from ..tensor import _wrap
 from .op import Op, OpNode, _const
 
 def view_positions(view, base):
-    """The positions in `base` of the elements of `view`, as a tuple of index arrays of the view's shape."""
+    """The positions in `base` of the elements of `view`: flat indices into the base's memory, an array of the
+    view's shape (flat, so that a view of a 0-d base, `x.flatten()`, has positions too)."""
     b, v = base._data, view._data
     if not b.flags.c_contiguous:
         raise RuntimeError("autograd_lite cannot locate a view of a base whose memory is not contiguous")
@@ -32,7 +34,7 @@ def view_positions(view, base):
         shape = [1] * v.ndim
         shape[k] = n
         flat = flat + np.arange(n, dtype=np.intp).reshape(shape) * (stride // item)
-    return np.unravel_index(flat, b.shape)
+    return flat
 
 
 class AsStrided(Op):
@@ -44,7 +46,7 @@ class AsStrided(Op):
     @staticmethod
     def forward(ctx, x, positions):
         ctx.positions, ctx.base_shape = positions, x.shape
-        return x[positions]
+        return x.reshape(-1)[positions]
 
     @staticmethod
     def vjp(ctx, grad):
@@ -64,9 +66,9 @@ class AsStridedScatter(Op):
     @staticmethod
     def forward(ctx, x, positions, base_shape):
         ctx.positions, ctx.base_shape = positions, base_shape
-        out = np.zeros(base_shape, dtype=x.dtype)
+        out = np.zeros(int(np.prod(base_shape)), dtype=x.dtype)
         np.add.at(out, positions, x)
-        return out
+        return out.reshape(base_shape)
 
     @staticmethod
     def vjp(ctx, grad):
@@ -124,7 +126,7 @@ class CopySlices(Op):
     def vjp(ctx, grad):
         fn, positions = ctx.fn, ctx.positions
         keep = np.ones(ctx.base_shape, dtype=bool)
-        keep[positions] = False
+        keep.reshape(-1)[positions] = False
         grads = fn.op.vjp(fn, AsStrided.apply(grad, positions=positions))
         g_view = grads[0]
         g_base = grad * _const(keep.astype(grad._data.dtype))
@@ -177,12 +179,12 @@ def write_tangent(x, tangent):
     base = x._base if x._base is not None else x
     if base is not x:
         new = base._tangent._data.copy() if base._tangent is not None else np.zeros_like(base._data)
-        new[view_positions(x, base)] = tangent._data
+        new.reshape(-1)[view_positions(x, base)] = tangent._data
         base._tangent = _wrap(new)
     for ref in base._views or ():
         view = ref()
         if view is not None and view is not x:
-            view._tangent = _wrap(base._tangent._data[view_positions(view, base)])
+            view._tangent = _wrap(base._tangent._data.reshape(-1)[view_positions(view, base)])
 
 
 def rebase_after_write(x, node):
