@@ -46,6 +46,7 @@ import numpy as np
 from . import grad_mode
 from .autograd import forward_ad as fwAD
 from .autograd import grad as _autograd_grad
+from .autograd.functional import _column_blocks
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
 from .ops import Alias, cat
@@ -579,17 +580,6 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         return (jac, primal["aux"]) if has_aux else jac
 
     return wrapper
-
-
-def _column_blocks(columns, out, inputs, sizes):
-    """d out / d x for each input x, from the tangents of `out` for every input element (leading dim)."""
-    columns = columns.movedim(0, -1)  # out.shape + (elements,)
-    blocks, start = [], 0
-    for x, n in zip(inputs, sizes):
-        block, shape = columns.narrow(-1, start, n), tuple(out.shape) + tuple(x.shape)
-        blocks.append(block if block.shape == shape else block.reshape(shape))  # (a reshape may copy)
-        start += n
-    return blocks
 
 
 def hessian(func, argnums=0):
