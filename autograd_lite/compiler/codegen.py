@@ -26,10 +26,14 @@ TEMPLATES = {
     "SumDim": "np.add.reduce({0}, axis={dim}, dtype={dtype}, keepdims={keepdim})",
     "View": "{0}.reshape({shape})", "Expand": "np.broadcast_to({0}, {shape})",
     "Permute": "np.transpose({0}, {dims})",
+    # the shape is known when the code is generated (it is guarded), so these views are one reshape
+    "Unsqueeze": "{0}.reshape({out_shape})", "Squeeze": "{0}.reshape({out_shape})",
+    "SqueezeDim": "{0}.reshape({out_shape})",
 }
 
 
 def op_name(op):
+    """The op's name in comments and messages (PyTorch's: `Mul`); the code calls it by its class name."""
     return getattr(op, "name", None) or getattr(op, "__name__", "op")
 
 
@@ -37,7 +41,7 @@ def expression(ins, name_of):
     """The right-hand side of `ins`'s line. `name_of(arg)` writes an argument (a name or a Literal)."""
     args = [name_of(a) for a in ins.args]
     options = {k: name_of(v) for k, v in ins.options.items()}
-    name = op_name(ins.op)
+    name = ins.op.__name__  # the class's own name: ops that share PyTorch's node name differ (SliceUnsqueeze)
     if isinstance(ins.op, np.ufunc):  # a comparison (x > 0): not an op in eager mode, traced all the same
         return f"np.{ins.op.__name__}({', '.join(args)})"
     template = TEMPLATES.get(name)
@@ -45,7 +49,7 @@ def expression(ins, name_of):
         if ins.into is not None:
             out = f"np.{UFUNCS[name].__name__}({', '.join(args)}, out={ins.into})"
             return out if name != "Relu" else f"np.maximum({args[0]}, 0, out={ins.into})"
-        return template.format(*args, **options)
+        return template.format(*args, **options, out_shape=ins.shapes[0])
     return f"{name}({', '.join(args + [f'{k}={v}' for k, v in options.items()])})"
 
 
@@ -67,7 +71,7 @@ def namespace(prog):
           **prog.constants}
     for ins in prog.instrs:
         if not ins.is_guard and not isinstance(ins.op, np.ufunc):
-            ns.setdefault(op_name(ins.op), functools.partial(ins.op.forward, _Scratch()))
+            ns.setdefault(ins.op.__name__, functools.partial(ins.op.forward, _Scratch()))
     return ns
 
 
@@ -119,7 +123,22 @@ def source(prog, name="compiled", debug=False):
         body.append(f"{_line(ins):<{width}}  # {_comment(ins)}")
     body.append("return locals()" if debug else f"return {_result(prog)}")
     head = f"def {name}({', '.join(prog.inputs)}):"
+    for const, value in prog.constants.items():
+        if const in text_uses(prog):
+            origin = "folded at compile time" if const[0] == "t" else "not computed from the inputs"
+            head += f"\n    # {const}: {describe(value)}, a constant ({origin})"
     return head + "\n" + "\n".join("    " + line for line in body)
+
+
+def text_uses(prog):
+    used = {v for ins in prog.instrs for v in ins.uses()}
+    return used | {v for v in prog.output if isinstance(v, str)}
+
+
+def describe(value):
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype}{list(value.shape)}"
+    return type(value).__name__
 
 
 def _line(ins):
@@ -154,7 +173,7 @@ def evaluate(ins, constants):
 def namespace_for(ins):
     ns = {"np": np}
     if not isinstance(ins.op, np.ufunc):
-        ns[op_name(ins.op)] = functools.partial(ins.op.forward, _Scratch())
+        ns[ins.op.__name__] = functools.partial(ins.op.forward, _Scratch())
     return ns
 
 

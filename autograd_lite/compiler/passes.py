@@ -35,12 +35,17 @@ def _key(ins):
 
 
 def eliminate_common_subexpressions(prog):
-    """The second of two identical instructions (same op, inputs and options) reads the first one's outputs."""
+    """The second of two identical instructions (same op, inputs and options) reads the first one's outputs.
+    And an `Alias` (a new tensor object on the same memory, as the transforms make for their inputs) is
+    the value it aliases: the code reads that instead. (Never written into: `reuse_buffers` skips views.)"""
     seen, mapping, kept = {}, {}, []
     for ins in prog.instrs:
         ins.rename(mapping)
         if ins.is_guard:
             kept.append(ins)
+            continue
+        if ins.op.__name__ == "Alias" and isinstance(ins.args[0], str):
+            mapping[ins.outs[0]] = ins.args[0]
             continue
         key = _key(ins)
         first = seen.get(key)
@@ -95,7 +100,7 @@ def reuse_buffers(prog):
     for name, r in roots.items():
         sharing.setdefault(r, []).append(name)
     for i, ins in enumerate(prog.instrs):
-        if ins.is_guard or getattr(ins.op, "name", None) not in UFUNCS or ins.fix is not None:
+        if ins.is_guard or ins.op.__name__ not in UFUNCS or ins.fix is not None:
             continue
         for a in ins.args:
             if not isinstance(a, str) or a[0] != "t" or a in prog.constants or last_use.get(a) != i:

@@ -130,7 +130,7 @@ def lower(steps, inputs, result_leaves):
         where = step.where
         if isinstance(where, tuple):
             kind, who = where
-            where = f"{kind} of {prog.node_names.get(id(who), who.name()) if kind == 'vjp' else who}"
+            where = f"{kind} of {who if kind == 'jvp' else prog.node_names.get(id(who), who.name())}"
         for name, r in zip(outs, step.results):
             prog._register(r, name)
         if step.node is not None:

@@ -118,6 +118,18 @@ class Tracer:
 
         return call_rule
 
+    def wrap_route(self, original):
+        tracer = self
+
+        def route(node, grads, buffers, wanted):  # the engine fits and adds up the gradients of node's inputs
+            outer, tracer.rule = tracer.rule, ("engine: gradients to the inputs", node)
+            try:
+                return original(node, grads, buffers, wanted)
+            finally:
+                tracer.rule = outer
+
+        return route
+
     def wrap_forward_rule(self, original):
         tracer = self
 
@@ -159,6 +171,7 @@ class Tracer:
         patches = [(_op.Op, "apply", self.wrap_apply(_op.Op.__dict__["apply"].__func__)),
                    (_op.MultiOutputOp, "apply", self.wrap_apply(_op.MultiOutputOp.__dict__["apply"].__func__)),
                    (engine, "call_rule", self.wrap_call_rule(engine.call_rule)),
+                   (engine, "route", self.wrap_route(engine.route)),
                    (_op, "run_forward_rule", self.wrap_forward_rule(_op.run_forward_rule)),
                    (_tensor, "_compare", self.wrap_compare(_tensor._compare)),
                    (Tensor, "__bool__", self.wrap_bool(Tensor.__bool__)),
