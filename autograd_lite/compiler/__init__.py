@@ -41,6 +41,7 @@ from .tracer import CompileError
 
 __all__ = ["CompileError", "Compiled", "PASSES", "compile"]
 
+CHECK_TRACES = 2  # traces on other values, to find constants that depend on them (each costs one eager call)
 MAX_TRACES = 8  # generated functions kept per signature before falling back to eager (torch: cache_size_limit)
 
 
@@ -76,9 +77,11 @@ class Compiled:
 
     def __call__(self, *args):
         arrays, key = signature(args)
-        entries = self.cache.setdefault(key, [])
-        for entry in list(entries):
-            if entry.stale():
+        entries = self.cache.get(key)
+        if entries is None:
+            entries = self.cache[key] = []
+        for entry in entries[:]:
+            if entry.versions and entry.stale():
                 entries.remove(entry)
                 continue
             out = entry.run(*arrays)
@@ -97,6 +100,11 @@ def signature(args):
     values of non-tensor arguments (a new value is a new signature, as PyTorch specialises on integers)."""
     arrays, key = [], [grad_mode.enabled]
     for a in args:
+        if isinstance(a, Tensor):  # the usual case, first
+            data = a._data
+            arrays.append(data)
+            key.append((data.shape, data.dtype, a._requires_grad))
+            continue
         items = a if type(a) in (tuple, list) else a.values() if type(a) is dict else (a,)
         if type(a) in (tuple, list, dict):
             key.append((type(a), tuple(a) if type(a) is dict else len(a)))
@@ -205,10 +213,11 @@ def check_constants(fn, args, prog):
     by code the tracer could not see. Raise a CompileError naming the op that read it.
 
     The other values are the inputs' own values shuffled, rescaled and (if the function accepts it) with
-    signs flipped, so that masks, signs and the positions of a max change. Twice: reversed, then shuffled."""
+    signs flipped, so that masks, signs and the positions of a max change: reversed first (shuffled if the
+    function refuses those values), `CHECK_TRACES` times."""
     rng = np.random.default_rng(0)
     checked = 0
-    for flip, shuffle in ((True, False), (True, True), (False, False), (False, True)):
+    for flip, shuffle in ((True, False), (True, True), (False, False), (False, True), (False, True)):
         values = [_other_values(t._data, rng, flip, shuffle) for t in input_tensors(args)]
         try:
             fresh = fresh_args(args, values)
@@ -220,7 +229,7 @@ def check_constants(fn, args, prog):
         inputs = [t._data for t in input_tensors(fresh)]
         compare(prog, program.lower(rec.steps, inputs, result_structure(result)[1]))
         checked += 1
-        if checked == 2:
+        if checked == CHECK_TRACES:
             return
 
 

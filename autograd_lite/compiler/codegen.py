@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from ..ops.elementwise import _sigmoid
 from ..ops.op import _Scratch
 from ..tensor import _wrap
 from .passes import UFUNCS
@@ -28,8 +29,27 @@ TEMPLATES = {
     "Permute": "np.transpose({0}, {dims})",
     # the shape is known when the code is generated (it is guarded), so these views are one reshape
     "Unsqueeze": "{0}.reshape({out_shape})", "Squeeze": "{0}.reshape({out_shape})",
-    "SqueezeDim": "{0}.reshape({out_shape})",
+    "SqueezeDim": "{0}.reshape({out_shape})", "SqueezeInplace": "{0}.reshape({out_shape})",
+    "Sigmoid": "_sigmoid({0})",
 }
+
+
+def _loss_template(ins, args, options):
+    """The losses' forward, written out, for the usual settings (reduction 'mean', no weights); else None."""
+    name = ins.op.__name__
+    if options.get("reduction") != "'mean'":
+        return None
+    n = int(np.prod(ins.in_shape))
+    if name == "MseLoss":
+        return f"np.add.reduce(({args[0]} - {args[1]}) ** 2, axis=None) / {n}"
+    if name == "BinaryCrossEntropyWithLogits" and options["weight"] == options["pos_weight"] == "None":
+        z, y = args
+        softplus = f"np.maximum(-{z}, 0) + np.log1p(np.exp(-np.abs({z})))"
+        return f"np.add.reduce(((1 - {y}) * {z} + ({softplus})).astype({y}.dtype, copy=False), axis=None) / {n}"
+    return None
+
+
+CALLABLE_TEMPLATES = {"MseLoss": _loss_template, "BinaryCrossEntropyWithLogits": _loss_template}
 
 
 def op_name(op):
@@ -44,6 +64,10 @@ def expression(ins, name_of):
     name = ins.op.__name__  # the class's own name: ops that share PyTorch's node name differ (SliceUnsqueeze)
     if isinstance(ins.op, np.ufunc):  # a comparison (x > 0): not an op in eager mode, traced all the same
         return f"np.{ins.op.__name__}({', '.join(args)})"
+    if name in CALLABLE_TEMPLATES:
+        text = CALLABLE_TEMPLATES[name](ins, args, options)
+        if text is not None:
+            return text
     template = TEMPLATES.get(name)
     if template is not None and (name not in ("Sum", "SumDim") or getattr(ins.options["dtype"], "text", "") == "None"):
         if ins.into is not None:
@@ -67,7 +91,7 @@ def _fixed(ins, text):
 def namespace(prog):
     """The globals of the generated function: numpy, each op's forward, the constants, `_wrap`."""
     # the module name puts numpy's warnings (1/0) under the package's filter, silent as the eager ops are
-    ns = {"__name__": "autograd_lite.compiler.generated", "np": np, "_wrap": _wrap, "_RETRACE": RETRACE,
+    ns = {"__name__": "autograd_lite.compiler.generated", "np": np, "_wrap": _wrap, "_RETRACE": RETRACE, "_sigmoid": _sigmoid,
           **prog.constants}
     for ins in prog.instrs:
         if not ins.is_guard and not isinstance(ins.op, np.ufunc):
@@ -118,7 +142,7 @@ def _container(kind, keys, parts):
 def source(prog, name="compiled", debug=False):
     """The generated function's source. `debug=True`: it returns `locals()` (every value) instead."""
     body = []
-    width = max([len(_line(ins)) for ins in prog.instrs] + [20])
+    width = min(max([len(_line(ins)) for ins in prog.instrs] + [20]), 64)  # comments line up, unless a line is long
     for ins in prog.instrs:
         body.append(f"{_line(ins):<{width}}  # {_comment(ins)}")
     body.append("return locals()" if debug else f"return {_result(prog)}")
@@ -171,7 +195,7 @@ def evaluate(ins, constants):
 
 
 def namespace_for(ins):
-    ns = {"np": np}
+    ns = {"np": np, "_sigmoid": _sigmoid}
     if not isinstance(ins.op, np.ufunc):
         ns[ins.op.__name__] = functools.partial(ins.op.forward, _Scratch())
     return ns

@@ -18,13 +18,14 @@ class Instr:
     `op` is an Op class (or a numpy ufunc, for a comparison); `shapes`/`dtypes` are those of the traced
     outputs; `where` is the comment. A guard is an Instr with `op=None`, `answer` and one arg."""
 
-    __slots__ = ("outs", "op", "args", "options", "where", "shapes", "dtypes", "answer", "into", "fix")
+    __slots__ = ("outs", "op", "args", "options", "where", "shapes", "dtypes", "answer", "into", "fix", "in_shape")
 
     def __init__(self, outs, op, args, options, where, shapes=(), dtypes=(), answer=None):
         self.outs, self.op, self.args, self.options, self.where = outs, op, args, options, where
         self.shapes, self.dtypes, self.answer = shapes, dtypes, answer
         self.into = None  # set by `reuse_buffers`: the dead value whose buffer receives the result
         self.fix = None  # set after the check run: the expression's result needs np.asarray(..., dtype)
+        self.in_shape = None  # the first input's shape (a loss's mean divides by its size)
 
     @property
     def is_guard(self):
@@ -135,8 +136,10 @@ def lower(steps, inputs, result_leaves):
             prog._register(r, name)
         if step.node is not None:
             prog.node_names[id(step.node)] = f"{step.node.name()} ({outs[0]})"
-        prog.instrs.append(Instr(outs, step.op, args, options, where, [r.shape for r in step.results],
-                                 [r.dtype for r in step.results]))
+        ins = Instr(outs, step.op, args, options, where, [r.shape for r in step.results],
+                    [r.dtype for r in step.results])
+        ins.in_shape = np.shape(step.inputs[0]) if step.inputs else ()
+        prog.instrs.append(ins)
     prog.output = [prog.ref(leaf) if isinstance(leaf, np.ndarray) else literal(leaf) for leaf in result_leaves]
     del prog._names
     return prog
