@@ -141,14 +141,14 @@ def _container(kind, keys, parts):
 
 def source(prog, name="compiled", debug=False):
     """The generated function's source. `debug=True`: it returns `locals()` (every value) instead."""
-    body = []
-    width = min(max([len(_line(ins)) for ins in prog.instrs] + [20]), 64)  # comments line up, unless a line is long
-    for ins in prog.instrs:
-        body.append(f"{_line(ins):<{width}}  # {_comment(ins)}")
+    lines = [_line(ins) for ins in prog.instrs]
+    width = min(max([len(line) for line in lines] + [20]), 64)  # comments line up, unless a line is long
+    body = [f"{line:<{width}}  # {_comment(ins)}" for line, ins in zip(lines, prog.instrs)]
     body.append("return locals()" if debug else f"return {_result(prog)}")
     head = f"def {name}({', '.join(prog.inputs)}):"
+    used = text_uses(prog)
     for const, value in prog.constants.items():
-        if const in text_uses(prog):
+        if const in used:
             origin = "folded at compile time" if const[0] == "t" else "not computed from the inputs"
             head += f"\n    # {const}: {describe(value)}, a constant ({origin})"
     return head + "\n" + "\n".join("    " + line for line in body)

@@ -54,11 +54,23 @@ class Literal:
         return hash(self.text)
 
 
+_LITERALS = {}  # (type, repr) -> Literal or None: a trace holds the same few numbers many times
+
+
 def literal(value):
     """`value` as a Literal if its repr reads back as an equal value of the same type, else None."""
     if isinstance(value, (np.ndarray, np.generic)) or callable(value):
         return None
     text = repr(value)
+    key = (type(value), text)
+    if key not in _LITERALS:
+        if len(_LITERALS) > 10_000:
+            _LITERALS.clear()
+        _LITERALS[key] = _read_back(value, text)
+    return _LITERALS[key]
+
+
+def _read_back(value, text):
     try:
         back = eval(text, {"np": np, "__builtins__": {"slice": slice, "Ellipsis": Ellipsis}})  # noqa: S307
     except Exception:  # noqa: BLE001 (any value whose repr does not read back is kept as a constant)

@@ -75,12 +75,15 @@ def user_line():
 class Tracer:
     """Collects the steps (and guards) of one run. Use `with tracer.recording(): fn(*args)`."""
 
-    def __init__(self):
+    def __init__(self, light=False):
+        self.light = light  # a check run: no comments (`where`) and no versions needed
         self.steps = []  # Steps and Guards, in the order they happened
         self.rule = None  # the node whose rule (vjp or jvp) is running, if any
         self.versions = {}  # id(array) -> (version counter, version) of each tensor an op read
 
     def where(self):
+        if self.light:
+            return None
         if self.rule is not None:
             return self.rule
         return user_line()
@@ -93,9 +96,10 @@ class Tracer:
             for a in (*inputs, *options.values()):
                 if a.__class__ is BatchedTensor:  # inside vmap: the physical ops it runs are recorded
                     return original(cls, *inputs, **options)
-            for a in inputs:
-                if isinstance(a, Tensor):
-                    tracer.versions[id(a._data)] = (a._vc, a._vc[0])
+            if not tracer.light:
+                for a in inputs:
+                    if isinstance(a, Tensor):
+                        tracer.versions[id(a._data)] = (a._vc, a._vc[0])
             step = Step(cls, [a._data if isinstance(a, Tensor) else a for a in inputs], dict(options), tracer.where())
             tracer.steps.append(step)  # before running: ops run *inside* this one (forward rules) come after
             result = original(cls, *inputs, **options)
@@ -210,7 +214,7 @@ def _refuse(original, what, advice):
 
 def run(fn, args, quiet=False):
     """Run `fn(*args)` under a tracer: return (tracer, result). `quiet`: numpy's warnings off (a check run)."""
-    tracer = Tracer()
+    tracer = Tracer(light=quiet)
     with tracer.recording(), np.errstate(**({"all": "ignore"} if quiet else {})):
         result = fn(*args)
     return tracer, result
