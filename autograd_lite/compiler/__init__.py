@@ -30,6 +30,8 @@ trace with other input values finds them, and the error names the op that read o
 plain tensors with no `grad_fn`: compile the gradient (`compile(func.grad(f))`), not a function you will
 call `.backward()` on.
 """
+import gc
+
 import numpy as np
 
 from .. import grad_mode
@@ -88,7 +90,13 @@ class Compiled:
                 return out
         if len(entries) >= MAX_TRACES:
             return self.fn(*args)  # as torch.compile does past its cache limit: eager
-        entry = Entry(self.fn, args, self.passes, self.check)
+        collecting = gc.isenabled()
+        gc.disable()  # tracing makes many small objects and no cycles worth collecting meanwhile
+        try:
+            entry = Entry(self.fn, args, self.passes, self.check)
+        finally:
+            if collecting:
+                gc.enable()
         entries.append(entry)
         self.traces.append(entry)
         return entry.run(*arrays)
