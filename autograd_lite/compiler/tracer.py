@@ -69,7 +69,10 @@ def user_line():
         frame = frame.f_back
     if frame is None:
         return "?"
-    return f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno}"
+    filename = frame.f_code.co_filename
+    if "ipykernel" in filename or filename.startswith("<ipython"):  # a notebook cell: its file name is a hash
+        return f"cell line {frame.f_lineno}"
+    return f"{filename.rsplit('/', 1)[-1]}:{frame.f_lineno}"
 
 
 class Tracer:
