@@ -204,10 +204,17 @@ class Entry:
             check_constants(fn, args, prog)
         name = "compiled_" + "".join(c if c.isalnum() else "_" for c in getattr(fn, "__name__", "fn"))
         _passes.run_passes(prog, passes, codegen.evaluate)
-        codegen.check_and_fix(prog, inputs, name)
-        if "reuse" in passes:
-            _passes.reuse_buffers(prog)
-        self.run, self.code = codegen.build(prog, name)
+        codegen.presume_fixes(prog)
+        for attempt in range(2):  # a second build only if the check run found a line that needs a dtype fixed
+            for ins in prog.instrs:
+                ins.into = None
+            if "reuse" in passes:
+                _passes.reuse_buffers(prog)
+            self.run, self.code = codegen.build(prog, name)
+            if codegen.check(prog, self.run, inputs):
+                break
+        else:
+            raise CompileError("compile: the generated code's dtypes do not settle; please report this")
         self.program = prog
 
     def stale(self):

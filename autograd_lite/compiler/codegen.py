@@ -139,13 +139,15 @@ def _container(kind, keys, parts):
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
-def source(prog, name="compiled", debug=False):
-    """The generated function's source. `debug=True`: it returns `locals()` (every value) instead."""
+def source(prog, name="compiled"):
+    """The generated function's source. Called with `_check=True`, it returns `locals()` (every value), for
+    the compiler's check of its own code (see `check`)."""
     lines = [_line(ins) for ins in prog.instrs]
     width = min(max([len(line) for line in lines] + [20]), 64)  # comments line up, unless a line is long
     body = [f"{line:<{width}}  # {_comment(ins)}" for line, ins in zip(lines, prog.instrs)]
-    body.append("return locals()" if debug else f"return {_result(prog)}")
-    head = f"def {name}({', '.join(prog.inputs)}):"
+    body.append("if _check: return locals()  # every value, for the compiler's check of this code")
+    body.append(f"return {_result(prog)}")
+    head = f"def {name}({', '.join(prog.inputs + ['_check=False'])}):"
     used = text_uses(prog)
     for const, value in prog.constants.items():
         if const in used:
@@ -178,9 +180,9 @@ def _comment(ins):
     return f"{op_name(ins.op):<12} <- {ins.where}{into}"
 
 
-def build(prog, name="compiled", debug=False):
+def build(prog, name="compiled"):
     """The generated function itself (and its source)."""
-    text = source(prog, name, debug)
+    text = source(prog, name)
     ns = namespace(prog)
     exec(compile(text, f"<autograd_lite.compile: {name}>", "exec"), ns)  # noqa: S102 (code we generated)
     return ns[name], text
@@ -201,25 +203,36 @@ def namespace_for(ins):
     return ns
 
 
-def check_and_fix(prog, inputs, name):
-    """Run the code once, without buffer reuse, on the traced inputs: every value must equal the traced one
-    bit for bit. Where a line's expression gives another dtype (or a numpy scalar where the op gives a
-    0-d array), the line gets `np.asarray(..., dtype)`, as `Op.apply` converts the op's result."""
-    fn, _ = build(prog, name, debug=True)
+def presume_fixes(prog):
+    """A 0-d result gets `np.asarray(...)`: numpy's reductions give numpy scalars where ops give 0-d arrays."""
+    for ins in prog.instrs:
+        if not ins.is_guard and ins.fix is None and len(ins.outs) == 1 and ins.shapes[0] == ():
+            ins.fix = True
+
+
+def check(prog, fn, inputs):
+    """Run the generated code once on the traced inputs (`_check=True`: it returns every value): each value
+    must equal the traced one bit for bit. A line whose expression gives another dtype than the op did gets
+    `np.asarray(..., dtype)`, as `Op.apply` converts an op's result; then the answer is False (build again).
+    Values whose buffer a later line reused hold that line's value by then, and are skipped."""
     with np.errstate(all="ignore"):
-        values = fn(*inputs)
+        values = fn(*inputs, _check=True)
     if values is RETRACE:
         raise AssertionError("a guard failed on the traced inputs")  # cannot happen: the guards were traced
+    overwritten = {ins.into for ins in prog.instrs if ins.into}
+    fixed = False
     for ins in prog.instrs:
         for out, dtype in zip(ins.outs, ins.dtypes):
+            if out in overwritten:
+                continue
             got, want = values[out], prog.values.get(out)
-            if type(got) is not np.ndarray:
-                ins.fix = True if np.asarray(got).dtype == dtype else dtype
-            elif got.dtype != dtype:
-                ins.fix = dtype
-            if want is not None and not _equal(np.asarray(got, dtype=dtype), want):
+            if type(got) is not np.ndarray or got.dtype != dtype:
+                ins.fix = dtype if np.asarray(got).dtype != dtype else True
+                fixed = True
+            elif want is not None and not _equal(got, want):
                 raise CompileError(f"compile: the generated line for {op_name(ins.op)} ({ins.where}) does not give "
                                    "the eager value; please report this")
+    return not fixed
 
 
 def _equal(a, b):

@@ -100,7 +100,7 @@ def reuse_buffers(prog):
     for name, r in roots.items():
         sharing.setdefault(r, []).append(name)
     for i, ins in enumerate(prog.instrs):
-        if ins.is_guard or ins.op.__name__ not in UFUNCS or ins.fix is not None:
+        if ins.is_guard or ins.op.__name__ not in UFUNCS or (ins.fix is not None and ins.fix is not True):
             continue
         for a in ins.args:
             if not isinstance(a, str) or a[0] != "t" or a in prog.constants or last_use.get(a) != i:
