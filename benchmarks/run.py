@@ -273,7 +273,10 @@ def compiled_table(report):
         t = {lib: res[lib]["median_s"] if "median_s" in res.get(lib, {}) else None for lib in LIBS}
         first, eager = res["compiled"].get("first_s"), t["autograd_lite"]
         calls = first / eager if first and eager else None
-        ratio = lambda a, b: f"{t[a] / t[b]:.2f}×" if t[a] and t[b] else "–"  # noqa: E731
+
+        def ratio(a, b, t=t):
+            return f"{t[a] / t[b]:.2f}×" if t[a] and t[b] else "–"
+
         met = [t["compiled"] <= COMPILED_TARGETS["floor"] * t["floor"] if t["floor"] else None,
                t["compiled"] <= COMPILED_TARGETS["torch"] * t["torch"] if t["torch"] else None,
                calls < COMPILED_TARGETS["compile_calls"] if calls else None]

@@ -113,7 +113,7 @@ def test_source_graph_gradient():
 
 def test_jacrev_vjp_and_forward_mode_compile():
     rng = np.random.default_rng(4)
-    f = lambda x: ag.tanh(x) * x.sum()  # noqa: E731
+    f = lambda x: ag.tanh(x) * x.sum()
     x, v = ag.tensor(rng.standard_normal(5)), ag.tensor(rng.standard_normal(5))
     cases = [(func.jacrev(f), (x,)), (func.jacfwd(f), (x,)), (func.hessian(lambda x: (ag.tanh(x) ** 2).sum()), (x,)),
              (lambda x, v: func.vjp(f, x)[1](v)[0], (x, v)), (lambda x, v: func.jvp(f, (x,), (v,))[1], (x, v))]
@@ -183,7 +183,7 @@ def test_a_mask_computed_outside_the_ops_is_found():
 
 
 def test_a_comparison_is_traced():
-    f = lambda x: ag.where(x > 0, x, 0.5 * x)  # noqa: E731
+    f = lambda x: ag.where(x > 0, x, 0.5 * x)
     compiled = ag.compile(func.grad(lambda x: f(x).sum()))
     x = ag.tensor([1.0, -2.0, 3.0])
     _close(compiled(x), [1.0, 0.5, 1.0])

@@ -36,17 +36,18 @@ import numpy as np
 
 from .. import grad_mode
 from ..tensor import Tensor, _wrap
-from . import codegen, passes as _passes, program, tracer
+from . import codegen, program, tracer
+from . import passes as _passes
 from .codegen import RETRACE
 from .passes import PASSES
 from .tracer import CompileError
 
-__all__ = ["CompileError", "Compiled", "PASSES", "compile"]
+__all__ = ["PASSES", "CompileError", "Compiled", "compile"]
 
 MAX_TRACES = 8  # generated functions kept per signature before falling back to eager (torch: cache_size_limit)
 
 
-def compile(fn=None, *, passes=PASSES, check=True):  # noqa: A001 (torch.compile's name)
+def compile(fn=None, *, passes=PASSES, check=True):
     """`fn` compiled: traced at its first call for each signature of its arguments, then generated code.
 
     `passes`: the optimisations to run (a subset of `("dce", "cse", "fold", "reuse")`; `()` for none).
@@ -238,7 +239,7 @@ def check_constants(fn, args, prog):
             rec, result = tracer.run(fn, fresh, quiet=True)
         except CompileError:
             raise
-        except Exception:  # noqa: BLE001 (other values may be outside the function's domain: try gentler ones)
+        except Exception:  # noqa: BLE001, S112 (other values may be outside the function's domain: try gentler ones)
             continue
         inputs = [t._data for t in input_tensors(fresh)]
         compare(prog, program.lower(rec.steps, inputs, result_structure(result)[1]))

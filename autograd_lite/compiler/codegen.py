@@ -70,9 +70,8 @@ def expression(ins, name_of):
             return text
     template = TEMPLATES.get(name)
     if template is not None and (name not in ("Sum", "SumDim") or getattr(ins.options["dtype"], "text", "") == "None"):
-        if ins.into is not None:
-            out = f"np.{UFUNCS[name].__name__}({', '.join(args)}, out={ins.into})"
-            return out if name != "Relu" else f"np.maximum({args[0]}, 0, out={ins.into})"
+        if ins.into is not None:  # the result written into a dead value's buffer (see passes.reuse_buffers)
+            return f"np.{UFUNCS[name].__name__}({', '.join(args)}, out={ins.into})"
         return template.format(*args, **options, out_shape=ins.shapes[0])
     return f"{name}({', '.join(args + [f'{k}={v}' for k, v in options.items()])})"
 
@@ -91,8 +90,8 @@ def _fixed(ins, text):
 def namespace(prog):
     """The globals of the generated function: numpy, each op's forward, the constants, `_wrap`."""
     # the module name puts numpy's warnings (1/0) under the package's filter, silent as the eager ops are
-    ns = {"__name__": "autograd_lite.compiler.generated", "np": np, "_wrap": _wrap, "_RETRACE": RETRACE, "_sigmoid": _sigmoid,
-          **prog.constants}
+    ns = {"__name__": "autograd_lite.compiler.generated", "np": np, "_wrap": _wrap, "_RETRACE": RETRACE,
+          "_sigmoid": _sigmoid, **prog.constants}
     for ins in prog.instrs:
         if not ins.is_guard and not isinstance(ins.op, np.ufunc):
             ns.setdefault(ins.op.__name__, functools.partial(ins.op.forward, _Scratch()))
@@ -192,7 +191,7 @@ def evaluate(ins, constants):
     """Run one instruction now, on constants (for `fold_constants`): the results as a list."""
     ns = {**namespace_for(ins), **constants}
     with np.errstate(all="ignore"):
-        value = eval(expression(ins, _write), ns)  # noqa: S307 (an expression we generated)
+        value = eval(expression(ins, _write), ns)
     return list(value) if len(ins.outs) > 1 else [value]
 
 
@@ -239,4 +238,4 @@ def _equal(a, b):
     return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
-from .tracer import CompileError  # noqa: E402
+from .tracer import CompileError

@@ -18,7 +18,7 @@ class Instr:
     `op` is an Op class (or a numpy ufunc, for a comparison); `shapes`/`dtypes` are those of the traced
     outputs; `where` is the comment. A guard is an Instr with `op=None`, `answer` and one arg."""
 
-    __slots__ = ("outs", "op", "args", "options", "where", "shapes", "dtypes", "answer", "into", "fix", "in_shape")
+    __slots__ = ("answer", "args", "dtypes", "fix", "in_shape", "into", "op", "options", "outs", "shapes", "where")
 
     def __init__(self, outs, op, args, options, where, shapes=(), dtypes=(), answer=None):
         self.outs, self.op, self.args, self.options, self.where = outs, op, args, options, where
@@ -42,7 +42,7 @@ class Instr:
 class Literal:
     """A number or setting written into the code as it is (`2.0`, `(0, 1)`, `None`)."""
 
-    __slots__ = ("value", "text")
+    __slots__ = ("text", "value")
 
     def __init__(self, value, text):
         self.value, self.text = value, text
@@ -72,7 +72,7 @@ def literal(value):
 
 def _read_back(value, text):
     try:
-        back = eval(text, {"np": np, "__builtins__": {"slice": slice, "Ellipsis": Ellipsis}})  # noqa: S307
+        back = eval(text, {"np": np, "__builtins__": {"slice": slice, "Ellipsis": Ellipsis}})
     except Exception:  # noqa: BLE001 (any value whose repr does not read back is kept as a constant)
         return None
     if type(back) is not type(value) or not _same(back, value):

@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import engine
 from .. import ops as _ops
-from ..ops import copies, op as _op
+from ..ops import copies
+from ..ops import op as _op
 from ..ops.batching import BatchedTensor
 from ..tensor import Tensor
 
@@ -43,7 +44,7 @@ class Step:
     `inputs` and `options` hold arrays, numbers and settings as the op received them; `where` says where it
     came from (a line of the user's code, or the rule of a node in backward)."""
 
-    __slots__ = ("op", "inputs", "options", "results", "where", "node")
+    __slots__ = ("inputs", "node", "op", "options", "results", "where")
 
     def __init__(self, op, inputs, options, where):
         self.op, self.inputs, self.options, self.where = op, inputs, options, where
@@ -53,7 +54,7 @@ class Step:
 class Guard:
     """`bool(value)` was `answer` when traced, at `where`: the compiled code checks it again."""
 
-    __slots__ = ("value", "answer", "where")
+    __slots__ = ("answer", "value", "where")
 
     def __init__(self, value, answer, where):
         self.value, self.answer, self.where = value, answer, where

@@ -5,7 +5,7 @@ from autograd_lite.course import trace_figure
 
 
 def _step():
-    loss = lambda w, x: torch.tanh(x @ w).sum()  # noqa: E731
+    loss = lambda w, x: torch.tanh(x @ w).sum()
     w, x = torch.ones(3, 2, dtype=torch.float64), torch.ones(4, 3, dtype=torch.float64)
     step = torch.compile(func.grad_and_value(loss))
     step(w, x)

@@ -27,6 +27,6 @@ MISTAKES = {
     "ex2_dead_code": (ONE_FORWARD_FILTER,
                       "keeps every line that some line reads, dead or not: a value read only by dead code survives"),
     "ex3_cse": (RENAME_AFTER_KEY,
-                "the values are right, but the key is built before renaming: a computation repeated through an "
-                "alias (mul(t0, t0) vs mul(t1, t1)) is not found", 2),
+                ("the values are right, but the key is built before renaming: a computation repeated through an "
+                 "alias (mul(t0, t0) vs mul(t1, t1)) is not found"), 2),
 }
