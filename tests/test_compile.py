@@ -212,3 +212,27 @@ def test_passes_shrink_the_code():
 def test_unknown_pass_is_an_error():
     with pytest.raises(ValueError, match="unknown passes"):
         ag.compile(lambda x: x, passes=("nope",))
+
+
+def test_past_the_trace_limit_it_runs_eagerly():
+    from autograd_lite import compiler
+
+    def f(x):
+        for k in range(20):  # x = k + 0.5 takes the k-th way out: a new path, a new trace
+            if x.sum() < k + 1:
+                return x * k
+        return x
+
+    compiled = ag.compile(f)
+    for k in range(compiler.MAX_TRACES + 3):
+        _close(compiled(ag.tensor([k + 0.5])), f(ag.tensor([k + 0.5])))
+    assert len(compiled.traces) == compiler.MAX_TRACES
+
+
+def test_without_the_check_trace_a_hidden_mask_is_frozen_as_documented():
+    def f(x):
+        return x * ag.tensor((np.asarray(x.detach()) > 0) * 1.0)
+
+    compiled = ag.compile(f, check=False)  # trusts the trace: the mask of the first call is a constant
+    _close(compiled(ag.tensor([1.0, -1.0])), [1.0, 0.0])
+    _close(compiled(ag.tensor([-1.0, 1.0])), [-1.0, 0.0])  # eager would give [0, 1]: why check=True is the default
