@@ -236,3 +236,26 @@ def test_without_the_check_trace_a_hidden_mask_is_frozen_as_documented():
     compiled = ag.compile(f, check=False)  # trusts the trace: the mask of the first call is a constant
     _close(compiled(ag.tensor([1.0, -1.0])), [1.0, 0.0])
     _close(compiled(ag.tensor([-1.0, 1.0])), [-1.0, 0.0])  # eager would give [0, 1]: why check=True is the default
+
+
+class _Softplus(ag.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ag.log1p(ag.exp(-x.abs())) + x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ag.sigmoid(x)
+
+
+def test_a_custom_function_is_traced_through_its_forward_and_backward():
+    f = lambda x: _Softplus.apply(x).sum()
+    grad = func.grad(f)
+    compiled = ag.compile(grad)
+    for values in ([1.0, -2.0, 3.0], [-1.0, 2.0, -0.5]):
+        x = ag.tensor(values, dtype=ag.float64)
+        _close(compiled(x), grad(x))
+    assert "vjp of SoftplusBackward" in compiled.code
+    assert "Log1p" not in compiled.code  # func.grad drops the value: its forward lines are dead code
