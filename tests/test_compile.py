@@ -259,3 +259,27 @@ def test_a_custom_function_is_traced_through_its_forward_and_backward():
         _close(compiled(x), grad(x))
     assert "vjp of _SoftplusBackward" in compiled.code
     assert "Log1p" not in compiled.code  # func.grad drops the value: its forward lines are dead code
+
+
+def test_integer_targets_the_code_depends_on_are_guarded():
+    """cross_entropy's rule turns the targets into a one-hot constant: the trace is specialised to them."""
+    rng = np.random.default_rng(5)
+    w = ag.tensor(rng.standard_normal((3, 4)))
+    x = ag.tensor(rng.standard_normal((6, 3)))
+    grad = func.grad(lambda w, x, y: ag.nn.functional.cross_entropy(x @ w, y))
+    compiled = ag.compile(grad)
+    for targets in ([0, 1, 2, 3, 0, 1], [0, 1, 2, 3, 0, 1], [3, 2, 1, 0, 3, 2]):
+        y = ag.tensor(targets)
+        _close(compiled(w, x, y), grad(w, x, y))
+    assert len(compiled.traces) == 2
+
+
+def test_integer_indices_the_code_reads_are_ordinary_inputs():
+    rng = np.random.default_rng(6)
+    grad = func.grad(lambda x, i: (x[i] ** 2).sum())
+    compiled = ag.compile(grad)
+    x = ag.tensor(rng.standard_normal(5))
+    for index in ([0, 2], [4, 1], [3, 3]):
+        i = ag.tensor(index)
+        _close(compiled(x, i), grad(x, i))
+    assert len(compiled.traces) == 1

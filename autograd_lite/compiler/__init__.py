@@ -18,8 +18,9 @@ How it works, in four files (each small enough to read in one sitting):
 * codegen.py  writes the instructions out as a Python function of numpy calls and compiles it.
 
 **Guards.** The code is specialised to what the trace saw: the inputs' shapes, dtypes and
-`requires_grad`, the non-tensor arguments, the branches an `if` on a tensor took, and the version of
-each tensor the function read from its closure. A call that differs in any of these traces again (as
+`requires_grad`, the non-tensor arguments, the branches an `if` on a tensor took, the version of
+each tensor the function read from its closure, and the values of integer inputs (class targets,
+indices) when the code depends on them in a way the tracer cannot follow (`check_integers`). A call that differs in any of these traces again (as
 `torch.compile` recompiles): one generated function is kept per signature (up to `MAX_TRACES`).
 
 **Honest limits** (each one a `CompileError` naming the line, never a silently wrong answer):
@@ -85,6 +86,8 @@ class Compiled:
         for entry in entries[:]:
             if entry.versions and entry.stale():
                 entries.remove(entry)
+                continue
+            if entry.exact and not entry.matches(arrays):
                 continue
             out = entry.run(*arrays)
             if out is not RETRACE:
@@ -201,8 +204,10 @@ class Entry:
         prog = program.lower(rec.steps, inputs, leaves)
         prog.structure = spec
         self.versions = [rec.versions[id(a)] for a in prog.constants.values() if id(a) in rec.versions]
+        self.exact = []  # (position, values): integer inputs this trace is specialised to (see check_integers)
         if check:
             check_constants(fn, args, prog)
+            self.exact = check_integers(fn, args, prog)
         name = "compiled_" + "".join(c if c.isalnum() else "_" for c in getattr(fn, "__name__", "fn"))
         _passes.run_passes(prog, passes, codegen.evaluate)
         codegen.presume_fixes(prog)
@@ -217,6 +222,10 @@ class Entry:
         else:
             raise CompileError("compile: the generated code's dtypes do not settle; please report this")
         self.program = prog
+
+    def matches(self, arrays):
+        """True unless an integer input differs from the values this trace is specialised to."""
+        return all(np.array_equal(arrays[i], values) for i, values in self.exact)
 
     def stale(self):
         """True if a tensor the function read from its closure was changed in place since the trace."""
@@ -246,6 +255,34 @@ def check_constants(fn, args, prog):
         return
 
 
+def check_integers(fn, args, prog):
+    """The integer (and bool) inputs whose values the trace depends on: [(position, values)], to be guarded.
+
+    Targets of a classification loss, indices, masks: an op may turn them into a constant (a one-hot matrix)
+    that the tracer cannot follow. A trace with each integer input's values rotated by one place tells
+    whether any constant changes; if so (or if rotating changes nothing, so that nothing can be told), the
+    compiled function is specialised to those values: another batch of targets traces again, as
+    `torch.compile` guards on values it specialised to. Otherwise the integers are ordinary inputs."""
+    tensors = input_tensors(args)
+    positions = [i for i, t in enumerate(tensors) if t._data.dtype.kind in "biu"]
+    if not positions:
+        return []
+    values = [t._data.copy() for t in tensors]
+    for i in positions:
+        values[i] = np.roll(values[i], 1)
+    exact = [(i, tensors[i]._data.copy()) for i in positions]
+    if any(np.array_equal(values[i], tensors[i]._data) for i in positions):
+        return exact
+    try:
+        fresh = fresh_args(args, values)
+        rec, result = tracer.run(fn, fresh, quiet=True)
+        compare(prog, program.lower(rec.steps, [t._data for t in input_tensors(fresh)], result_structure(result)[1]),
+                strict=True)
+    except Exception:  # noqa: BLE001 (a constant changed, another path was taken, or the values were refused)
+        return exact
+    return []
+
+
 def _other_values(a, rng, negate):
     if a.dtype.kind not in "fc" or a.size == 0:
         return a.copy()
@@ -254,10 +291,12 @@ def _other_values(a, rng, negate):
     return np.array(moved.reshape(a.shape) * factor, dtype=a.dtype)
 
 
-def compare(prog, other):
+def compare(prog, other, strict=False):
+    """Raise a CompileError if `other` (the same function traced on other values) has other constants, or
+    other ops (unless a guard saw another branch and `strict` is False)."""
     ops = [(ins.op, len(ins.args), ins.answer) for ins in prog.instrs]
     if ops != [(ins.op, len(ins.args), ins.answer) for ins in other.instrs]:
-        if any(ins.is_guard for ins in prog.instrs):
+        if any(ins.is_guard for ins in prog.instrs) and not strict:
             return  # other values took another branch: the guards catch that at run time
         raise CompileError("compile: the function runs other ops for other input values, but no `if` on a "
                            "tensor was seen; something decides from the values outside the tracer's view")
