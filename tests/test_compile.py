@@ -283,3 +283,18 @@ def test_integer_indices_the_code_reads_are_ordinary_inputs():
         i = ag.tensor(index)
         _close(compiled(x, i), grad(x, i))
     assert len(compiled.traces) == 1
+
+
+def test_numpy_array_arguments_are_part_of_the_signature_by_value():
+    compiled = ag.compile(lambda x, scale: x * ag.tensor(scale))
+    x = ag.tensor([1.0, 1.0])
+    big_a, big_b = np.zeros(2000), np.zeros(2000)
+    big_b[1000] = 1.0  # same repr (numpy abbreviates), other values
+    _close(compiled(x, big_a[:2]), [0.0, 0.0])
+    assert compiled(ag.ones(2000, dtype=ag.float64), big_b)._data[1000] == 1.0
+    assert compiled(ag.ones(2000, dtype=ag.float64), big_a)._data[1000] == 0.0
+
+
+def test_keyword_arguments_are_refused_clearly():
+    with pytest.raises(TypeError, match="by position"):
+        ag.compile(lambda x: x)(x=ag.ones(2))

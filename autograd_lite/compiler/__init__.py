@@ -78,7 +78,10 @@ class Compiled:
             raise RuntimeError("compile: nothing traced yet; call the compiled function once first")
         return self.traces[-1].code
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"compile: pass the arguments by position (got keyword arguments {sorted(kwargs)}); "
+                            "for settings, use functools.partial or a lambda around the function before compiling")
         arrays, key = signature(args)
         entries = self.cache.get(key)
         if entries is None:
@@ -123,6 +126,8 @@ def signature(args):
             if isinstance(t, Tensor):
                 arrays.append(t._data)
                 key.append((t._data.shape, t._data.dtype, t._requires_grad))
+            elif isinstance(t, np.ndarray):  # by value, in full (a repr abbreviates large arrays)
+                key.append(("array", t.shape, t.dtype, t.tobytes()))
             else:
                 key.append(("value", t if t.__hash__ is not None else repr(t)))
     return arrays, tuple(key)
