@@ -32,6 +32,7 @@ Tensor's methods calling the ops, which build Tensors):
                        (jacobian, hessian, hvp, ...), Function (custom ops), gradcheck, anomaly detection, Variable
     func.py            torch.func-style transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian,
                        linearize, vmap; functional_call (a module run with other parameters)
+    compiler/          compile: trace a function (and its gradient) once, emit readable numpy code, run that
     linalg.py          vector norms: linalg.norm, linalg.vector_norm (Tensor.norm calls the same op)
     nn/                Module, Parameter, layers, losses, init, nn.functional
     optim/             SGD, Adam, AdamW, RMSprop
@@ -68,6 +69,7 @@ from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several ou
 from . import autograd, backends, cuda, linalg, nn  # noqa: E402
 from . import func  # noqa: E402
 from .func import vmap  # noqa: E402  (torch.vmap)
+from .compiler import compile  # noqa: E402, A004  (torch.compile: trace once, run generated numpy code)
 from . import optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import utils  # noqa: E402

@@ -43,14 +43,17 @@ sys.path.insert(0, str(HERE))
 import workloads
 
 PEERS = ("torch", "autograd", "mygrad")
-LIBS = ("floor", "autograd_lite") + PEERS
-LABELS = {"floor": "numpy floor", "autograd_lite": "autograd_lite", "torch": "PyTorch", "autograd": "HIPS autograd",
+LIBS = ("floor", "autograd_lite", "compiled") + PEERS
+LABELS = {"floor": "numpy floor", "autograd_lite": "autograd_lite", "compiled": "autograd_lite compiled", "torch": "PyTorch", "autograd": "HIPS autograd",
           "mygrad": "MyGrad"}
 
 # workload: (the library the target is relative to, the largest ratio autograd_lite may have)
 TARGETS = {"W1": ("torch", 0.5), "W2": ("torch", 0.8), "W2t": ("torch", 0.5), "W3": ("floor", 1.05),
            "W4": ("torch", 0.33), "W6": ("torch", 0.5)}
 W6_MAX_EXTRA_MB = 150
+# autograd_lite.compile (issue 21): at most this many times PyTorch eager and the numpy floor, and compiling
+# (the first call: trace, check, generate) costs fewer than this many eager calls
+COMPILED_TARGETS = {"torch": 0.5, "floor": 1.5, "compile_calls": 20}
 
 
 def parse_args(argv=None):
@@ -102,7 +105,7 @@ def has_module(python, module, env):
 
 def interpreters(args, env):
     """{library: interpreter path} for the libraries that can run here."""
-    found = {"floor": sys.executable, "autograd_lite": sys.executable}
+    found = {"floor": sys.executable, "autograd_lite": sys.executable, "compiled": sys.executable}
     if not args.no_peers:
         for lib in PEERS:
             module = workloads.MODULES[lib]
@@ -147,12 +150,14 @@ def measure_workload(name, workers, args, clock):
     """Set every library up, then take samples round-robin; returns {lib: result dict}."""
     results, active = {}, []
     for w in workers:
+        if w.lib == "compiled" and name not in workloads.COMPILED:
+            continue
         reply = w.ask(op="setup", workload=name, min_sample_s=args.min_sample_ms / 1e3, warmup_s=args.warmup_s,
                       clock=clock)
         if "error" in reply:
             results[w.lib] = {"error": reply["error"]}
         else:
-            results[w.lib] = {"n": reply["n"], "check": reply["check"], "samples": []}
+            results[w.lib] = {"n": reply["n"], "check": reply["check"], "first_s": reply.get("first_s"), "samples": []}
             active.append(w)
     for r in range(args.samples):
         order = active[r % len(active):] + active[:r % len(active)] if active else []
@@ -251,7 +256,41 @@ def table(report, libs):
                          None, show))
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    compiled = compiled_table(report)
+    return "\n".join(lines) + ("\n\n" + compiled if compiled else "")
+
+
+def compiled_table(report):
+    """autograd_lite.compile beside eager, PyTorch and the floor (same run), with issue 21's targets."""
+    head = ["workload", "unit", "numpy floor", "autograd_lite", "compiled", "PyTorch", "compiled / floor",
+            "compiled / PyTorch", "eager / compiled", "compile (eager calls)", "target", "met"]
+    rows = []
+    for name, entry in report["workloads"].items():
+        res = entry["results"]
+        if "median_s" not in res.get("compiled", {}):
+            continue
+        unit, scale, _ = workloads.WORKLOADS[name]
+        t = {lib: res[lib]["median_s"] if "median_s" in res.get(lib, {}) else None for lib in LIBS}
+        first, eager = res["compiled"].get("first_s"), t["autograd_lite"]
+        calls = first / eager if first and eager else None
+
+        def ratio(a, b, t=t):
+            return f"{t[a] / t[b]:.2f}×" if t[a] and t[b] else "–"
+
+        met = [t["compiled"] <= COMPILED_TARGETS["floor"] * t["floor"] if t["floor"] else None,
+               t["compiled"] <= COMPILED_TARGETS["torch"] * t["torch"] if t["torch"] else None,
+               calls < COMPILED_TARGETS["compile_calls"] if calls else None]
+        text = (f"≤ {COMPILED_TARGETS['torch']}× PyTorch, ≤ {COMPILED_TARGETS['floor']}× floor, "
+                f"compile < {COMPILED_TARGETS['compile_calls']} calls")
+        verdict = "n/a" if None in met else "yes" if all(met) else "NO"
+        rows.append([name, unit] + [fmt(t[lib] * scale) if t[lib] else "–" for lib in ("floor", "autograd_lite", "compiled", "torch")]
+                    + [ratio("compiled", "floor"), ratio("compiled", "torch"), ratio("autograd_lite", "compiled"),
+                       f"{calls:.1f}" if calls else "–", text, verdict])
+        entry["compiled_target"] = {"text": text, "met": met, "compile_calls": calls}
+    if not rows:
+        return ""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
 def _row(name, unit, value, peers, entry, show_fn, shown=None):
@@ -357,7 +396,7 @@ def main(argv=None):
         print(f"W6: chain x = x*{workloads.W6_FACTOR} + {workloads.W6_SHIFT}, {args.w6_steps:,} steps, then backward "
               "(fresh process per run) ...", flush=True)
         results = {}
-        for lib in libs:
+        for lib in [lib for lib in libs if lib in workloads.W6]:  # (no compiled variant of W6)
             results[lib] = run_w6(lib, where[lib], args.w6_steps, args.w6_repeats, env, clock)
             if "error" in results[lib]:
                 print(f"  {LABELS[lib]} failed: {results[lib]['error']}", flush=True)

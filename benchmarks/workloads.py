@@ -228,6 +228,107 @@ def build_torch(workload):
 
 
 # ---------------------------------------------------------------------------------------------------
+# autograd_lite compiled: the step written functionally, `autograd_lite.compile` of its gradient
+# ---------------------------------------------------------------------------------------------------
+COMPILED = ("W1", "W2t", "W4")  # the workloads with a compiled variant
+
+
+def compiled_step(workload):
+    """(compiled step function, its arguments, the eager function it compiles): for `build_compiled` and for
+    timing the compilation against eager calls."""
+    import autograd_lite as torch
+    from autograd_lite import func
+
+    F = torch.nn.functional
+    if workload == "W1":
+        x, a, b = (torch.from_numpy(v.copy()) for v in w1_data())
+
+        def loss(x, a, b):
+            y = x
+            for _ in range(W1_OPS // 3):
+                y = torch.tanh((y + a) * b)
+            return (y + a).sum()
+
+        return func.grad_and_value(loss), (x, a, b)
+
+    if workload == "W2t":
+        x, y, params = mlp_data(workload)
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+        params = tuple(torch.from_numpy(p.copy()) for p in params)
+
+        def loss(params, x, y):
+            w1, b1, w2, b2 = params
+            h = torch.tanh(x @ w1 + b1)
+            return F.mse_loss(h @ w2 + b2, y)
+
+        grad = func.grad_and_value(loss)
+
+        def train_step(params, x, y):  # one SGD step, functionally: the new parameters are returned
+            g, value = grad(params, x, y)
+            return tuple(p - LR * gp for p, gp in zip(params, g)), value, g[0]
+
+        return train_step, (params, x, y)
+
+    if workload == "W4":
+        x, y, w, b = (torch.from_numpy(v.copy()) for v in w4_data())
+
+        def loss(w, b, x, y):
+            return F.binary_cross_entropy_with_logits(torch.matmul(x, w) + b, y)
+
+        return func.grad_and_value(loss, argnums=(0, 1)), (w, b, x, y)
+    raise KeyError(f"{workload} has no compiled variant (those are {', '.join(COMPILED)})")
+
+
+def build_compiled(workload):
+    import autograd_lite
+
+    fn, args = compiled_step(workload)
+    step_fn = autograd_lite.compile(fn)
+    if workload == "W2t":
+        state = list(args)
+
+        def step():
+            params, loss, g = step_fn(*state)
+            state[0] = params
+            return loss, g
+
+        return step
+
+    def step():
+        g, loss = step_fn(*args)
+        return loss, g[0] if isinstance(g, tuple) else g
+
+    return step
+
+
+def _first_call(workload, clock=time.perf_counter):
+    """Seconds of a fresh compiled step's first call: tracing, checking, generating the code."""
+    step = build_compiled(workload)
+    start = clock()
+    step()
+    return clock() - start
+
+
+def compile_cost(workload, repeats=3):
+    """Seconds to compile (the first call: trace, check, generate) and seconds per eager call of the same
+    function: the issue asks compile < 20 eager calls."""
+    import autograd_lite
+
+    fn, args = compiled_step(workload)
+    fn(*args)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn(*args)
+    eager = (time.perf_counter() - start) / repeats
+    costs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        autograd_lite.compile(fn)(*args)
+        costs.append(time.perf_counter() - start)
+    return min(costs), eager
+
+
+# ---------------------------------------------------------------------------------------------------
 # HIPS autograd: functional (value_and_grad of a loss function of the parameters)
 # ---------------------------------------------------------------------------------------------------
 def build_autograd(workload):
@@ -357,11 +458,11 @@ def w6_mygrad(n):
     return y.item(), float(x.grad)
 
 
-BUILDERS = {"floor": build_floor, "autograd_lite": build_autograd_lite, "torch": build_torch,
+BUILDERS = {"floor": build_floor, "autograd_lite": build_autograd_lite, "compiled": build_compiled, "torch": build_torch,
             "autograd": build_autograd, "mygrad": build_mygrad}
 W6 = {"floor": w6_floor, "autograd_lite": lambda n: w6_torchlike(__import__("autograd_lite"), n),
       "torch": lambda n: w6_torchlike(__import__("torch"), n), "autograd": w6_autograd, "mygrad": w6_mygrad}
-MODULES = {"floor": "numpy", "autograd_lite": "autograd_lite", "torch": "torch", "autograd": "autograd",
+MODULES = {"floor": "numpy", "autograd_lite": "autograd_lite", "compiled": "autograd_lite", "torch": "torch", "autograd": "autograd",
            "mygrad": "mygrad"}
 
 
@@ -441,11 +542,15 @@ def serve(lib):
             elif request["op"] == "setup":
                 clock = CLOCKS[request["clock"]]
                 step = BUILDERS[lib](request["workload"])
-                loss, grad = step()
+                start = clock()  # the samples' clock (CPU time when single-threaded), so that the two compare
+                loss, grad = step()  # for "compiled", the first call traces and generates the code
+                first_s = clock() - start
+                if lib == "compiled":  # the cost of compiling: the best of three fresh compilations
+                    first_s = min(first_s, *[_first_call(request["workload"], clock) for _ in range(2)])
                 check = [_number(loss), _number(grad)]
                 n = calibrate(step, request["min_sample_s"], request["warmup_s"], clock)
                 gc.collect()
-                reply = {"n": n, "check": check}
+                reply = {"n": n, "check": check, "first_s": first_s}
             elif request["op"] == "sample":
                 reply = {"seconds": sample(step, n, clock)}
             elif request["op"] == "quit":

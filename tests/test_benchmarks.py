@@ -38,3 +38,13 @@ def test_the_chain_workload_gives_the_closed_form_value_and_gradient(lib):
     c, d = workloads.W6_FACTOR, workloads.W6_SHIFT
     np.testing.assert_allclose(value, c**2_000 + d * (c**2_000 - 1) / (c - 1), rtol=1e-9)
     np.testing.assert_allclose(grad, c**2_000, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", workloads.COMPILED)
+def test_the_compiled_steps_compute_what_the_floor_computes(name):
+    compiled, floor = workloads.build_compiled(name), workloads.build_floor(name)
+    for _ in range(2 if name == "W2t" else 1):  # W2t: the SGD update too
+        c_loss, c_grad = _check(compiled)
+        f_loss, f_grad = _check(floor)
+    np.testing.assert_allclose(c_loss, f_loss, rtol=1e-9)
+    np.testing.assert_allclose(c_grad, f_grad, rtol=1e-9)

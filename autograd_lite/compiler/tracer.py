@@ -1,0 +1,224 @@
+"""The tracer: run a function once, eagerly, and write down every op it ran (forward AND backward).
+
+Every op of autograd_lite, and every rule the engine runs in backward, goes through `Op.apply`
+(ops/op.py). While tracing, `apply` is wrapped: the wrapper notes the op, its inputs and its options in
+a list of `Step`s, then lets the op run as usual. The values are real numpy arrays, so the tracer knows
+every shape and dtype; it tells values apart by *identity* (`id` of the array): an array an op returns
+is that step's output; an array no step returned is either an input of the function or a constant.
+
+This is *tracing by running*, as `jax.jit` and TorchDynamo's graph capture do: Python control flow is
+not recorded, only the path that was taken. So the tracer also watches the places where a traced value
+leaves the world of tensors and steers Python:
+
+* `bool(t)` (an `if` on a tensor): the answer is kept as a **guard**; the compiled code checks it and
+  traces again if a later call would branch the other way.
+* `t.item()`, `float(t)`, `int(t)`, `t.tolist()`, `t.numpy()`: a clear error naming the line (the number
+  would be frozen into the compiled code).
+* random ops and in-place ops: a clear error naming the line.
+"""
+import importlib
+import sys
+from contextlib import contextmanager
+
+import numpy as np
+
+from .. import engine
+from .. import ops as _ops
+from ..ops import copies
+from ..ops import op as _op
+from ..ops.batching import BatchedTensor
+from ..tensor import Tensor
+
+# the modules themselves (the package's `tensor` and `random` attributes are the functions of those names)
+_tensor = importlib.import_module("..tensor", __package__)
+_random = importlib.import_module("..random", __package__)
+
+
+class CompileError(RuntimeError):
+    """Raised when `autograd_lite.compile` cannot turn a function into code that gives eager's answer."""
+
+
+class Step:
+    """One op the traced run executed: `outputs = op(*inputs, **options)`.
+
+    `inputs` and `options` hold arrays, numbers and settings as the op received them; `where` says where it
+    came from (a line of the user's code, or the rule of a node in backward)."""
+
+    __slots__ = ("inputs", "node", "op", "options", "results", "where")
+
+    def __init__(self, op, inputs, options, where):
+        self.op, self.inputs, self.options, self.where = op, inputs, options, where
+        self.results, self.node = None, None
+
+
+class Guard:
+    """`bool(value)` was `answer` when traced, at `where`: the compiled code checks it again."""
+
+    __slots__ = ("answer", "value", "where")
+
+    def __init__(self, value, answer, where):
+        self.value, self.answer, self.where = value, answer, where
+
+
+_PACKAGE = __name__.split(".")[0]
+
+
+def user_line():
+    """`file:line` of the innermost frame outside autograd_lite: the user's line that is running."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == _PACKAGE:
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    filename = frame.f_code.co_filename
+    if "ipykernel" in filename or filename.startswith("<ipython"):  # a notebook cell: its file name is a hash
+        return f"cell line {frame.f_lineno}"
+    return f"{filename.rsplit('/', 1)[-1]}:{frame.f_lineno}"
+
+
+class Tracer:
+    """Collects the steps (and guards) of one run. Use `with tracer.recording(): fn(*args)`."""
+
+    def __init__(self, light=False):
+        self.light = light  # a check run: no comments (`where`) and no versions needed
+        self.steps = []  # Steps and Guards, in the order they happened
+        self.rule = None  # the node whose rule (vjp or jvp) is running, if any
+        self.versions = {}  # id(array) -> (version counter, version) of each tensor an op read
+
+    def where(self):
+        if self.light:
+            return None
+        if self.rule is not None:
+            return self.rule
+        return user_line()
+
+    # -- the wrappers that are switched in while recording ------------------------------------------
+    def wrap_apply(self, original):
+        tracer = self
+
+        def apply(cls, *inputs, **options):
+            for a in (*inputs, *options.values()):
+                if a.__class__ is BatchedTensor:  # inside vmap: the physical ops it runs are recorded
+                    return original(cls, *inputs, **options)
+            if not tracer.light:
+                for a in inputs:
+                    if isinstance(a, Tensor):
+                        tracer.versions[id(a._data)] = (a._vc, a._vc[0])
+            step = Step(cls, [a._data if isinstance(a, Tensor) else a for a in inputs], dict(options), tracer.where())
+            tracer.steps.append(step)  # before running: ops run *inside* this one (forward rules) come after
+            result = original(cls, *inputs, **options)
+            results = result if isinstance(result, tuple) else (result,)
+            step.results = [r._data for r in results]
+            step.node = results[0].grad_fn if results[0]._requires_grad else None
+            return result
+
+        return classmethod(apply)
+
+    def wrap_call_rule(self, original):
+        tracer = self
+
+        def call_rule(node, grad, check_nan=False):
+            outer, tracer.rule = tracer.rule, ("vjp", node)
+            try:
+                return original(node, grad, check_nan)
+            finally:
+                tracer.rule = outer
+
+        return call_rule
+
+    def wrap_route(self, original):
+        tracer = self
+
+        def route(node, grads, buffers, wanted):  # the engine fits and adds up the gradients of node's inputs
+            outer, tracer.rule = tracer.rule, ("engine: gradients to the inputs", node)
+            try:
+                return original(node, grads, buffers, wanted)
+            finally:
+                tracer.rule = outer
+
+        return route
+
+    def wrap_forward_rule(self, original):
+        tracer = self
+
+        def run_forward_rule(op, ctx, inputs):
+            outer, tracer.rule = tracer.rule, ("jvp", op.name)
+            try:
+                return original(op, ctx, inputs)
+            finally:
+                tracer.rule = outer
+
+        return run_forward_rule
+
+    def wrap_compare(self, original):
+        tracer = self
+
+        def compare(ufunc, a, b):  # `x > 0`, `x == y`: not an op in eager mode, but a step of the trace
+            step = Step(ufunc, [a._data, b._data if isinstance(b, Tensor) else b], {}, tracer.where())
+            tracer.steps.append(step)
+            result = original(ufunc, a, b)
+            step.results = [result._data]
+            return result
+
+        return compare
+
+    def wrap_bool(self, original):
+        tracer = self
+
+        def __bool__(t):
+            answer = original(t)
+            tracer.steps.append(Guard(t._data, answer, user_line()))
+            return answer
+
+        return __bool__
+
+    # -- recording ----------------------------------------------------------------------------------
+    @contextmanager
+    def recording(self):
+        """Switch the wrappers in for the duration of the `with` block (and always switch them out)."""
+        patches = [(_op.Op, "apply", self.wrap_apply(_op.Op.__dict__["apply"].__func__)),
+                   (_op.MultiOutputOp, "apply", self.wrap_apply(_op.MultiOutputOp.__dict__["apply"].__func__)),
+                   (engine, "call_rule", self.wrap_call_rule(engine.call_rule)),
+                   (engine, "route", self.wrap_route(engine.route)),
+                   (_op, "run_forward_rule", self.wrap_forward_rule(_op.run_forward_rule)),
+                   (_tensor, "_compare", self.wrap_compare(_tensor._compare)),
+                   (Tensor, "__bool__", self.wrap_bool(Tensor.__bool__)),
+                   (_random, "_rng", _refuse(_random._rng, "random numbers", _RANDOM)),
+                   (copies, "inplace", _refuse(copies.inplace, "an in-place op", _INPLACE)),
+                   (_ops, "inplace", _refuse(copies.inplace, "an in-place op", _INPLACE))]
+        for name in _TO_PYTHON:
+            patches.append((Tensor, name, _refuse(Tensor.__dict__[name], f"`{name.strip('_')}()` of a tensor", _NUMBER)))
+        saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
+        try:
+            for owner, name, new in patches:
+                setattr(owner, name, new)
+            yield self
+        finally:
+            for owner, name, old in saved:
+                setattr(owner, name, old)
+
+
+_TO_PYTHON = ("item", "__float__", "__int__", "tolist", "numpy")
+_NUMBER = ("the number would be frozen into the compiled code; keep it a tensor (torch.where makes a choice "
+           "without Python's `if`), or compute it outside the compiled function")
+_RANDOM = "the compiled code would repeat the same numbers at every call; draw them outside and pass them in"
+_INPLACE = "the tracer follows values, not memory; use the out-of-place op (`x = x + y`, not `x += y`)"
+
+
+def _refuse(original, what, advice):
+    """A stand-in for `original` that raises when called from the user's code (the package's own calls pass)."""
+    def refuse(*args, **kwargs):
+        inside = sys._getframe(1).f_globals.get("__name__", "").split(".")[0] == _PACKAGE
+        if inside and original.__name__ in _TO_PYTHON:
+            return original(*args, **kwargs)
+        raise CompileError(f"compile: {what} at {user_line()} cannot be traced: {advice}.")
+
+    return refuse
+
+
+def run(fn, args, quiet=False):
+    """Run `fn(*args)` under a tracer: return (tracer, result). `quiet`: numpy's warnings off (a check run)."""
+    tracer = Tracer(light=quiet)
+    with tracer.recording(), np.errstate(**({"all": "ignore"} if quiet else {})):
+        result = fn(*args)
+    return tracer, result
