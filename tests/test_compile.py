@@ -15,7 +15,7 @@ INPLACE = ["leaky_relu_inplace", "exp_inplace", "tanh_inplace", "sigmoid_inplace
            "fill", "zero", "fill_tensor", "copy_broadcast"]
 # ... and ops whose rule (or forward) works out a mask, an index or a count with numpy from a tensor's data,
 # outside any op: the check trace on other values sees it change
-VALUE_DEPENDENT = ["maximum", "minimum_broadcast", "remainder", "clamp", "clamp_min", "softplus_beta_threshold", "max",
+VALUE_DEPENDENT = ["maximum", "minimum_broadcast", "clamp", "clamp_min", "softplus_beta_threshold", "max",
                    "min", "max_dim", "min_dim_keepdim", "norm_inf", "setitem", "masked_fill_inplace"]
 UNSUPPORTED = {**dict.fromkeys(INPLACE, "in-place op"), **dict.fromkeys(VALUE_DEPENDENT, "depends on the inputs")}
 
