@@ -697,6 +697,21 @@ def fetch_reveal(out, cache=BUILD / "vendor"):
     return "reveal.js"
 
 
+SOLUTION_LINES_ON_A_SLIDE = 30
+
+
+def shorten_long_solutions(nb, keep=SOLUTION_LINES_ON_A_SLIDE):
+    """A copy of `nb` whose solution cells longer than `keep` lines show their first lines and say where the rest
+    is: a whole class does not fit a 1280x720 slide, and nobody lectures from one (the notebook has it all)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:
+        lines = cell.source.splitlines()
+        if is_solution(cell) and len(lines) > keep:
+            cell.source = "\n".join(lines[:keep - 2] + ["", f"# ... {len(lines) - keep + 2} more lines: "
+                                                            "the whole solution is in the notebook"])
+    return nb
+
+
 def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
     """reveal.js slides per notebook, with reveal.js and MathJax copied beside them."""
     out = _fresh(Path(out))
@@ -705,7 +720,7 @@ def build_slides(source=NOTEBOOKS, out=BUILD / "slides"):
     for path in course_notebooks(source):
         nb = nbformat.read(path, as_version=4)
         name = f"{path.stem}.slides.html"
-        deck = slide_types(for_static_pages(for_readers(nb)))
+        deck = slide_types(for_static_pages(shorten_long_solutions(for_readers(nb))))
         body, _ = exporter.from_notebook_node(deck, resources={"metadata": {"name": title(nb, path.stem).replace("`", "")}})
         (out / name).write_text(body)
         slides, lecture, exercises, minutes = deck_outline(deck)

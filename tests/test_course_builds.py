@@ -233,3 +233,14 @@ def test_every_notebook_has_a_figure(path):
                 if {"image/png", "image/svg+xml"} & set(o.get("data", {}))
                 or "<svg" in str(o.get("data", {}).get("text/html", ""))]
     assert pictures, f"{path.name} has no figure"
+
+
+def test_a_long_solution_is_shortened_on_its_slide_only():
+    long = solution("\n".join(f"line_{i} = {i}" for i in range(40)))
+    nb = exercise_notebook(long, new_code_cell("x = 1\n" * 40))
+    deck = builds.shorten_long_solutions(nb, keep=10)
+    shown = deck.cells[2].source.splitlines()
+    assert shown[:8] == [f"line_{i} = {i}" for i in range(8)] and len(shown) == 10
+    assert shown[-1] == "# ... 32 more lines: the whole solution is in the notebook"
+    assert deck.cells[3].source == nb.cells[3].source        # only solutions are shortened
+    assert len(nb.cells[2].source.splitlines()) == 40         # the notebook itself is not changed
