@@ -114,41 +114,19 @@ class Tracer:
 
         return classmethod(apply)
 
-    def wrap_call_rule(self, original):
+    def labelled(self, original, label):
+        """`original` (an engine step) run with `self.rule` set to `label(*args)`: the ops it runs are marked as
+        coming from that rule in the generated code's comments."""
         tracer = self
 
-        def call_rule(node, grad, check_nan=False):
-            outer, tracer.rule = tracer.rule, ("vjp", node)
+        def run(*args):
+            outer, tracer.rule = tracer.rule, label(*args)
             try:
-                return original(node, grad, check_nan)
+                return original(*args)
             finally:
                 tracer.rule = outer
 
-        return call_rule
-
-    def wrap_route(self, original):
-        tracer = self
-
-        def route(node, grads, buffers, wanted):  # the engine fits and adds up the gradients of node's inputs
-            outer, tracer.rule = tracer.rule, ("engine: gradients to the inputs", node)
-            try:
-                return original(node, grads, buffers, wanted)
-            finally:
-                tracer.rule = outer
-
-        return route
-
-    def wrap_forward_rule(self, original):
-        tracer = self
-
-        def run_forward_rule(op, ctx, inputs):
-            outer, tracer.rule = tracer.rule, ("jvp", op.name)
-            try:
-                return original(op, ctx, inputs)
-            finally:
-                tracer.rule = outer
-
-        return run_forward_rule
+        return run
 
     def wrap_compare(self, original):
         tracer = self
@@ -178,9 +156,10 @@ class Tracer:
         """Switch the wrappers in for the duration of the `with` block (and always switch them out)."""
         patches = [(_op.Op, "apply", self.wrap_apply(_op.Op.__dict__["apply"].__func__)),
                    (_op.MultiOutputOp, "apply", self.wrap_apply(_op.MultiOutputOp.__dict__["apply"].__func__)),
-                   (engine, "call_rule", self.wrap_call_rule(engine.call_rule)),
-                   (engine, "route", self.wrap_route(engine.route)),
-                   (_op, "run_forward_rule", self.wrap_forward_rule(_op.run_forward_rule)),
+                   (engine, "call_rule", self.labelled(engine.call_rule, lambda node, *_: ("vjp", node))),
+                   (engine, "route", self.labelled(  # the engine fits and adds up the gradients of node's inputs
+                       engine.route, lambda node, *_: ("engine: gradients to the inputs", node))),
+                   (_op, "run_forward_rule", self.labelled(_op.run_forward_rule, lambda op, *_: ("jvp", op.name))),
                    (_tensor, "_compare", self.wrap_compare(_tensor._compare)),
                    (Tensor, "__bool__", self.wrap_bool(Tensor.__bool__)),
                    (_random, "_rng", _refuse(_random._rng, "random numbers", _RANDOM)),
