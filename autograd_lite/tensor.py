@@ -749,10 +749,10 @@ class Tensor:
 
     # -- in-place (each records the out-of-place op, then writes the result into this tensor) ----------
     def add_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.add, _ops.times_alpha(self, other, alpha))
+        return _ops.inplace(self, _ops.add, _ops.times_alpha(self, other, alpha), reads=other)
 
     def sub_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.sub, _ops.times_alpha(self, other, alpha))
+        return _ops.inplace(self, _ops.sub, _ops.times_alpha(self, other, alpha), reads=other)
 
     def mul_(self, other):
         return _ops.inplace(self, _ops.mul, other)

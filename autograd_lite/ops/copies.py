@@ -145,13 +145,15 @@ _MULTIPLE_VIEWS = ("This view is the output of a function that returns multiple 
                    "out-of-place one.")
 
 
-def inplace(x, op, other, *, reads_other=True):
+def inplace(x, op, other, *, reads=True):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
     When recording, the op is applied to a copy of `x`'s old values (which is what backward needs) and
     `x` takes the new node as its `grad_fn`; `x`'s version counter is bumped either way, so nodes that
-    saved the old values can tell that they are gone. `reads_other`: the op reads the tensor `other`
-    element by element as it writes `x`, which PyTorch refuses when the two share only part of their memory.
+    saved the old values can tell that they are gone. `reads`: the tensor the op reads element by element as
+    it writes `x` (True: `other`; `y` for `add_(y, alpha=2)`, whose `other` is `y * 2`; False: none), which PyTorch
+    refuses when the two share only part of their memory. Where PyTorch cannot tell (a broadcast or strided `y`),
+    its result depends on its loop order; this op always reads the old values, as if `y` were cloned first.
     """
     if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:  # inside vmap (batching.py)
         return inplace_batched(x, op, other, inplace)
@@ -166,8 +168,9 @@ def inplace(x, op, other, *, reads_other=True):
     if record and x._output_nr is not None and x.grad_fn is not None and x.grad_fn.op.is_view:
         raise RuntimeError(f"Output {x._output_nr} of {x.grad_fn.op.name} is a view and is being modified inplace. "
                            + _MULTIPLE_VIEWS)
-    if reads_other and isinstance(other, Tensor) and op is not fill:
-        check_no_partial_overlap(x._data, other._data)
+    read = other if reads is True else reads
+    if isinstance(read, Tensor) and op is not fill:
+        check_no_partial_overlap(x._data, read._data)
     node = None
     if record and x._base is not None:  # the base's history becomes CopySlices (see views.py)
         result, node = inplace_on_view(x, op, other)

@@ -359,7 +359,7 @@ def setitem(x, index, value):
     value = _number_or_tensor(value, x)
     if isinstance(value, Tensor):  # `x[i] = v` is x[i].copy_(v) in PyTorch (index_put_ on x for advanced indices)
         check_no_partial_overlap(x._data[index] if basic else x._data, value._data)
-    inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value, reads_other=False)
+    inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value, reads=False)
 
 
 class MaskedFill(Op):
@@ -425,7 +425,7 @@ def masked_fill(input, mask, value):
 
 def masked_fill_(x, mask, value):
     _masked_fill_checks(x, mask, value, "x")
-    return inplace(x, lambda old, v: masked_fill(old, mask, v), value, reads_other=False)
+    return inplace(x, lambda old, v: masked_fill(old, mask, v), value, reads=False)
 
 
 def _diagonal_index(shape, offset):
