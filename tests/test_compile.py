@@ -298,3 +298,25 @@ def test_numpy_array_arguments_are_part_of_the_signature_by_value():
 def test_keyword_arguments_are_refused_clearly():
     with pytest.raises(TypeError, match="by position"):
         ag.compile(lambda x: x)(x=ag.ones(2))
+
+
+def _same(got, want):
+    got, want = (got, want) if isinstance(got, (tuple, list)) else ((got,), (want,))
+    for a, b in zip(got, want):
+        if isinstance(a, (tuple, list)):
+            _same(a, b)
+        else:
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a._data, b._data)  # to the last bit
+
+
+def test_merged_values_keep_their_views_safe_from_buffer_reuse():
+    def f(x):
+        a = x * 2.0
+        b = x * 2.0  # merged with `a` by CSE
+        v = b.t()  # so a view of `a`'s buffer in the code
+        c = a + 1.0  # a's last read: its buffer must not take c while v is still to be read
+        return v.t() * c
+
+    x = ag.tensor(np.arange(6.0).reshape(2, 3))
+    _same(ag.compile(f)(x), f(x))

@@ -93,6 +93,7 @@ class Program:
 
     def __init__(self):
         self.instrs, self.inputs, self.constants, self.values = [], [], {}, {}
+        self.aliases = {}  # name -> other arrays that hold its value in the trace (their views view it in the code)
         self.output = None  # the result's structure, with value names (or Literals) where tensors were
         self.node_names = {}  # id(node) -> "TanhBackward0 (t7)"
 
