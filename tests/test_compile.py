@@ -8,16 +8,13 @@ from autograd_lite.compiler import PASSES, CompileError
 
 from .op_samples import SAMPLES, sample_inputs
 
-# The op samples compile refuses, with a CompileError at the first call (never a wrong answer):
-# in-place ops (the tracer follows values, not memory) ...
-INPLACE = ["leaky_relu_inplace", "exp_inplace", "tanh_inplace", "sigmoid_inplace", "relu_inplace", "clamp_inplace",
-           "fill_with_a_tensor", "inplace_on_view", "view_rebased_after_inplace", "inplace_add", "inplace_mul",
-           "fill", "zero", "fill_tensor", "copy_broadcast"]
-# ... and ops whose rule (or forward) works out a mask, an index or a count with numpy from a tensor's data,
-# outside any op: the check trace on other values sees it change
+# The op samples compile refuses, with a CompileError at the first call (never a wrong answer): ops whose rule
+# (or forward) works out a mask, an index or a count with numpy from a tensor's data, outside any op: the check
+# trace on other values sees it change. (In-place ops on values the function makes compile: functionalise.py;
+# clamp_inplace is here for clamp's mask, not for the write.)
 VALUE_DEPENDENT = ["maximum", "minimum_broadcast", "clamp", "clamp_min", "softplus_beta_threshold", "max",
-                   "min", "max_dim", "min_dim_keepdim", "norm_inf", "setitem", "masked_fill_inplace"]
-UNSUPPORTED = {**dict.fromkeys(INPLACE, "in-place op"), **dict.fromkeys(VALUE_DEPENDENT, "depends on the inputs")}
+                   "min", "max_dim", "min_dim_keepdim", "norm_inf", "clamp_inplace"]
+UNSUPPORTED = dict.fromkeys(VALUE_DEPENDENT, "depends on the inputs")
 
 
 def _weighted_loss(fn, xs):
@@ -165,7 +162,7 @@ def test_a_closure_tensor_changed_in_place_traces_again():
     (lambda x: x * x.sum().item(), r"`item\(\)` of a tensor at test_compile.py:\d+"),
     (lambda x: x * float(x.sum()), r"`float\(\)` of a tensor"),
     (lambda x: x + ag.randn(3), r"random numbers at test_compile.py:\d+"),
-    (lambda x: x.add_(1.0), r"in-place op at test_compile.py:\d+"),
+    (lambda x: x.add_(1.0), r"in-place op at test_compile.py:\d+ writes into an input"),
     (lambda x: x * ag.tensor(x.numpy() > 0), r"`numpy\(\)` of a tensor"),
 ])
 def test_what_cannot_be_traced_is_a_clear_error(fn, match):
@@ -298,3 +295,186 @@ def test_numpy_array_arguments_are_part_of_the_signature_by_value():
 def test_keyword_arguments_are_refused_clearly():
     with pytest.raises(TypeError, match="by position"):
         ag.compile(lambda x: x)(x=ag.ones(2))
+
+
+# -- in-place ops: traced as values (compiler/functionalise.py) ---------------------------------------------------
+def _write_into_a_view(x, y):
+    b = x * 1.0
+    b[1:].mul_(y[1:])  # the base's history becomes CopySlices; the code: Overwrite(b, ...)
+    return b
+
+
+def _view_taken_before_the_write(x, y):
+    b = x * 1.0
+    v = b.t()[0]
+    b.mul_(y)  # v changes too (AsStridedBackward0); the code takes the view again from b's new value
+    return (v * v).sum() + b[1]
+
+
+def _writes_and_views_in_turn(x, y):
+    b = x * 1.0
+    v = b[0]
+    b.mul_(2.0)
+    before = v * 1.0
+    v.add_(y[0])  # a view of the written base, written in turn
+    b.t()[1:].sub_(x.t()[1:])  # a transposed view: its elements are not contiguous in b
+    b[:, ::2].mul_(3.0)  # every other column: a strided view
+    return b * (v * before).sum()
+
+
+def _reads_on_either_side_of_a_write(x, y):
+    b = x * y
+    first = b * 2.0
+    b.add_(1.0)
+    second = b * 2.0  # the same op on the same tensor as `first`: CSE must not merge them
+    return first + second
+
+
+def _write_then_a_view_of_it(x, y):
+    b = x * 1.0
+    b.exp_()
+    v = b.t()  # in the code a view of exp's result: buffer reuse must not write into that buffer while v lives
+    w = b * 2.0
+    return v.t() + w + y
+
+
+def _a_buffer_filled_in_place(x, y):
+    out = ag.zeros(3, 2, dtype=ag.float64)  # made inside the function: may be written into
+    for i in range(3):
+        out[i] = x[:, i] * y[:, i]
+    out += 1.0
+    return out
+
+
+def _in_place_ops_of_every_kind(x, y):
+    b = x * 1.0
+    b.add_(y, alpha=2.0).mul_(y).div_(2.0).sub_(x)
+    d = b.detach()  # the same memory: b changes with d (and backward does not see it, as in PyTorch)
+    d.mul_(2.0)
+    b.fill_(b[0, 1])  # a value of the written tensor itself
+    c = (x * y).copy_(y[0])
+    units = [ag.relu_(x * 1.0), ag.nn.functional.leaky_relu(x * 1.0, 0.1, inplace=True), (x * 1.0).tanh_(),
+             (x * 1.0).exp_(), (x * 1.0).sigmoid_(), (x * 1.0).zero_()]  # each saves its result (the written x)
+    return b + c + sum(units)
+
+
+def _a_branch_after_a_write(x, y):
+    b = x * 1.0
+    b.mul_(-1.0)
+    if b.sum() > 0:
+        return b * y
+    return b * 2.0
+
+
+def _cast_by_the_write(x, y):
+    b = ag.zeros(2, 3, dtype=ag.float32)
+    b.add_(x * y)  # float64 into float32: the write casts
+    return b.double() * y
+
+
+INPLACE_PROGRAMS = [_write_into_a_view, _view_taken_before_the_write, _writes_and_views_in_turn,
+                    _reads_on_either_side_of_a_write, _write_then_a_view_of_it, _a_buffer_filled_in_place,
+                    _in_place_ops_of_every_kind, _a_branch_after_a_write, _cast_by_the_write]
+
+
+def _same(got, want):
+    got, want = (got, want) if isinstance(got, (tuple, list)) else ((got,), (want,))
+    for a, b in zip(got, want):
+        if isinstance(a, (tuple, list)):
+            _same(a, b)
+        else:
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a._data, b._data)  # to the last bit
+
+
+@pytest.mark.parametrize("passes", [PASSES, (), ("dce",), ("cse",), ("fold",), ("reuse",)])
+@pytest.mark.parametrize("fn", INPLACE_PROGRAMS, ids=lambda f: f.__name__.strip("_"))
+def test_in_place_ops_give_eager_values_and_gradients_with_each_pass_on_or_off(fn, passes):
+    rng = np.random.default_rng(7)
+    weights = ag.tensor(rng.standard_normal((3, 2)) if fn is _a_buffer_filled_in_place else rng.standard_normal((2, 3)))
+    for target in (fn, func.grad_and_value(lambda x, y: (fn(x, y) * weights).sum(), argnums=(0, 1))):
+        compiled = ag.compile(target, passes=passes)
+        for trial in range(3):  # the traced inputs, others, and others with every sign flipped (the other branch)
+            x, y = (ag.tensor(rng.standard_normal((2, 3))) for _ in range(2))
+            args = (-x, -y) if trial == 2 else (x, y)
+            _same(compiled(*args), target(*args))
+        assert len(compiled.traces) == (2 if fn is _a_branch_after_a_write else 1)
+
+
+def test_in_place_code_reads_as_values():
+    compiled = ag.compile(_write_into_a_view)
+    compiled(ag.ones(3, 2, dtype=ag.float64), ag.ones(3, 2, dtype=ag.float64))
+    assert "= Overwrite(t0, t3, at=slice(2, 6, 1))" in compiled.code  # b with its elements 2..5 replaced
+    assert ".copy()" not in compiled.code  # the old values that eager copies for backward are the same name
+    compiled = ag.compile(_view_taken_before_the_write)
+    compiled(ag.ones(2, 3, dtype=ag.float64), ag.ones(2, 3, dtype=ag.float64))
+    assert ".T" in compiled.code and "(the view again, after the write)" in compiled.code  # the view op again
+
+
+def test_views_that_died_cost_nothing_at_later_writes():
+    def f(x):
+        b = x * 1.0
+        for _ in range(100):
+            b[0:2].mul_(0.5)  # a new view each time: the old ones are never read again
+            b.add_(x)
+        return b
+
+    compiled = ag.compile(func.grad(lambda x: f(x).sum()), passes=())
+    x = ag.tensor(np.linspace(-1.0, 1.0, 4))
+    _same(compiled(x), func.grad(lambda x: f(x).sum())(x))
+    assert len(compiled.code.splitlines()) < 15 * 100  # a few lines per write, not one per view ever made
+
+
+def test_in_place_forward_mode_through_a_view():
+    x, v = ag.tensor(np.linspace(-1.0, 1.0, 5)), ag.tensor(np.linspace(0.5, 2.0, 5))
+
+    def f(x):
+        b = x * 1.0
+        b[1:].mul_(x[:4])  # the base's tangent changes at the view's positions (views.write_tangent)
+        return b
+
+    fn = lambda x, v: func.jvp(f, (x,), (v,))
+    _same(ag.compile(fn)(x, v), fn(x, v))
+
+
+def test_in_place_on_an_input_or_a_view_of_one_is_a_clear_error():
+    for fn in (lambda x: x.mul_(2.0), lambda x: x[1:].zero_(), lambda x: x.t().add_(1.0)):
+        with pytest.raises(CompileError, match=r"in-place op at test_compile.py:\d+ writes into an input"):
+            ag.compile(fn)(ag.ones(2, 2))
+    x = ag.ones(2, 2, requires_grad=True)  # under a gradient transform, eager's own error comes first
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        ag.compile(func.grad(lambda x: x.mul_(2.0).sum()))(x)
+
+
+def test_in_place_on_a_tensor_from_outside_is_a_clear_error():
+    state = ag.zeros(3)
+    with pytest.raises(CompileError, match=r"in-place op at test_compile.py:\d+ writes into a tensor the compiled"):
+        ag.compile(lambda x: state.add_(x))(ag.ones(3))
+    assert np.array_equal(state._data, np.zeros(3))  # and nothing was written: the error came before the write
+    with pytest.raises(CompileError, match="did not create"):
+        ag.compile(lambda x: state[1:].mul_(x[1:]))(ag.ones(3))
+
+
+def test_a_write_into_a_saved_tensor_raises_eager_version_error():
+    def f(x):
+        y = x.exp()  # ExpBackward0 saves its result
+        y.add_(1.0)
+        return y.sum()
+
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as eager:
+        func.grad(f)(ag.ones(3))
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as compiled:
+        ag.compile(func.grad(f))(ag.ones(3))
+    assert str(compiled.value) == str(eager.value)
+
+
+def test_merged_values_keep_their_views_safe_from_buffer_reuse():
+    def f(x):
+        a = x * 2.0
+        b = x * 2.0  # merged with `a` by CSE
+        v = b.t()  # so a view of `a`'s buffer in the code
+        c = a + 1.0  # a's last read: its buffer must not take c while v is still to be read
+        return v.t() * c
+
+    x = ag.tensor(np.arange(6.0).reshape(2, 3))
+    _same(ag.compile(f)(x), f(x))

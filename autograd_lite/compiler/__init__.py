@@ -8,10 +8,12 @@ r"""`autograd_lite.compile(fn)`: trace a function of tensors once, run it afterw
     g, value = step(w2, x, y)    # same shapes, dtypes and requires_grad: the generated code runs
     print(step.code)             # the code, one line per op
 
-How it works, in four files (each small enough to read in one sitting):
+How it works, in five files (each small enough to read in one sitting):
 
 * tracer.py   runs `fn` once eagerly and writes down every op it ran, the engine's backward rules
               included (a gradient transform runs the engine, so its backward is traced like the forward);
+* functionalise.py  writes an in-place op down as values (`b.mul_(y)`: from then on b *is* the product;
+              the base of a written view gets `Overwrite(base, values, at=...)`), so the code never mutates;
 * program.py  turns that record into instructions over named values (``x0`` inputs, ``c0`` constants,
               ``t0`` computed values);
 * passes.py   dead-code elimination, common subexpressions, constant folding, buffer reuse;
@@ -23,13 +25,23 @@ each tensor the function read from its closure, and the values of integer inputs
 indices) when the code depends on them in a way the tracer cannot follow (`check_integers`). A call that differs in any of these traces again (as
 `torch.compile` recompiles): one generated function is kept per signature (up to `MAX_TRACES`).
 
+**In-place ops** (`b += y`, `b[1:] = v`, `relu_`, `fill_`, ...) on tensors that `fn` makes itself (an op's
+result, or a factory's: `zeros`, `tensor`, ...), directly or through a view, give eager's values and
+gradients: the generated code computes the same values without writing into any array (functionalise.py).
+Eager's own errors stay (a tensor saved for backward and then changed in place raises PyTorch's "modified by
+an inplace operation" at the first call, since the trace runs eagerly). An in-place op on an **input** of
+the compiled function (or a view of one), or on a tensor `fn` reads from outside (its closure), is a
+`CompileError` naming the line: the compiled code never changes its arguments, and eager would (where
+`torch.compile` copies the new values back into the input, this compiler refuses: write into `x.clone()`
+made inside `fn`, or return the new value).
+
 **Honest limits** (each one a `CompileError` naming the line, never a silently wrong answer):
-random numbers, in-place ops, and turning a traced tensor into a Python number (`.item()`,
-`float()`, `.tolist()`, `.numpy()`) inside `fn`; and values the tracer cannot see being computed (a
-mask worked out with numpy from a tensor's data, in the user's code or in an op's rule): a second
-trace with other input values finds them, and the error names the op that read one. The results are
-plain tensors with no `grad_fn`: compile the gradient (`compile(func.grad(f))`), not a function you will
-call `.backward()` on.
+random numbers, in-place ops on inputs (above), and turning a traced tensor into a Python number
+(`.item()`, `float()`, `.tolist()`, `.numpy()`) inside `fn`; and values the tracer cannot see being
+computed (a mask worked out with numpy from a tensor's data, in the user's code or in an op's rule): a
+second trace with other input values finds them, and the error names the op that read one. The results
+are plain tensors with no `grad_fn`: compile the gradient (`compile(func.grad(f))`), not a function you
+will call `.backward()` on.
 """
 import gc
 
@@ -204,7 +216,7 @@ class Entry:
     def __init__(self, fn, args, passes, check):
         traced_args = fresh_args(args)
         inputs = [t._data for t in input_tensors(traced_args)]
-        rec, result = tracer.run(fn, traced_args)
+        rec, result = tracer.run(fn, traced_args, inputs)
         spec, leaves = result_structure(result)
         prog = program.lower(rec.steps, inputs, leaves)
         prog.structure = spec
@@ -250,12 +262,12 @@ def check_constants(fn, args, prog):
         values = [_other_values(t._data, rng, negate) for t in input_tensors(args)]
         try:
             fresh = fresh_args(args, values)
-            rec, result = tracer.run(fn, fresh, quiet=True)
+            inputs = [t._data for t in input_tensors(fresh)]
+            rec, result = tracer.run(fn, fresh, inputs, quiet=True)
         except CompileError:
             raise
         except Exception:  # noqa: BLE001, S112 (other values may be outside the function's domain: try gentler ones)
             continue
-        inputs = [t._data for t in input_tensors(fresh)]
         compare(prog, program.lower(rec.steps, inputs, result_structure(result)[1]))
         return
 
@@ -280,9 +292,9 @@ def check_integers(fn, args, prog):
         return exact
     try:
         fresh = fresh_args(args, values)
-        rec, result = tracer.run(fn, fresh, quiet=True)
-        compare(prog, program.lower(rec.steps, [t._data for t in input_tensors(fresh)], result_structure(result)[1]),
-                strict=True)
+        inputs = [t._data for t in input_tensors(fresh)]
+        rec, result = tracer.run(fn, fresh, inputs, quiet=True)
+        compare(prog, program.lower(rec.steps, inputs, result_structure(result)[1]), strict=True)
     except Exception:  # noqa: BLE001 (a constant changed, another path was taken, or the values were refused)
         return exact
     return []
@@ -314,8 +326,9 @@ def compare(prog, other, strict=False):
     for name, value in prog.constants.items():
         theirs = other.constants.get(name)
         if isinstance(value, np.ndarray) and not (isinstance(theirs, np.ndarray) and codegen._equal(value, theirs)):
-            ins = next(i for i in prog.instrs if name in i.uses())
+            ins = next((i for i in prog.instrs if name in i.uses()), None)
+            who = f"{codegen.op_name(ins.op)} at {ins.where} reads" if ins is not None else "the function returns"
             raise CompileError(
-                f"compile: {codegen.op_name(ins.op)} at {ins.where} reads a value that depends on the inputs but "
+                f"compile: {who} a value that depends on the inputs but "
                 "was not computed by an op the tracer sees (a mask or number worked out with numpy from a tensor's "
                 "data, in your code or in an op's rule); compile does not support this op's use here")

@@ -13,7 +13,7 @@ import numpy as np
 from ..ops.elementwise import _sigmoid
 from ..ops.op import _Scratch
 from ..tensor import _wrap
-from .passes import UFUNCS
+from .passes import UFUNCS, _root
 
 # Ops written as numpy expressions: the same numpy calls as the op's `forward`, so the same bits.
 TEMPLATES = {
@@ -213,17 +213,23 @@ def check(prog, fn, inputs):
     """Run the generated code once on the traced inputs (`_check=True`: it returns every value): each value
     must equal the traced one bit for bit. A line whose expression gives another dtype than the op did gets
     `np.asarray(..., dtype)`, as `Op.apply` converts an op's result; then the answer is False (build again).
-    Values whose buffer a later line reused hold that line's value by then, and are skipped."""
+    Values whose buffer a later line reused (or a view of it) hold that line's value by then, and are skipped."""
     with np.errstate(all="ignore"):
         values = fn(*inputs, _check=True)
     if values is RETRACE:
         raise AssertionError("a guard failed on the traced inputs")  # cannot happen: the guards were traced
-    overwritten = {ins.into for ins in prog.instrs if ins.into}
+    reused, last_use = {}, {}  # buffer -> the lines that write into it; name -> the last line that reads it
+    for i, ins in enumerate(prog.instrs):
+        if ins.into:
+            reused.setdefault(_root(values[ins.into]), []).append(i)
+        for a in ins.uses():
+            last_use[a] = i
     fixed = False
-    for ins in prog.instrs:
+    for j, ins in enumerate(prog.instrs):
         for out, dtype in zip(ins.outs, ins.dtypes):
-            if out in overwritten:
-                continue
+            later = [i for i in reused.get(_root(values[out]), ()) if i > j] if type(values[out]) is np.ndarray else ()
+            if later and last_use.get(out, j) <= later[0] and out not in prog.output:
+                continue  # a value (or a view of one) whose buffer a later line reused once it was no longer read
             got, want = values[out], prog.values.get(out)
             if type(got) is not np.ndarray or got.dtype != dtype:
                 ins.fix = dtype if np.asarray(got).dtype != dtype else True

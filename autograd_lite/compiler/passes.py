@@ -54,6 +54,8 @@ def eliminate_common_subexpressions(prog):
             kept.append(ins)
         else:
             mapping.update(zip(ins.outs, first.outs))
+            for out, kept_out in zip(ins.outs, first.outs):  # views of the dropped value now view the kept one
+                prog.aliases.setdefault(kept_out, []).append(prog.values[out])
     prog.instrs = kept
     prog.output = [mapping.get(v, v) if isinstance(v, str) else v for v in prog.output]
 
@@ -80,7 +82,8 @@ UFUNCS = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divid
 
 
 def _root(array):
-    while isinstance(array.base, np.ndarray):
+    """The id of the object that owns `array`'s memory (a view's base, its base's base, ... as far as they go)."""
+    while getattr(array, "base", None) is not None:
         array = array.base
     return id(array)
 
@@ -95,10 +98,13 @@ def reuse_buffers(prog):
     for v in prog.output:
         if isinstance(v, str):
             last_use[v] = len(prog.instrs)
-    roots = {name: _root(a) for name, a in prog.values.items() if isinstance(a, np.ndarray)}
+    roots = {name: {_root(a)} for name, a in prog.values.items() if isinstance(a, np.ndarray)}
+    for name, arrays in prog.aliases.items():  # an array an in-place op wrote the value into: its views read it
+        roots.setdefault(name, set()).update(_root(a) for a in arrays)
     sharing = {}  # root -> the names of the values living in that memory
-    for name, r in roots.items():
-        sharing.setdefault(r, []).append(name)
+    for name, rs in roots.items():
+        for r in rs:
+            sharing.setdefault(r, []).append(name)
     for i, ins in enumerate(prog.instrs):
         if ins.is_guard or ins.op.__name__ not in UFUNCS or (ins.fix is not None and ins.fix is not True):
             continue
@@ -109,10 +115,11 @@ def reuse_buffers(prog):
             if (value.shape != ins.shapes[0] or value.dtype != ins.dtypes[0] or value.ndim == 0
                     or value.base is not None or not value.flags.writeable):
                 continue
-            if any(last_use.get(other, -1) > i for other in sharing.get(roots[a], ()) if other != a):
+            if any(last_use.get(other, -1) > i for r in roots[a] for other in sharing[r] if other != a):
                 continue
             ins.into = a
-            sharing[roots[a]].append(ins.outs[0])  # the result now lives in that memory too
+            for r in roots[a]:
+                sharing[r].append(ins.outs[0])  # the result now lives in that memory too
             roots[ins.outs[0]] = roots[a]
             break
 

@@ -9,7 +9,7 @@ values the ops compute. Each `Instr` is one line of the generated code::
 """
 import numpy as np
 
-from .tracer import Guard
+from .tracer import Bind, Guard
 
 
 class Instr:
@@ -93,6 +93,7 @@ class Program:
 
     def __init__(self):
         self.instrs, self.inputs, self.constants, self.values = [], [], {}, {}
+        self.aliases = {}  # name -> other arrays holding its value in the trace (a Bind's, a value CSE merged)
         self.output = None  # the result's structure, with value names (or Literals) where tensors were
         self.node_names = {}  # id(node) -> "TanhBackward0 (t7)"
 
@@ -133,6 +134,11 @@ def lower(steps, inputs, result_leaves):
     for step in steps:
         if isinstance(step, Guard):
             prog.instrs.append(Instr([], None, [prog.name_of(step.value)], {}, step.where, answer=step.answer))
+            continue
+        if isinstance(step, Bind):  # no code: from here on, the array is read under the value's name
+            name = prog.name_of(step.value)
+            prog._names[id(step.array)] = name
+            prog.aliases.setdefault(name, []).append(step.array)
             continue
         args = [prog.ref(a) for a in step.inputs]
         options = {k: prog.ref(v) for k, v in step.options.items()}

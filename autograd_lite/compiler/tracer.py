@@ -14,7 +14,10 @@ leaves the world of tensors and steers Python:
   traces again if a later call would branch the other way.
 * `t.item()`, `float(t)`, `int(t)`, `t.tolist()`, `t.numpy()`: a clear error naming the line (the number
   would be frozen into the compiled code).
-* random ops and in-place ops: a clear error naming the line.
+* random ops: a clear error naming the line.
+
+In-place ops (`b.mul_(y)`, `b[1:] = v`, `relu_`) are written down as values (functionalise.py): each write
+is a `Bind` (from here on, this array holds that value) and new values for the arrays that share its memory.
 """
 import importlib
 import sys
@@ -22,12 +25,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .. import engine
+from .. import engine, factories
 from .. import ops as _ops
-from ..ops import copies
+from ..ops import copies, indexing
 from ..ops import op as _op
 from ..ops.batching import BatchedTensor
 from ..tensor import Tensor
+from . import functionalise
 
 # the modules themselves (the package's `tensor` and `random` attributes are the functions of those names)
 _tensor = importlib.import_module("..tensor", __package__)
@@ -50,6 +54,19 @@ class Step:
         self.op, self.inputs, self.options, self.where = op, inputs, options, where
         self.results, self.node = None, None
 
+    def arrays(self):
+        return [a for a in (*self.inputs, *self.options.values(), *(self.results or ())) if isinstance(a, np.ndarray)]
+
+    def made(self):
+        return self.results or ()
+
+    def replace(self, copies):
+        """Each array of `copies` ({id: copy}) replaced by its copy (see functionalise.py)."""
+        self.inputs = [copies.get(id(a), a) if isinstance(a, np.ndarray) else a for a in self.inputs]
+        self.options = {k: copies.get(id(v), v) if isinstance(v, np.ndarray) else v for k, v in self.options.items()}
+        if self.results is not None:
+            self.results = [copies.get(id(a), a) for a in self.results]
+
 
 class Guard:
     """`bool(value)` was `answer` when traced, at `where`: the compiled code checks it again."""
@@ -58,6 +75,34 @@ class Guard:
 
     def __init__(self, value, answer, where):
         self.value, self.answer, self.where = value, answer, where
+
+    def arrays(self):
+        return [self.value]
+
+    def made(self):
+        return ()
+
+    def replace(self, copies):
+        self.value = copies.get(id(self.value), self.value)
+
+
+class Bind:
+    """From here on, the array `array` holds the value of the array `value` (an in-place op wrote it there, or
+    `array` is a copy of it): no code, the name of `value` stands for both."""
+
+    __slots__ = ("array", "value")
+
+    def __init__(self, array, value):
+        self.array, self.value = array, value
+
+    def arrays(self):
+        return [self.array, self.value]
+
+    def made(self):
+        return (self.array,)
+
+    def replace(self, copies):
+        self.array, self.value = copies.get(id(self.array), self.array), copies.get(id(self.value), self.value)
 
 
 _PACKAGE = __name__.split(".")[0]
@@ -77,11 +122,15 @@ def user_line():
 
 
 class Tracer:
-    """Collects the steps (and guards) of one run. Use `with tracer.recording(): fn(*args)`."""
+    """Collects the steps (and guards, and binds) of one run. Use `with tracer.recording(): fn(*args)`."""
 
-    def __init__(self, light=False):
+    def __init__(self, light=False, inputs=()):
         self.light = light  # a check run: no comments (`where`) and no versions needed
-        self.steps = []  # Steps and Guards, in the order they happened
+        self.inputs = inputs  # the function's input arrays (never written into: see functionalise.py)
+        self.created = set()  # ids of the arrays that factories (zeros, tensor, ...) made during the run
+        self.steps = []  # Steps, Guards and Binds, in the order they happened
+        self.memory = None  # made at the first in-place op (functionalise.Memory)
+        self.stale = {}  # id(array) -> (array, ...): a view an in-place op changed, to be read again when next used
         self.rule = None  # the node whose rule (vjp or jvp) is running, if any
         self.versions = {}  # id(array) -> (version counter, version) of each tensor an op read
 
@@ -100,6 +149,8 @@ class Tracer:
             for a in (*inputs, *options.values()):
                 if a.__class__ is BatchedTensor:  # inside vmap: the physical ops it runs are recorded
                     return original(cls, *inputs, **options)
+            if tracer.stale:
+                tracer.fresh(*inputs)
             if not tracer.light:
                 for a in inputs:
                     if isinstance(a, Tensor):
@@ -132,6 +183,8 @@ class Tracer:
         tracer = self
 
         def compare(ufunc, a, b):  # `x > 0`, `x == y`: not an op in eager mode, but a step of the trace
+            if tracer.stale:
+                tracer.fresh(a, b)
             step = Step(ufunc, [a._data, b._data if isinstance(b, Tensor) else b], {}, tracer.where())
             tracer.steps.append(step)
             result = original(ufunc, a, b)
@@ -145,10 +198,79 @@ class Tracer:
 
         def __bool__(t):
             answer = original(t)
+            if tracer.stale:
+                tracer.fresh(t)
             tracer.steps.append(Guard(t._data, answer, user_line()))
             return answer
 
         return __bool__
+
+    def wrap_inplace(self, original):
+        """`copies.inplace` (every in-place op runs it), with the write written down as values."""
+        tracer = self
+
+        def inplace(x, op, other, *, reads_other=True):
+            if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:
+                return original(x, op, other, reads_other=reads_other)  # it runs `inplace` on the physical tensors
+            where = tracer.where()
+
+            def written(old, other):  # what `inplace` runs: `op` on x's values, before the result is copied into x
+                if old is not x:  # a copy of x's values (or, for a view, its values read from its base)
+                    tracer.fresh(x)
+                    tracer.bind(old._data, x._data)
+                result = op(old, other)
+                if tracer.memory is None:
+                    tracer.memory = functionalise.Memory(tracer)
+                tracer.memory.write(x._data, result._data, where)
+                return result
+
+            return original(x, written, other, reads_other=reads_other and op is not copies.fill)
+
+        return inplace
+
+    def wrap_write_tangent(self, original):
+        """`views.write_tangent` (forward mode: an in-place op's tangent written into x's, and into its base's and
+        views' tangents, with numpy), with those new tangents written down as values."""
+        tracer = self
+
+        def write_tangent(x, tangent):
+            base = x._base if x._base is not None else x
+            before = base._tangent._data if base._tangent is not None else np.zeros_like(base._data)  # (a constant)
+            original(x, tangent)
+            functionalise.wrote_tangent(tracer, x, base, before, tracer.where())
+
+        return write_tangent
+
+    def wrap_new(self, original):
+        """A factory's `_new`, noting the arrays made inside the traced function (they may be written into)."""
+        tracer = self
+
+        def new(arr, requires_grad):
+            t = original(arr, requires_grad)
+            tracer.created.add(id(t._data))
+            return t
+
+        return new
+
+    def fresh(self, *tensors):
+        """Make sure the record holds the current value of each tensor an in-place op changed (see functionalise.py)."""
+        for t in tensors:
+            if isinstance(t, Tensor) and id(t._data) in self.stale:
+                self.memory.read(t._data)
+
+    def bind(self, array, value):
+        """From here on, `array` holds the value of `value` (see Bind)."""
+        self.steps.append(Bind(array, value))
+
+    def refuse_write(self, why):
+        raise CompileError(f"compile: an in-place op at {user_line()} {why}.")
+
+    def record(self, op, inputs, options, result, where):
+        """Append a step that the tracer itself works out (see functionalise.py); return its result."""
+        step = Step(op, inputs, options, where)
+        step.results = [result]
+        self.steps.append(step)
+        return result
 
     # -- recording ----------------------------------------------------------------------------------
     @contextmanager
@@ -163,8 +285,11 @@ class Tracer:
                    (_tensor, "_compare", self.wrap_compare(_tensor._compare)),
                    (Tensor, "__bool__", self.wrap_bool(Tensor.__bool__)),
                    (_random, "_rng", _refuse(_random._rng, "random numbers", _RANDOM)),
-                   (copies, "inplace", _refuse(copies.inplace, "an in-place op", _INPLACE)),
-                   (_ops, "inplace", _refuse(copies.inplace, "an in-place op", _INPLACE))]
+                   (factories, "_new", self.wrap_new(factories._new)),
+                   (_tensor, "_new", self.wrap_new(_tensor._new))]
+        patches.append((copies, "write_tangent", self.wrap_write_tangent(copies.write_tangent)))
+        inplace = self.wrap_inplace(copies.inplace)
+        patches += [(copies, "inplace", inplace), (_ops, "inplace", inplace), (indexing, "inplace", inplace)]
         for name in _TO_PYTHON:
             patches.append((Tensor, name, _refuse(Tensor.__dict__[name], f"`{name.strip('_')}()` of a tensor", _NUMBER)))
         saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
@@ -181,7 +306,6 @@ _TO_PYTHON = ("item", "__float__", "__int__", "tolist", "numpy")
 _NUMBER = ("the number would be frozen into the compiled code; keep it a tensor (torch.where makes a choice "
            "without Python's `if`), or compute it outside the compiled function")
 _RANDOM = "the compiled code would repeat the same numbers at every call; draw them outside and pass them in"
-_INPLACE = "the tracer follows values, not memory; use the out-of-place op (`x = x + y`, not `x += y`)"
 
 
 def _refuse(original, what, advice):
@@ -195,9 +319,18 @@ def _refuse(original, what, advice):
     return refuse
 
 
-def run(fn, args, quiet=False):
-    """Run `fn(*args)` under a tracer: return (tracer, result). `quiet`: numpy's warnings off (a check run)."""
-    tracer = Tracer(light=quiet)
+def run(fn, args, inputs, quiet=False):
+    """Run `fn(*args)` under a tracer: return (tracer, result). `inputs`: the arrays of the tensors in `args`.
+    `quiet`: numpy's warnings off (a check run)."""
+    tracer = Tracer(light=quiet, inputs=inputs)
     with tracer.recording(), np.errstate(**({"all": "ignore"} if quiet else {})):
         result = fn(*args)
+        if tracer.stale:  # a result (two levels deep at most) that an in-place op changed since it was last read
+            for item in _items(result):
+                tracer.fresh(*_items(item))
     return tracer, result
+
+
+def _items(x):
+    return x.values() if type(x) is dict else x if type(x) in (tuple, list) else (x,)
+
