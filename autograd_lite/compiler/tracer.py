@@ -209,9 +209,9 @@ class Tracer:
         """`copies.inplace` (every in-place op runs it), with the write written down as values."""
         tracer = self
 
-        def inplace(x, op, other, *, reads_other=True):
+        def inplace(x, op, other, *, reads=True):
             if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:
-                return original(x, op, other, reads_other=reads_other)  # it runs `inplace` on the physical tensors
+                return original(x, op, other, reads=reads)  # it runs `inplace` on the physical tensors
             where = tracer.where()
 
             def written(old, other):  # what `inplace` runs: `op` on x's values, before the result is copied into x
@@ -224,7 +224,7 @@ class Tracer:
                 tracer.memory.write(x._data, result._data, where)
                 return result
 
-            return original(x, written, other, reads_other=reads_other and op is not copies.fill)
+            return original(x, written, other, reads=False if op is copies.fill else reads)
 
         return inplace
 
