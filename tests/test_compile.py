@@ -455,6 +455,47 @@ def test_in_place_on_a_tensor_from_outside_is_a_clear_error():
         ag.compile(lambda x: state[1:].mul_(x[1:]))(ag.ones(3))
 
 
+def test_a_training_step_inside_the_function_is_a_clear_error():
+    w = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
+    opt = ag.optim.SGD([w], lr=0.1)
+
+    def step(x):  # .grad and the optimizer's write are side effects the generated code would not repeat
+        opt.zero_grad()
+        loss = ((w * x) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(CompileError, match=r"backward\(\) at test_compile.py:\d+ fills .grad of a tensor"):
+        ag.compile(step)(ag.ones(3, dtype=ag.float64))
+    y = ag.ones(3, dtype=ag.float64, requires_grad=True)  # an input's .grad too
+    with pytest.raises(CompileError, match="fills .grad"):
+        ag.compile(lambda y: (y * y).sum().backward())(y)
+
+    def inner(x):  # a leaf made inside: its .grad is a value the function returns, which compiles
+        y = x.clone().requires_grad_()
+        (y * y).sum().backward()
+        return y.grad
+
+    compiled = ag.compile(inner)
+    _close(compiled(ag.tensor([1.0, 2.0])), [2.0, 4.0])
+    _close(compiled(ag.tensor([3.0, 5.0])), [6.0, 10.0])
+
+
+def test_a_write_the_tracer_does_not_see_is_a_clear_error():
+    w = ag.ones(3, dtype=ag.float64)
+
+    def f(x):
+        y = w * x
+        ag.nn.init.constant_(w, 2.0)  # writes w's numpy array directly (and bumps its version)
+        return y
+
+    with pytest.raises(CompileError, match=r"read at test_compile.py:\d+\) was changed during the call"):
+        ag.compile(f)(ag.ones(3, dtype=ag.float64))
+    with pytest.raises(CompileError, match=r"random numbers at test_compile.py:\d+"):  # nn.init's draws, too
+        ag.compile(lambda x: ag.nn.Linear(3, 2).double()(x))(ag.ones(3, dtype=ag.float64))
+
+
 def test_a_write_into_a_saved_tensor_raises_eager_version_error():
     def f(x):
         y = x.exp()  # ExpBackward0 saves its result
