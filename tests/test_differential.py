@@ -26,7 +26,6 @@ lands, and the programs that have that feature come back.
 # ruff: noqa: S102 - a program is code: exec runs it, the same text in either library
 import importlib
 import os
-import re
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -69,10 +68,6 @@ FOUND = {
     "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op: PyTorch's tangent of x % c "
                                    "is x's tangent itself (the same tensor), so fill_ / mul_ ... of the result "
                                    "change x's tangent too; autograd_lite's result has a tangent of its own",
-    "reduction_of_one_element_forward_mode": "prod / var / std over a dim of size 1 (or a 0-d or one-element "
-                                             "tensor) in forward mode, of inputs that require grad: PyTorch's "
-                                             "tangent may not require grad where autograd_lite's does (its rule "
-                                             "special-cases one element)",
     "tangent_after_no_grad_inplace": "forward mode (forward_ad, func.jvp) through an in-place op under no_grad on a "
                                      "value whose tangent requires grad: PyTorch writes the new tangent into the old "
                                      "one, which still requires grad; autograd_lite's new tangent does not",
@@ -523,15 +518,10 @@ def _inplace(draw, vals):
     return code, t, features, template
 
 
-def _features_of(expr, vals):
+def _features_of(expr):
     """What known differences (or non-smooth pieces) an out-of-place step has, read from its code."""
-    features = {feature for feature, marker in [("float32", ".float()"), ("remainder_by_number", " % 1.5")]
-                if marker in expr}
-    operands = [n for n in vals.names if re.search(rf"\b{n}\b", expr)]
-    if any(f".{how}(" in expr for how in ("prod", "var", "std")) and any(
-            1 in vals.shape(n) or not vals.shape(n) for n in operands):
-        features.add("reduction_of_one_element")
-    return features
+    return {feature for feature, marker in [("float32", ".float()"), ("remainder_by_number", " % 1.5")]
+            if marker in expr}
 
 
 WRITTEN = set()  # the entries of OPS and INPLACE that programs have used (the filters may rule some out)
@@ -570,7 +560,7 @@ def programs(draw, smooth=False):
             expr = writer(draw, vals)
             if expr is None:
                 continue
-            step_features = _features_of(expr, vals)
+            step_features = _features_of(expr)
             if step_features & (KNOWN.keys() | FOUND.keys()) or (smooth and "float32" in step_features):
                 continue
             WRITTEN.add(writer)
@@ -602,7 +592,6 @@ ENDINGS_LEFT_OUT = [
     ("inplace_in_func_on_an_input", {"forward_ad", "jvp", "vjp"}, "inplace_on_view_or_leaf"),
     ("tangent_shared_by_remainder", {"forward_ad", "jvp"}, "inplace_after_remainder_by_number"),
     ("tangent_after_no_grad_inplace", {"forward_ad", "jvp"}, "no_grad_inplace"),
-    ("reduction_of_one_element_forward_mode", {"forward_ad", "jvp"}, "reduction_of_one_element"),
 ]
 
 

@@ -42,6 +42,7 @@ def exit_dual_level(*, level=None):
     drop_tangents()
     forward_ad_state.level = None
     forward_ad_state.active = False
+    forward_ad_state.through_func = False
 
 
 def make_dual(tensor, tangent, *, level=None):
