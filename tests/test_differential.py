@@ -65,12 +65,10 @@ FOUND = {
                                    "before: torch.func's input is a leaf of its own level (refused: 'a view of a "
                                    "leaf Variable that requires grad is being used in an in-place operation'), "
                                    "autograd_lite's an alias recorded in the outer graph (allowed)",
-    "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op: PyTorch's tangent of x % c "
-                                   "is x's tangent itself (the same tensor), so fill_ / mul_ ... of the result "
-                                   "change x's tangent too; autograd_lite's result has a tangent of its own",
-    "tangent_after_no_grad_inplace": "forward mode (forward_ad, func.jvp) through an in-place op under no_grad on a "
-                                     "value whose tangent requires grad: PyTorch writes the new tangent into the old "
-                                     "one, which still requires grad; autograd_lite's new tangent does not",
+    "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op on the result: PyTorch's "
+                                   "tangent of x % c is x's tangent itself, so the in-place op changes x's tangent "
+                                   "too, and J·u comes out wrong (PyTorch fixed the same bug in add's rule, "
+                                   "pytorch#79664); autograd_lite's result has a tangent of its own, on purpose",
 }
 
 PACKAGE_DIR = os.path.dirname(ag.__file__)
@@ -591,7 +589,6 @@ def programs(draw, smooth=False):
 ENDINGS_LEFT_OUT = [
     ("inplace_in_func_on_an_input", {"forward_ad", "jvp", "vjp"}, "inplace_on_view_or_leaf"),
     ("tangent_shared_by_remainder", {"forward_ad", "jvp"}, "inplace_after_remainder_by_number"),
-    ("tangent_after_no_grad_inplace", {"forward_ad", "jvp"}, "no_grad_inplace"),
 ]
 
 

@@ -277,6 +277,23 @@ def test_the_jvp_of_a_product_of_one_element_is_not_connected_to_the_input(name)
                     ([3.5], True, [3.5], True), (1.0, False, 1.0, False)]  # two elements; 0-d: ones on both paths
 
 
+def test_jacfwd_through_in_place_ops_on_views_agrees_with_jacrev():
+    """Batched tangents (one per column) are written in place like any tangent, views' ones included."""
+    def f(x):
+        y = x * 2.0
+        y.mul_(x)
+        y[1:].exp_()
+        z = y % 1.5
+        z.add_(x)
+        return y + z
+
+    x = t64([0.3, -0.2, 0.7])
+    y_t = [4 * 0.3, 4 * -0.2 * np.exp(2 * 0.04), 4 * 0.7 * np.exp(2 * 0.49)]  # y = 2x², then y[1:] = exp(y[1:])
+    expected = np.diag([2 * d + 1 for d in y_t])  # y + z, z = y % 1.5 + x
+    np.testing.assert_allclose(jacfwd(f)(x).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(jacrev(f)(x).numpy(), expected, rtol=1e-12)
+
+
 def test_vjp_fn_checks_its_cotangents():
     _, vjp_fn = vjp(lambda a: (a * 2, a.sum()), ag.ones(2))
     with pytest.raises(RuntimeError, match="Expected pytree structure of cotangents to be the same as pytree structure "
