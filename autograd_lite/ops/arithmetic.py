@@ -220,7 +220,9 @@ class RemainderScalar(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return x_t
+        # A copy, on purpose: PyTorch's rule returns x's tangent itself, so an in-place op on z then changes x's
+        # tangent too, and forward mode goes wrong (J u no longer agrees with reverse mode's u^T J).
+        return x_t.clone()
 
 
 class FloorDivide(Op):

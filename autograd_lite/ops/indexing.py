@@ -163,7 +163,7 @@ class Index(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return Index.apply(x_t, index=ctx.index)
+        return ctx.op.apply(x_t, index=ctx.index)  # (a view's tangent is the same view of the input's)
 
     @classmethod
     def batch(cls, n, x, index):

@@ -173,6 +173,12 @@ class Prod(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
+        shape = ctx.input_shape
+        if grad_mode.forward_ad_state.through_func and (0 in shape or math.prod(
+                shape if ctx.dim is None else [shape[d] for d in ctx.dim]) <= 1):
+            # PyTorch's rule takes its zero-safe path for torch.func's wrapped values, where the product of one
+            # element multiplies its tangent by ones: the same values, but not connected to x (fwAD's path is)
+            return sum(x_t, ctx.dim, ctx.keepdim)
         (d,) = Prod.derivative(ctx)
         return sum(x_t * d, ctx.dim, ctx.keepdim)
 
