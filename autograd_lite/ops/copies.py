@@ -10,7 +10,7 @@ from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .batching import BatchedTensor, inplace_batched
 from .elementwise import where
-from .op import Op, _const, _zeros_like
+from .op import Op, _broadcast_message, _const, _zeros_like
 from .views import (
     inplace_on_view,
     rebase_after_write,
@@ -134,7 +134,10 @@ class FillTensor(Copy):
 
 def copy_from(x, src):
     src = _number_or_tensor(src, x)
-    np.broadcast_shapes(x.shape, src.shape if isinstance(src, Tensor) else ())
+    try:
+        np.broadcast_shapes(x.shape, src.shape if isinstance(src, Tensor) else ())
+    except ValueError:
+        raise RuntimeError(_broadcast_message([x._data, src._data])) from None
     return Copy.apply(x, src)
 
 
