@@ -13,10 +13,9 @@ from .op_samples import SAMPLES, sample_inputs
 INPLACE = ["leaky_relu_inplace", "exp_inplace", "tanh_inplace", "sigmoid_inplace", "relu_inplace", "clamp_inplace",
            "fill_with_a_tensor", "inplace_on_view", "view_rebased_after_inplace", "inplace_add", "inplace_mul",
            "fill", "zero", "fill_tensor", "copy_broadcast"]
-# ... and ops whose rule (or forward) works out a mask, an index or a count with numpy from a tensor's data,
-# outside any op: the check trace on other values sees it change
-VALUE_DEPENDENT = ["maximum", "minimum_broadcast", "clamp", "clamp_min", "softplus_beta_threshold", "max",
-                   "min", "max_dim", "min_dim_keepdim", "norm_inf", "setitem", "masked_fill_inplace"]
+# ... and two in-place writes that `inplace` makes on a copy of the old values that no op made: the check trace on
+# other values sees that copy change (their masks and indices are traced; what stops them is the in-place write)
+VALUE_DEPENDENT = ["setitem", "masked_fill_inplace"]
 UNSUPPORTED = {**dict.fromkeys(INPLACE, "in-place op"), **dict.fromkeys(VALUE_DEPENDENT, "depends on the inputs")}
 
 
@@ -188,6 +187,45 @@ def test_a_comparison_is_traced():
     x = ag.tensor([1.0, -2.0, 3.0])
     _close(compiled(x), [1.0, 0.5, 1.0])
     _close(compiled(-x), [0.5, 1.0, 0.5])
+    compiled = ag.compile(lambda x: ag.where(x.isnan(), 0.0, x))  # isnan is a comparison (x != x) too
+    _close(compiled(x), x)
+    _close(compiled(ag.tensor([1.0, float("nan"), 3.0])), [1.0, 0.0, 3.0])
+
+
+_NAN = float("nan")
+
+
+@pytest.mark.parametrize("fn,traced,later", [
+    # ties share the gradient, a NaN takes it: the masks of max's and maximum's rules are worked out again
+    (lambda x: x.max(), [1.0, 2.0, 3.0, 0.5], [[3.0, 1.0, 3.0, 3.0], [1.0, _NAN, 2.0, _NAN]]),
+    (lambda x: ag.minimum(x, x[[3, 2, 1, 0]]), [1.0, 2.0, 3.0, 4.0], [[1.0, 2.0, 2.0, 1.0], [_NAN, 1.0, 0.0, 2.0]]),
+    (lambda x: x.clamp(-1.0, 1.0), [0.5, -0.5, 2.0, -2.0], [[2.0, 1.0, -1.0, 0.0], [_NAN, 0.0, 3.0, -3.0]]),
+    (lambda x: x.reshape(2, 2).max(1).values, [1.0, 2.0, 4.0, 3.0], [[2.0, 1.0, 3.0, 4.0], [1.0, 1.0, 5.0, 5.0]]),
+    (lambda x: x.reshape(2, 2).norm(float("inf"), dim=1), [1.0, -2.0, 4.0, 3.0], [[2.0, -2.0, -4.0, 1.0]]),
+    # masks that are all false for the traced values: z = 0 (norm, std) and 0 ** y
+    (lambda x: x.reshape(2, 2).norm(dim=1), [1.0, 2.0, 3.0, 4.0], [[0.0, 0.0, 3.0, 4.0]]),
+    (lambda x: x.reshape(2, 2).std(1), [1.0, 2.0, 3.0, 4.0], [[2.0, 2.0, 3.0, 4.0]]),
+    (lambda x: x ** (x + 1.0), [1.0, 2.0, 3.0, 4.0], [[0.0, 2.0, 0.0, 4.0]]),
+])
+def test_masks_and_indices_in_the_rules_are_worked_out_again_for_new_values(fn, traced, later):
+    weights = ag.arange(1.0, 5.0, dtype=ag.float64)[:fn(ag.tensor(traced)).numel()]  # 1, 2, ...: unequal
+    grad = func.grad(lambda x: (fn(x).reshape(-1) * weights).sum())
+    compiled = ag.compile(grad)
+    for values in [traced, *later]:
+        x = ag.tensor(values, dtype=ag.float64)
+        _close(compiled(x), grad(x))
+    assert len(compiled.traces) == 1
+
+
+def test_the_indices_max_dim_returns_are_traced():
+    compiled = ag.compile(lambda x: (tuple(x.max(1)), x.argmin(0, keepdim=True)))  # (a return_types: a tuple)
+    for values in ([[1.0, 3.0, 2.0], [4.0, 0.0, 5.0]], [[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]):
+        x = ag.tensor(values, dtype=ag.float64)
+        (values_c, indices_c), argmin_c = compiled(x)
+        (values_e, indices_e), argmin_e = x.max(1), x.argmin(0, keepdim=True)
+        assert ag.equal(values_c, values_e) and ag.equal(indices_c, indices_e) and ag.equal(argmin_c, argmin_e)
+        assert indices_c.dtype == ag.int64 and argmin_c.shape == (1, 3)
+    assert len(compiled.traces) == 1
 
 
 def test_code_is_one_line_per_op_with_a_comment():
