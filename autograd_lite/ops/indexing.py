@@ -327,10 +327,9 @@ class SetItem(Op):
 
     @staticmethod
     def derivative(ctx, need=None):
-        """dz/dx only (1 where x is kept, 0 where v was written): v's gradient is an indexing, not a factor."""
-        keep = np.ones(ctx.shape, bool)
-        keep[ctx.index] = False
-        return _const(keep), None
+        """dz/dx only (1 where x is kept, 0 where v was written): v's gradient is an indexing, not a factor. Written
+        by this op, not numpy, so that compile traces it when the index is a mask computed from the data."""
+        return SetItem.apply(_const(np.ones(ctx.shape, bool)), False, index=ctx.index), None
 
     @staticmethod
     def vjp(ctx, grad):
