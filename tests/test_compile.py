@@ -481,6 +481,18 @@ def test_in_place_on_a_tensor_from_outside_is_a_clear_error():
         ag.compile(lambda x: state[1:].mul_(x[1:]))(ag.ones(3))
 
 
+def test_prods_zero_branch_is_guarded():
+    """prod's rule divides the product by each element unless one is 0: that choice is a guard of the trace, so a
+    later input with a zero traces again (the code for no zeros would give nan)."""
+    for f in (lambda x: x.prod(), lambda x: x.prod(0).sum()):
+        grad = func.grad(f)
+        compiled = ag.compile(grad)
+        for values in ([[1.0, 2.0], [3.0, 4.0]], [[0.0, 2.0], [3.0, 4.0]], [[0.0, 2.0], [0.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]):
+            x = ag.tensor(values, dtype=ag.float64)
+            _close(compiled(x), grad(x))
+        assert len(compiled.traces) == 2
+
+
 def test_a_training_step_inside_the_function_is_a_clear_error():
     w = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
     opt = ag.optim.SGD([w], lr=0.1)

@@ -154,17 +154,17 @@ class Prod(Op):
         (x,) = ctx.saved_tensors
         if x.ndim == 0:  # the product of one element is that element (PyTorch's prod_backward returns grad)
             return (_const(np.ones((), x._data.dtype)),)
-        zero = x._data == 0
-        if not zero.any():
+        zero = x == 0
+        if not sum(zero):  # (ops and a tensor's bool, so that compile traces the choice and guards it)
             return (_keep_dims(ctx.output, ctx) / x,)  # as PyTorch: the product divided by each element
         if grad_mode.enabled and x.requires_grad:  # the rule is being recorded (create_graph): D must be an op
             return (_others_product(x, ctx.dim),)
-        # a plain backward: D as numbers. With one zero in a product, D is the product of the others at the zero and
-        # 0 elsewhere; with two or more, 0 everywhere.
-        nonzero = np.where(zero, 1, x._data)
-        rest = np.multiply.reduce(nonzero, axis=ctx.dim, keepdims=True)
-        zeros = np.sum(zero, axis=ctx.dim, keepdims=True)
-        return (_const(np.where(zeros == 0, rest / nonzero, np.where(zero & (zeros == 1), rest, 0))),)
+        # a plain backward: with one zero in a product, D is the product of the others at the zero and 0 elsewhere;
+        # with two or more, 0 everywhere.
+        nonzero = where(zero, 1, x)
+        rest = Prod.apply(nonzero, dim=ctx.dim, keepdim=True, dtype=None)
+        zeros = sum(zero, ctx.dim, True)
+        return (where(zeros == 0, rest / nonzero, where(zero & (zeros == 1), rest, 0)),)
 
     @staticmethod
     def vjp(ctx, grad):
