@@ -652,3 +652,20 @@ def _copy_of_a_shape_that_does_not_broadcast(lib):
 def test_copy_of_a_shape_that_does_not_broadcast_raises_pytorchs_error():
     check(_copy_of_a_shape_that_does_not_broadcast, (
         "RuntimeError", "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"))
+
+
+def _nan_in_sign_abs_and_the_inf_norm(lib):
+    nan = float("nan")
+    seen = [lib.sign(lib.tensor([nan, -2.0, 0.0, 3.0], dtype=lib.float64)).tolist()]
+    x = lib.tensor([nan, -2.0, 0.0, 3.0], dtype=lib.float64, requires_grad=True)
+    x.abs().sum().backward()
+    seen.append(x.grad.tolist())
+    x = lib.tensor([[1.0, nan, -3.0], [2.0, -5.0, 1.0]], dtype=lib.float64, requires_grad=True)
+    x.norm(float("inf"), dim=1).sum().backward()
+    seen.append(x.grad.tolist())
+    return seen
+
+
+def test_nan_has_sign_zero_and_is_the_extreme_of_an_inf_norm():
+    check(_nan_in_sign_abs_and_the_inf_norm, ("ok", [[0.0, -1.0, 0.0, 1.0], [0.0, -1.0, 0.0, 1.0],
+                                                     [[0.0, 0.0, -0.0], [0.0, -1.0, 0.0]]]))

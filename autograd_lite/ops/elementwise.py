@@ -160,12 +160,15 @@ def abs(input):  # noqa: A001
 
 
 class Sign(Op):
-    r"""$z=\mathrm{sign}(x)\in\{-1,0,1\}$.   VJP: $\bar x=0$ (zeros).   JVP: $\dot z=0$."""
+    r"""$z=\mathrm{sign}(x)\in\{-1,0,1\}$ (0 at NaN, as in PyTorch).   VJP: $\bar x=0$ (zeros).   JVP: $\dot z=0$."""
     name = "Sign"
 
     @staticmethod
     def forward(ctx, x):
-        return np.sign(x) if x.dtype != np.bool_ else x.copy()
+        if x.dtype.kind != "f":
+            return np.sign(x) if x.dtype != np.bool_ else x.copy()
+        z = np.sign(x)
+        return np.where(z != z, z.dtype.type(0), z)  # sign(NaN) is 0 in PyTorch (numpy: NaN)
 
     @staticmethod
     def vjp(ctx, grad):

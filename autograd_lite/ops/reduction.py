@@ -466,7 +466,8 @@ class LinalgVectorNorm(Op):
             return (sign,)
         z = _keep_dims(ctx.output, ctx)
         if p in (math.inf, -math.inf):  # the gradient is shared among the elements where |x| is extreme
-            at_extreme = abs(x) == z  # (masks are comparisons of tensors, not numpy on the data: compile traces them)
+            abs_x = abs(x)  # (masks are comparisons of tensors, not numpy on the data: compile traces them)
+            at_extreme = (abs_x == z) | (abs_x != abs_x)  # a NaN is extreme too (its norm is NaN), as PyTorch's
             return (sign * (at_extreme / at_extreme.sum(ctx.dim, keepdim=True, dtype=np.float64)),)  # (in double)
         if p == 2:
             # z = 0 only where x = 0: D = 0 there, masked after dividing, as PyTorch's norm_backward (so a second
