@@ -493,6 +493,16 @@ def test_prods_zero_branch_is_guarded():
         assert len(compiled.traces) == 2
 
 
+def test_var_with_too_few_elements_follows_its_input():
+    """n <= correction: var's gradient is inf, or nan where x is its mean; compiled, a later input decides too."""
+    grad = func.grad(lambda x: x.var(correction=3))
+    compiled = ag.compile(grad)
+    with np.errstate(invalid="ignore"), pytest.warns(UserWarning, match="degrees of freedom"):
+        for values in ([1.0, 2.0], [2.0, 2.0], [3.0, 3.0]):
+            x = ag.tensor(values, dtype=ag.float64)
+            np.testing.assert_array_equal(compiled(x).numpy(), grad(x).numpy())
+
+
 def test_a_training_step_inside_the_function_is_a_clear_error():
     w = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
     opt = ag.optim.SGD([w], lr=0.1)

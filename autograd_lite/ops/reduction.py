@@ -365,7 +365,8 @@ class Var(Op):
         (x,) = ctx.saved_tensors
         centered = x - sum(x, ctx.dim, True) / builtins.max(ctx.n, 1)
         if ctx.scale == math.inf and (ctx.dim is None or x.ndim == 0):  # n <= c over all elements: as PyTorch's
-            return (_const(np.where(centered._data == 0, np.nan, np.inf).astype(x._data.dtype)),)  # var_backward
+            with np.errstate(invalid="ignore"):  # D = inf, or nan where x is its mean (0 * inf): PyTorch's var_backward
+                return ((abs(centered) * math.inf).detach(),)  # (ops, not numpy on the data: compile traces them)
         return (centered * (2 * ctx.scale),)
 
     @staticmethod
