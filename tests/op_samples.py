@@ -119,6 +119,7 @@ SAMPLES = [
     ("permute", lambda x: x.permute(2, 0, 1), [((2, 3, 4), REAL)]),
     ("reshape", lambda x: x.reshape(3, -1), [((2, 3, 2), REAL)]),
     ("reshape_noncontiguous", lambda x: x.t().reshape(-1), [((2, 3), REAL)]),
+    ("reshape_alias", lambda x: x[:, ::2].reshape(2, 1, 2), [((2, 4), REAL)]),
     ("view", lambda x: x.view(6), [((2, 3), REAL)]),
     ("flatten", lambda x: x.flatten(1), [((2, 3, 2), REAL)]),
     ("unsqueeze", lambda x: x.unsqueeze(1), [((2, 3), REAL)]),
