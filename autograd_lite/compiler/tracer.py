@@ -228,19 +228,6 @@ class Tracer:
 
         return inplace
 
-    def wrap_write_tangent(self, original):
-        """`views.write_tangent` (forward mode: an in-place op's tangent written into x's, and into its base's and
-        views' tangents, with numpy), with those new tangents written down as values."""
-        tracer = self
-
-        def write_tangent(x, tangent):
-            base = x._base if x._base is not None else x
-            before = base._tangent._data if base._tangent is not None else np.zeros_like(base._data)  # (a constant)
-            original(x, tangent)
-            functionalise.wrote_tangent(tracer, x, base, before, tracer.where())
-
-        return write_tangent
-
     def wrap_new(self, original):
         """A factory's `_new`, noting the arrays made inside the traced function (they may be written into)."""
         tracer = self
@@ -287,7 +274,6 @@ class Tracer:
                    (_random, "_rng", _refuse(_random._rng, "random numbers", _RANDOM)),
                    (factories, "_new", self.wrap_new(factories._new)),
                    (_tensor, "_new", self.wrap_new(_tensor._new))]
-        patches.append((copies, "write_tangent", self.wrap_write_tangent(copies.write_tangent)))
         inplace = self.wrap_inplace(copies.inplace)
         patches += [(copies, "inplace", inplace), (_ops, "inplace", inplace), (indexing, "inplace", inplace)]
         for name in _TO_PYTHON:

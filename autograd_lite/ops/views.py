@@ -17,8 +17,10 @@ reads them from the storage.
 """
 import numpy as np
 
+from ..grad_mode import attach_tangent
 from ..graph import gradient_edge, next_sequence_number
 from ..tensor import _wrap
+from .elementwise import where
 from .op import Op, OpNode, _const
 
 def view_positions(view, base):
@@ -41,7 +43,6 @@ class AsStrided(Op):
     r"""$z=x[p]$ for the positions $p$ of a view in its base.   VJP: $\bar x=$ zeros with $\bar z$ added at $p$.
     JVP: $\dot z=\dot x[p]$. The node of a view rebased after an in-place change: PyTorch's `AsStridedBackward0`."""
     name = "AsStrided"
-    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def forward(ctx, x, positions):
@@ -56,12 +57,25 @@ class AsStrided(Op):
     def jvp(ctx, x_t):
         return AsStrided.apply(x_t, positions=ctx.positions)
 
+    @classmethod
+    def batch(cls, n, x, positions):
+        """Inside vmap: the batch is one bigger base, in which each example's positions start where it does."""
+        return cls.apply(x, positions=batch_positions(positions, x.shape[:n], x.shape[n:]))
+
+
+def batch_positions(positions, batch_shape, base_shape):
+    """The positions in a physical tensor (`batch_shape` + `base_shape`) of one view in each of its examples: an
+    array of shape `batch_shape` + the view's."""
+    positions = np.asarray(positions[0] if isinstance(positions, tuple) else positions)  # ((p,): numpy's index p)
+    size = int(np.prod(base_shape, dtype=np.intp))
+    starts = np.arange(int(np.prod(batch_shape, dtype=np.intp)), dtype=np.intp) * size
+    return starts.reshape(tuple(batch_shape) + (1,) * positions.ndim) + positions
+
 
 class AsStridedScatter(Op):
     r"""$z=$ zeros of the base's shape with $x$ added at positions $p$ (`AsStrided`'s reverse rule).
     VJP: $\bar x=\bar z[p]$.   JVP: $\dot z=$ zeros with $\dot x$ added at $p$."""
     name = "AsStridedScatter"
-    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def forward(ctx, x, positions, base_shape):
@@ -77,6 +91,13 @@ class AsStridedScatter(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return AsStridedScatter.apply(x_t, positions=ctx.positions, base_shape=ctx.base_shape)
+
+    @classmethod
+    def batch(cls, n, x, positions, base_shape):
+        """Inside vmap: as `AsStrided`'s, one bigger base holding every example's."""
+        batch_shape = tuple(x.shape[:n])
+        return cls.apply(x, positions=batch_positions(positions, batch_shape, base_shape),
+                         base_shape=batch_shape + tuple(base_shape))
 
 
 def rebase_views(base, also=None):
@@ -120,7 +141,7 @@ class CopySlices(Op):
     VJP: $\bar b=\bar b'$ with zeros at $p$, plus $f$'s VJP of $\bar b'[p]$ put back at $p$; $\bar y$ from $f$'s VJP."""
     name = "CopySlices"
     node_class = None
-    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
+    batch = None  # never applied (`inplace_on_view` makes its node), so no batching rule: its VJP's ops have theirs
 
     @staticmethod
     def vjp(ctx, grad):
@@ -174,17 +195,34 @@ def inplace_on_view(x, op, other):
 def write_tangent(x, tangent):
     """Forward mode: `x` was written in place and its tangent is now `tangent`. As a view's tangent is a
     view of its base's tangent in PyTorch, the base's tangent takes it at the view's positions, and every
-    other view of the base reads its tangent from the base's again."""
-    x._tangent = tangent
+    other view of the base reads its tangent from the base's again.
+
+    Written with ops, not numpy, for two kinds of tangent whose values are not (only) an array: a batched one
+    (`jacfwd` pushes a batch of tangents through one primal: a BatchedTensor, whose `_data` is a stand-in) and
+    one with a history (`jacrev(jacfwd(f))` differentiates the tangent's values again)."""
+    if tangent.dtype != x.dtype and x.is_floating_point():
+        tangent = tangent.to(x.dtype)  # (a tangent has its primal's dtype, as the values written into x do)
+    _set_tangent(x, tangent)
     base = x._base if x._base is not None else x
     if base is not x:
-        new = base._tangent._data.copy() if base._tangent is not None else np.zeros_like(base._data)
-        new.reshape(-1)[view_positions(x, base)] = tangent._data
-        base._tangent = _wrap(new)
+        positions = view_positions(x, base)
+        written = np.zeros(base._data.shape, bool)
+        written.reshape(-1)[positions] = True
+        old = base._tangent if base._tangent is not None else _const(np.zeros_like(base._data))
+        new = AsStridedScatter.apply(tangent, positions=positions, base_shape=base._data.shape)
+        _set_tangent(base, where(_const(written), new, old))
     for ref in base._views or ():
         view = ref()
         if view is not None and view is not x:
-            view._tangent = _wrap(base._tangent._data.reshape(-1)[view_positions(view, base)])
+            _set_tangent(view, AsStrided.apply(base._tangent, positions=view_positions(view, base)))
+
+
+def _set_tangent(t, tangent):
+    """`t`'s tangent is now `tangent`; one that had none is noted as having one (it goes when the level exits)."""
+    if t._tangent is None:
+        attach_tangent(t, tangent)
+    else:
+        t._tangent = tangent
 
 
 def rebase_after_write(x, node):
