@@ -445,6 +445,7 @@ def _push_forward(func, inputs, directions, has_aux, strict=False):
         return _push_forward_by_double_backward(func, inputs, directions, has_aux)
     results, outputs, out_spec, aux = [], None, None, None
     with fwAD.dual_level():
+        forward_ad_state.through_func = True  # (until the level exits)
         for direction in directions:
             duals = [x if u is None else _make_dual(x, u) for x, u in zip(inputs.tensors, direction)]
             out = inputs.call_with(func, duals)

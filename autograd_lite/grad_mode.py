@@ -153,10 +153,13 @@ def is_grad_enabled():
 # ---------------------------------------------------------------------------------------------------
 class _ForwardAD:
     """Whether a `forward_ad.dual_level` is open (`level`), and so whether ops must propagate tangents
-    (`active`; switched off while a forward rule runs, which sees primals only)."""
+    (`active`; switched off while a forward rule runs, which sees primals only), and whether torch.func opened
+    it (`through_func`: `func.jvp`, `jacfwd`, where PyTorch's values are wrapped tensors, and a few of its
+    rules, prod's, take another path for those)."""
 
     active = False
     level = None
+    through_func = False
 
 
 forward_ad_state = _ForwardAD()

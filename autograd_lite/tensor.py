@@ -483,8 +483,8 @@ class Tensor:
     def isfinite(self):
         return _wrap(np.isfinite(self._data))
 
-    def isnan(self):
-        return _wrap(np.isnan(self._data))
+    def isnan(self):  # x != x: true exactly at a NaN, written as a comparison so that compile traces it
+        return _compare(np.not_equal, self, self)
 
     def equal(self, other):
         return self.shape == other.shape and bool(np.array_equal(self._data, other._data))

@@ -22,12 +22,12 @@ Program features that still differ from PyTorch are listed, each with what diffe
 fixes are under way (with their issue item), in `FOUND` those this test found that have no fix yet. The
 generator leaves them out (a few endings are swapped for a plain backward instead). Delete an entry when its fix
 lands, and the programs that have that feature come back. In `UNDEFINED` are programs whose result PyTorch
-itself leaves undefined (it depends on PyTorch's loop order): nothing to compare them with.
+itself leaves undefined (it depends on PyTorch's loop order): nothing to compare them with; in `PYTORCH_BUGS`
+those where PyTorch's derivative is wrong and autograd_lite's right, on purpose.
 """
 # ruff: noqa: S102 - a program is code: exec runs it, the same text in either library
 import importlib
 import os
-import re
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -63,16 +63,6 @@ FOUND = {
                                    "before: torch.func's input is a leaf of its own level (refused: 'a view of a "
                                    "leaf Variable that requires grad is being used in an in-place operation'), "
                                    "autograd_lite's an alias recorded in the outer graph (allowed)",
-    "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op: PyTorch's tangent of x % c "
-                                   "is x's tangent itself (the same tensor), so fill_ / mul_ ... of the result "
-                                   "change x's tangent too; autograd_lite's result has a tangent of its own",
-    "reduction_of_one_element_forward_mode": "prod / var / std over a dim of size 1 (or a 0-d or one-element "
-                                             "tensor) in forward mode, of inputs that require grad: PyTorch's "
-                                             "tangent may not require grad where autograd_lite's does (its rule "
-                                             "special-cases one element)",
-    "tangent_after_no_grad_inplace": "forward mode (forward_ad, func.jvp) through an in-place op under no_grad on a "
-                                     "value whose tangent requires grad: PyTorch writes the new tangent into the old "
-                                     "one, which still requires grad; autograd_lite's new tangent does not",
 }
 
 # Programs whose result PyTorch itself leaves undefined: not a difference this test can judge, so never written.
@@ -83,9 +73,17 @@ UNDEFINED = {
                                                   "divides row 1 by its new first element, on a 2 x 8 one by the old "
                                                   "(its loop order and vector width decide). autograd_lite always "
                                                   "reads the old values, as if y were cloned first "
-                                                  "(test_copies.py)",
+                                                  "(test_issue22_regressions.py)",
 }
-LEFT_OUT = KNOWN.keys() | FOUND.keys() | UNDEFINED.keys()
+# Where PyTorch gives a wrong derivative: autograd_lite gives the right one, on purpose (README, "Differences kept
+# on purpose"; test_forward_ad.py records both libraries' results).
+PYTORCH_BUGS = {
+    "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op on the result: PyTorch's "
+                                   "tangent of x % c is x's tangent itself, so the in-place op changes x's tangent "
+                                   "too, and J·u comes out wrong (reverse mode disagrees); "
+                                   "autograd_lite's result has a tangent of its own, on purpose",
+}
+LEFT_OUT = KNOWN.keys() | FOUND.keys() | UNDEFINED.keys() | PYTORCH_BUGS.keys()
 
 PACKAGE_DIR = os.path.dirname(ag.__file__)
 
@@ -532,15 +530,10 @@ def _inplace(draw, vals):
     return code, t, features, template
 
 
-def _features_of(expr, vals):
+def _features_of(expr):
     """What known differences (or non-smooth pieces) an out-of-place step has, read from its code."""
-    features = {feature for feature, marker in [("float32", ".float()"), ("remainder_by_number", " % 1.5")]
-                if marker in expr}
-    operands = [n for n in vals.names if re.search(rf"\b{n}\b", expr)]
-    if any(f".{how}(" in expr for how in ("prod", "var", "std")) and any(
-            1 in vals.shape(n) or not vals.shape(n) for n in operands):
-        features.add("reduction_of_one_element")
-    return features
+    return {feature for feature, marker in [("float32", ".float()"), ("remainder_by_number", " % 1.5")]
+            if marker in expr}
 
 
 WRITTEN = set()  # the entries of OPS and INPLACE that programs have used (the filters may rule some out)
@@ -579,7 +572,7 @@ def programs(draw, smooth=False):
             expr = writer(draw, vals)
             if expr is None:
                 continue
-            step_features = _features_of(expr, vals)
+            step_features = _features_of(expr)
             if step_features & LEFT_OUT or (smooth and "float32" in step_features):
                 continue
             WRITTEN.add(writer)
@@ -610,8 +603,6 @@ def programs(draw, smooth=False):
 ENDINGS_LEFT_OUT = [
     ("inplace_in_func_on_an_input", {"forward_ad", "jvp", "vjp"}, "inplace_on_view_or_leaf"),
     ("tangent_shared_by_remainder", {"forward_ad", "jvp"}, "inplace_after_remainder_by_number"),
-    ("tangent_after_no_grad_inplace", {"forward_ad", "jvp"}, "no_grad_inplace"),
-    ("reduction_of_one_element_forward_mode", {"forward_ad", "jvp"}, "reduction_of_one_element"),
 ]
 
 

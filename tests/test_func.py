@@ -259,6 +259,41 @@ def test_same_results_as_torch_func():
         np.testing.assert_allclose(ours(t64(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["autograd_lite", "torch"])
+def test_the_jvp_of_a_product_of_one_element_is_not_connected_to_the_input(name):
+    """PyTorch's prod rule takes another path for torch.func's wrapped values: over one element (a dim of size 1,
+    or all of a one-element tensor) it multiplies the tangent by ones, so func.jvp's tangent does not require grad
+    where forward_ad's does. Recorded from PyTorch 2.13, and compared with it when it is installed."""
+    lib = ag if name == "autograd_lite" else pytest.importorskip("torch")
+    x = lib.tensor([[0.5], [2.0]], dtype=lib.float64, requires_grad=True)
+    u = lib.tensor([[1.0], [3.0]], dtype=lib.float64)
+    seen = []
+    for f in (lambda t: t.prod(1), lambda t: t[0].prod(), lambda t: t.prod(0), lambda t: t[0, 0].prod()):
+        by_func = lib.func.jvp(f, (x,), (u,))[1]
+        with lib.autograd.forward_ad.dual_level():
+            by_dual = lib.autograd.forward_ad.unpack_dual(f(lib.autograd.forward_ad.make_dual(x, u))).tangent
+        seen.append((by_func.tolist(), by_func.requires_grad, by_dual.tolist(), by_dual.requires_grad))
+    assert seen == [([1.0, 3.0], False, [1.0, 3.0], True), (1.0, False, 1.0, True),  # one element
+                    ([3.5], True, [3.5], True), (1.0, False, 1.0, False)]  # two elements; 0-d: ones on both paths
+
+
+def test_jacfwd_through_in_place_ops_on_views_agrees_with_jacrev():
+    """Batched tangents (one per column) are written in place like any tangent, views' ones included."""
+    def f(x):
+        y = x * 2.0
+        y.mul_(x)
+        y[1:].exp_()
+        z = y % 1.5
+        z.add_(x)
+        return y + z
+
+    x = t64([0.3, -0.2, 0.7])
+    y_t = [4 * 0.3, 4 * -0.2 * np.exp(2 * 0.04), 4 * 0.7 * np.exp(2 * 0.49)]  # y = 2x², then y[1:] = exp(y[1:])
+    expected = np.diag([2 * d + 1 for d in y_t])  # y + z, z = y % 1.5 + x
+    np.testing.assert_allclose(jacfwd(f)(x).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(jacrev(f)(x).numpy(), expected, rtol=1e-12)
+
+
 def test_vjp_fn_checks_its_cotangents():
     _, vjp_fn = vjp(lambda a: (a * 2, a.sum()), ag.ones(2))
     with pytest.raises(RuntimeError, match="Expected pytree structure of cotangents to be the same as pytree structure "

@@ -643,3 +643,12 @@ def _retained_under_create_graph(lib):
 
 def test_a_retained_grad_is_a_copy_recorded_under_create_graph():
     check(_retained_under_create_graph, ("ok", (("CloneBackward0", [6.0, 12.0]), ("AddBackward0", [12.0, 24.0]))))
+
+
+def _copy_of_a_shape_that_does_not_broadcast(lib):
+    return lib.zeros(2, 3).copy_(lib.ones(4))
+
+
+def test_copy_of_a_shape_that_does_not_broadcast_raises_pytorchs_error():
+    check(_copy_of_a_shape_that_does_not_broadcast, (
+        "RuntimeError", "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"))

@@ -111,6 +111,7 @@ def test_each_input_alone_gets_the_same_gradient(name, fn, spec):
 NOT_DIFFERENTIABLE = {
     ag.ops.FloorDivide,  # x // y
     ag.ops.RemainderOfNumber,  # c % x for a number c
+    ag.ops.Argmax, ag.ops.Argmin,  # indices: no gradient, no node (ops so that compile traces them)
 }
 
 
@@ -295,6 +296,16 @@ def test_floor_divide_is_not_differentiable_and_remainder_is_as_in_pytorch():
         i % ag.tensor([1, 0])
     assert (ag.tensor([1.0, -1.0]) // 0).tolist() == [math.inf, -math.inf]
 
+
+def test_argmax_and_the_indices_of_max_carry_no_graph_and_no_tangent():
+    """Argmax / Argmin are ops (compile traces the indices) without a derivative: no node, no tangent, as PyTorch."""
+    x = ag.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]], requires_grad=True)
+    for i in (x.argmax(1), x.argmin(), x.max(1).indices, x.min(0, keepdim=True).indices):
+        assert i.dtype is ag.int64 and not i.requires_grad and i.grad_fn is None
+    assert x.argmax(1).tolist() == [1, 0] and x.max(1, keepdim=True).indices.tolist() == [[1], [0]]
+    with fwAD.dual_level():
+        i = fwAD.make_dual(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0])).argmax()
+        assert fwAD.unpack_dual(i).tangent is None and i.item() == 1
 
 
 def test_gelu_and_erf_values_are_pytorchs():

@@ -14,6 +14,8 @@ from collections import namedtuple
 
 from ..grad_mode import attach_tangent, drop_tangents, forward_ad_state
 from ..ops import Alias
+from ..ops.batching import BatchedTensor
+from ..ops.op import laid_out_like, same_layout
 from ..tensor import Tensor
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
@@ -42,6 +44,7 @@ def exit_dual_level(*, level=None):
     drop_tangents()
     forward_ad_state.level = None
     forward_ad_state.active = False
+    forward_ad_state.through_func = False
 
 
 def make_dual(tensor, tangent, *, level=None):
@@ -68,6 +71,8 @@ def make_dual(tensor, tangent, *, level=None):
         dual = Alias.apply(tensor)
     finally:
         forward_ad_state.active = previous
+    if tangent.__class__ is not BatchedTensor and not same_layout(tangent._data, dual._data):
+        tangent = laid_out_like(dual, tangent)  # a tangent is laid out as its primal (a copy otherwise, as PyTorch's)
     attach_tangent(dual, tangent)
     return dual
 

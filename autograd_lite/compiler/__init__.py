@@ -22,8 +22,8 @@ How it works, in five files (each small enough to read in one sitting):
 **Guards.** The code is specialised to what the trace saw: the inputs' shapes, dtypes and
 `requires_grad`, the non-tensor arguments, the branches an `if` on a tensor took, the version of
 each tensor the function read from its closure, and the values of integer inputs (class targets,
-indices) when the code depends on them in a way the tracer cannot follow (`check_integers`). A call that differs in any of these traces again (as
-`torch.compile` recompiles): one generated function is kept per signature (up to `MAX_TRACES`).
+indices) when the code depends on them in a way the tracer cannot follow (`check_integers`). A call
+that differs in any of these traces again (as `torch.compile` recompiles): one generated function is kept per signature (up to `MAX_TRACES`).
 
 **In-place ops** (`b += y`, `b[1:] = v`, `relu_`, `fill_`, ...) on tensors that `fn` makes itself (an op's
 result, or a factory's: `zeros`, `tensor`, ...), directly or through a view, give eager's values and
@@ -36,8 +36,11 @@ the compiled function (or a view of one), or on a tensor `fn` reads from outside
 made inside `fn`, or return the new value).
 
 **Honest limits** (each one a `CompileError` naming the line, never a silently wrong answer):
-random numbers, in-place ops on inputs (above), and turning a traced tensor into a Python number
-(`.item()`, `float()`, `.tolist()`, `.numpy()`) inside `fn`; and values the tracer cannot see being
+random numbers (nn.init's too: build modules outside), in-place ops on inputs (above), turning a traced
+tensor into a Python number (`.item()`, `float()`, `.tolist()`, `.numpy()`) inside `fn`, side effects on
+tensors `fn` did not make (`backward()` filling an input's or a closure's `.grad`, an optimizer's `step()`,
+`nn.init` or `.data` writes: the generated code returns values and would not repeat them; compile
+`func.grad_and_value(loss)` and update outside); and values the tracer cannot see being
 computed (a mask worked out with numpy from a tensor's data, in the user's code or in an op's rule): a
 second trace with other input values finds them, and the error names the op that read one. The results
 are plain tensors with no `grad_fn`: compile the gradient (`compile(func.grad(f))`), not a function you
@@ -220,7 +223,15 @@ class Entry:
         spec, leaves = result_structure(result)
         prog = program.lower(rec.steps, inputs, leaves)
         prog.structure = spec
-        self.versions = [rec.versions[id(a)] for a in prog.constants.values() if id(a) in rec.versions]
+        self.versions = [rec.versions[id(a)][:2] for a in prog.constants.values() if id(a) in rec.versions]
+        for a in prog.constants.values():
+            vc, version, where = rec.versions.get(id(a), ((0,), 0, None))
+            if vc[0] != version:
+                raise CompileError(
+                    f"compile: a tensor the function did not create (read at {where_text(where)}) was changed during "
+                    "the call by code the tracer does not see (an optimizer's step(), torch.nn.init, a write "
+                    "through .data or numpy): the compiled code would not repeat that. Compile a function that "
+                    "returns new values (compile(func.grad_and_value(loss)), then update the parameters outside it)")
         self.exact = []  # (position, values): integer inputs this trace is specialised to (see check_integers)
         if check:
             check_constants(fn, args, prog)
@@ -247,6 +258,14 @@ class Entry:
     def stale(self):
         """True if a tensor the function read from its closure was changed in place since the trace."""
         return any(vc[0] != version for vc, version in self.versions)
+
+
+def where_text(where):
+    """A step's `where` in words: the user's line, or the rule that read the value."""
+    if isinstance(where, str):
+        return where
+    kind, who = where
+    return f"the {kind} rule of {who if isinstance(who, str) else who.name()}"
 
 
 def check_constants(fn, args, prog):

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..ops import AsStrided, ToCopy
 from ..ops.copies import _bounds, dense_memory
+from ..ops.views import view_positions
 from .passes import _root
 
 
@@ -178,6 +179,20 @@ class Memory:
             self.read(base)
         _, source = _Finder(base)(a)  # every element of a is one of base's
         self.tracer.record(AsStrided, [base], {"positions": source.reshape(a.shape)}, a, where)
+
+
+def wrote_tangent(tracer, x, base, before, where):
+    """Forward mode: an in-place op on `x` gave it a new tangent, and `views.write_tangent` worked out with numpy
+    the new tangent of x's base (`before` with x's positions replaced) and of the base's other views (their
+    positions of it). Write those down as the same steps on values."""
+    if base is not x:
+        at = view_positions(x, base).reshape(-1)
+        tracer.record(Overwrite, [before, x._tangent._data], {"at": _compact(at)}, base._tangent._data, where)
+    for ref in base._views or ():
+        view = ref()
+        if view is not None and view is not x:
+            tracer.record(AsStrided, [base._tangent._data], {"positions": view_positions(view, base)},
+                          view._tangent._data, where)
 
 
 class _Finder:

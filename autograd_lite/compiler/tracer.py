@@ -36,6 +36,7 @@ from . import functionalise
 # the modules themselves (the package's `tensor` and `random` attributes are the functions of those names)
 _tensor = importlib.import_module("..tensor", __package__)
 _random = importlib.import_module("..random", __package__)
+_init = importlib.import_module("..nn.init", __package__)  # its random draws (nn.Linear's weights) call _rng too
 
 
 class CompileError(RuntimeError):
@@ -132,7 +133,7 @@ class Tracer:
         self.memory = None  # made at the first in-place op (functionalise.Memory)
         self.stale = {}  # id(array) -> (array, ...): a view an in-place op changed, to be read again when next used
         self.rule = None  # the node whose rule (vjp or jvp) is running, if any
-        self.versions = {}  # id(array) -> (version counter, version) of each tensor an op read
+        self.versions = {}  # id(array) -> (version counter, version, where) of each tensor an op read, when first read
 
     def where(self):
         if self.light:
@@ -153,8 +154,8 @@ class Tracer:
                 tracer.fresh(*inputs)
             if not tracer.light:
                 for a in inputs:
-                    if isinstance(a, Tensor):
-                        tracer.versions[id(a._data)] = (a._vc, a._vc[0])
+                    if isinstance(a, Tensor) and id(a._data) not in tracer.versions:  # its version when first read
+                        tracer.versions[id(a._data)] = (a._vc, a._vc[0], tracer.where())
             step = Step(cls, [a._data if isinstance(a, Tensor) else a for a in inputs], dict(options), tracer.where())
             tracer.steps.append(step)  # before running: ops run *inside* this one (forward rules) come after
             result = original(cls, *inputs, **options)
@@ -228,6 +229,19 @@ class Tracer:
 
         return inplace
 
+    def wrap_write_tangent(self, original):
+        """`views.write_tangent` (forward mode: an in-place op's tangent written into x's, and into its base's and
+        views' tangents, with numpy), with those new tangents written down as values."""
+        tracer = self
+
+        def write_tangent(x, tangent):
+            base = x._base if x._base is not None else x
+            before = base._tangent._data if base._tangent is not None else np.zeros_like(base._data)  # (a constant)
+            original(x, tangent)
+            functionalise.wrote_tangent(tracer, x, base, before, tracer.where())
+
+        return write_tangent
+
     def wrap_new(self, original):
         """A factory's `_new`, noting the arrays made inside the traced function (they may be written into)."""
         tracer = self
@@ -238,6 +252,26 @@ class Tracer:
             return t
 
         return new
+
+    def wrap_accumulate(self, original):
+        """The engine's `accumulate_grad` (backward filling `.grad`): refused for a tensor the function did not make,
+        a side effect the compiled code would not repeat."""
+        tracer = self
+
+        def accumulate_grad(variable, grad, create_graph):
+            if not tracer.made_here(variable._data):
+                raise CompileError(f"compile: backward() at {user_line()} fills .grad of a tensor the function did "
+                                   "not create (an input or a closure's tensor): the compiled code would not repeat that "
+                                   "side effect. Compile a function that returns the gradient instead: "
+                                   "compile(func.grad_and_value(loss)), or torch.autograd.grad(loss, params)")
+            return original(variable, grad, create_graph)
+
+        return accumulate_grad
+
+    def made_here(self, array):
+        """Whether a traced op or a factory made `array` during this run."""
+        return id(array) in self.created or any(
+            step.__class__ is Step and any(r is array for r in step.results or ()) for step in self.steps)
 
     def fresh(self, *tensors):
         """Make sure the record holds the current value of each tensor an in-place op changed (see functionalise.py)."""
@@ -272,8 +306,11 @@ class Tracer:
                    (_tensor, "_compare", self.wrap_compare(_tensor._compare)),
                    (Tensor, "__bool__", self.wrap_bool(Tensor.__bool__)),
                    (_random, "_rng", _refuse(_random._rng, "random numbers", _RANDOM)),
+                   (_init, "_rng", _refuse(_init._rng, "random numbers", _RANDOM)),
+                   (engine, "accumulate_grad", self.wrap_accumulate(engine.accumulate_grad)),
                    (factories, "_new", self.wrap_new(factories._new)),
                    (_tensor, "_new", self.wrap_new(_tensor._new))]
+        patches.append((copies, "write_tangent", self.wrap_write_tangent(copies.write_tangent)))
         inplace = self.wrap_inplace(copies.inplace)
         patches += [(copies, "inplace", inplace), (_ops, "inplace", inplace), (indexing, "inplace", inplace)]
         for name in _TO_PYTHON:

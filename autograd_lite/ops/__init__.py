@@ -37,8 +37,8 @@ from .arithmetic import (  # noqa: F401, A004
     remainder, sub, times_alpha,
 )
 from .reduction import (  # noqa: F401, A004
-    Amax, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim, Var,
-    all, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
+    Amax, Argmax, Argmin, LinalgVectorNorm, Logsumexp, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum,
+    SumDim, Var, all, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var, vector_norm,
 )
 from .linalg import (  # noqa: F401, A004
     Addmm, Bmm, Dot, Mm, Mv, dot, matmul, mm, outer,
@@ -62,7 +62,8 @@ OPS = (  # every op class, family by family
     ToCopy, Clone, Alias, Fill, Zero, Copy, FillTensor,
     Add, Sub, Rsub, Mul, Div, Remainder, FloorQuotient, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum,
     Minimum, Neg, Reciprocal, Pow, PowTensor, RPow,
-    Sum, SumDim, Mean, MeanDim, Prod, ProdDim, Amax, Min, MaxDim, MinDim, Var, Std, Logsumexp, LinalgVectorNorm,
+    Sum, SumDim, Mean, MeanDim, Prod, ProdDim, Amax, Min, Argmax, Argmin, MaxDim, MinDim, Var, Std, Logsumexp,
+    LinalgVectorNorm,
     Mm, Mv, Dot, Bmm, Addmm,
     Cat, Stack, Index, Select, Slice, SliceUnsqueeze, IndexAdd, SetItem, MaskedFill, MaskedFillTensor, DiagEmbed,
     Diagonal,

@@ -220,7 +220,9 @@ class RemainderScalar(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return x_t
+        # A copy, on purpose: PyTorch's rule returns x's tangent itself, so an in-place op on z then changes x's
+        # tangent too, and forward mode goes wrong (J u no longer agrees with reverse mode's u^T J).
+        return x_t.clone()
 
 
 class FloorDivide(Op):
@@ -288,30 +290,23 @@ class Maximum(Op):
         return np.maximum(x, y)
 
     @staticmethod
-    def derivative(ctx, need=None):
-        """(w_x, w_y): 1 for the winner, 0 for the loser, 1/2 each at a tie. PyTorch's rule zeroes the
-        loser's gradient, so where a NaN makes both comparisons false, both get it. Minimum is Maximum with
-        the comparison reversed."""
+    def vjp(ctx, grad):
+        # PyTorch's rule: grad, halved at a tie, and exact zeros for the loser (even for a NaN or inf gradient); where
+        # a NaN makes both comparisons false, both get it. The masks are comparisons of tensors: compile traces them.
+        # Minimum is Maximum with the comparison reversed.
         x, y = ctx.saved_tensors
-        a, b = (x._data, y._data) if ctx.op.largest else (y._data, x._data)
-        tie, dtype = a == b, np.result_type(x._data, y._data)
-        dx = _const(np.where(tie, 0.5, ~(a < b)).astype(dtype)) if need is None or need[0] else None
-        dy = _const(np.where(tie, 0.5, ~(a > b)).astype(dtype)) if need is None or need[1] else None
-        return dx, dy
-
-    @staticmethod
-    def vjp(ctx, grad):  # the loser gets exact zeros (PyTorch masks), even for a NaN or inf gradient
+        a, b = (x, y) if ctx.op.largest else (y, x)
         need_x, need_y = ctx.needs_input_grad
-        dx, dy = Maximum.derivative(ctx, ctx.needs_input_grad)
-        return (where(_const(dx._data != 0), grad, 0.0) * dx if need_x else None), \
-            (where(_const(dy._data != 0), grad, 0.0) * dy if need_y else None)
+        shared = where(a == b, grad / 2, grad)
+        return (where(a < b, 0.0, shared) if need_x else None), (where(a > b, 0.0, shared) if need_y else None)
 
     @staticmethod
     def jvp(ctx, x_t, y_t):
         # PyTorch's forward formula, y' + w (x' - y') with w = [x wins] + 1/2 [tie]: at a NaN it gives y'
         x, y = ctx.saved_tensors
-        a, b = (x._data, y._data) if ctx.op.largest else (y._data, x._data)
-        return y_t + _const(np.where(a == b, 0.5, a > b).astype(x_t._data.dtype)) * (x_t - y_t)
+        a, b = (x, y) if ctx.op.largest else (y, x)
+        w = where(a == b, 0.5, (a > b).to(x_t.dtype))
+        return y_t + w * (x_t - y_t)
 
 
 def maximum(input, other):
@@ -427,7 +422,7 @@ class PowTensor(Op):
         if need is None or need[0]:
             dx = y * x ** (y - 1)
         if need is None or need[1]:
-            safe = _const((x._data == 0) & (np.asarray(y._data if isinstance(y, Tensor) else y) >= 0))
+            safe = (x == 0) & (y >= 0)  # comparisons of tensors, not numpy on the data: compile traces them
             dy = where(safe, 0.0, ctx.output * log(where(safe, 1.0, x)))
         return dx, dy
 

@@ -10,8 +10,14 @@ from ..dtypes import scalar_type_name
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .batching import BatchedTensor, inplace_batched
 from .elementwise import where
-from .op import Op, _const, _zeros_like
-from .views import inplace_on_view, rebase_after_write, rebase_views, write_tangent
+from .op import Op, _broadcast_message, _const, _zeros_like
+from .views import (
+    inplace_on_view,
+    rebase_after_write,
+    rebase_views,
+    rule_tangent,
+    write_tangent,
+)
 
 
 class ToCopy(Op):
@@ -33,7 +39,7 @@ class ToCopy(Op):
 
 
 class Clone(Op):
-    r"""$z=x$ (a copy).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    r"""$z=x$ (a copy).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$ (a copy too, as PyTorch's)."""
     name = "Clone"
 
     @staticmethod
@@ -46,7 +52,7 @@ class Clone(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return x_t
+        return Clone.apply(x_t)
 
 
 class Alias(Op):
@@ -64,7 +70,7 @@ class Alias(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return x_t
+        return Alias.apply(x_t)
 
 
 class Fill(Op):
@@ -128,7 +134,10 @@ class FillTensor(Copy):
 
 def copy_from(x, src):
     src = _number_or_tensor(src, x)
-    np.broadcast_shapes(x.shape, src.shape if isinstance(src, Tensor) else ())
+    try:
+        np.broadcast_shapes(x.shape, src.shape if isinstance(src, Tensor) else ())
+    except ValueError:
+        raise RuntimeError(_broadcast_message([x._data, src._data])) from None
     return Copy.apply(x, src)
 
 
@@ -174,9 +183,9 @@ def inplace(x, op, other, *, reads=True):
     node = None
     if record and x._base is not None:  # the base's history becomes CopySlices (see views.py)
         result, node = inplace_on_view(x, op, other)
-    elif record:
+    elif record or (grad_mode.enabled and x._tangent is not None and x._tangent._requires_grad):  # (see rule_tangent)
         old = _wrap(x._data.copy())
-        old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, x._tangent
+        old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, rule_tangent(x)
         old._output_nr = x._output_nr  # which output of its node x is (var_mean's mean, say)
         result = op(old, other)
     else:
@@ -201,7 +210,7 @@ def inplace(x, op, other, *, reads=True):
         rebase_after_write(x, node)  # the views of x's memory now show the new history
     else:  # not recorded, but the views' history is still "these positions of the base" (views.py)
         rebase_views(x if base is None else base, also=x if base is not None and x._requires_grad else None)
-    if result._tangent is not None:
+    if result._tangent is not None:  # forward mode: x's tangent is written in place too
         write_tangent(x, result._tangent)
     return x
 

@@ -3,8 +3,9 @@ and where.
 
 Notation in the docstrings: $\bar z$ is the gradient arriving at the output (`grad`), $\bar x$ what the
 rule returns for input $x$; $\dot x$ is input $x$'s tangent, $\dot z$ what the forward rule returns.
-Where a factor is piecewise constant (a mask, a sign), it is built from the saved values with numpy and
-enters as a constant, which is its exact derivative almost everywhere. Where PyTorch records that factor
+Where a factor is piecewise constant (a mask, a sign), it is built from the saved values by comparing tensors
+(`x >= ctx.min`, not numpy on `x._data`, so that `autograd_lite.compile` traces it) and enters as a constant bool
+tensor, which is its exact derivative almost everywhere. Where PyTorch records that factor
 instead (`abs`: `grad * sgn(x)`; `relu`: `threshold_backward(grad, z)`), so that a gradient taken with
 `create_graph=True` stays connected to the input (its own gradient being zero), the rule does the same.
 """
@@ -420,7 +421,8 @@ class Softplus(Op):
     @staticmethod
     def derivative(ctx, need=None):
         (x,) = ctx.saved_tensors
-        return (where(_const(x._data * ctx.beta > ctx.threshold), 1.0, sigmoid(x * ctx.beta)),)
+        bx = x * ctx.beta
+        return (where(bx > ctx.threshold, 1.0, sigmoid(bx)),)
 
     @staticmethod
     def vjp(ctx, grad):
@@ -566,13 +568,13 @@ class Clamp(Op):
 
     @staticmethod
     def derivative(ctx, need=None):
+        """(keep,): True where x lies between the bounds (False at a NaN), as comparisons of tensors."""
         (x,) = ctx.saved_tensors
-        keep = np.ones(x._data.shape, bool)
-        if ctx.min is not None:
-            keep &= x._data >= ctx.min
-        if ctx.max is not None:
-            keep &= x._data <= ctx.max
-        return (_const(keep),)
+        if ctx.max is None:
+            return (x >= ctx.min,)
+        if ctx.min is None:
+            return (x <= ctx.max,)
+        return ((x >= ctx.min) & (x <= ctx.max),)
 
     @staticmethod
     def vjp(ctx, grad):  # a where, as PyTorch's clamp_backward: exact zeros outside, even for a NaN gradient

@@ -165,7 +165,7 @@ class Index(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return Index.apply(x_t, index=ctx.index)
+        return ctx.op.apply(x_t, index=ctx.index)  # (a view's tangent is the same view of the input's)
 
     @classmethod
     def batch(cls, n, x, index):
@@ -329,10 +329,9 @@ class SetItem(Op):
 
     @staticmethod
     def derivative(ctx, need=None):
-        """dz/dx only (1 where x is kept, 0 where v was written): v's gradient is an indexing, not a factor."""
-        keep = np.ones(ctx.shape, bool)
-        keep[ctx.index] = False
-        return _const(keep), None
+        """dz/dx only (1 where x is kept, 0 where v was written): v's gradient is an indexing, not a factor. Written
+        by this op, not numpy, so that compile traces it when the index is a mask computed from the data."""
+        return SetItem.apply(_const(np.ones(ctx.shape, bool)), False, index=ctx.index), None
 
     @staticmethod
     def vjp(ctx, grad):

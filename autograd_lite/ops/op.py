@@ -307,14 +307,19 @@ class Op:
 
     @staticmethod
     def fit_tangent(ctx, tangent, result):
-        """The forward rule's result as the output's tangent: a tensor of the output's shape and dtype."""
+        """The forward rule's result as the output's tangent: a tensor of the output's shape and dtype, laid out in
+        memory as the output is (PyTorch's rule for tangents, see `same_layout`: a tangent broadcast to the
+        output's shape, or one passed on as it is, is copied where it is laid out otherwise)."""
+        r = result._data
         if not isinstance(tangent, Tensor):
-            tangent = _wrap(np.asarray(tangent, dtype=result._data.dtype))
-        if tangent.shape != result.shape:
+            tangent = _wrap(np.asarray(tangent, dtype=r.dtype))
+        if tangent._data.shape != r.shape:
             tangent = tangent.expand(result.shape)
-        if tangent._data.dtype != result._data.dtype and result._data.dtype.kind == "f":
+        if tangent._data.dtype != r.dtype and r.dtype.kind == "f":
             tangent = tangent.to(result.dtype)
-        return tangent
+        if ctx.op.is_view or tangent.__class__ is BatchedTensor:
+            return tangent  # (a view's tangent is the same view of its input's: laid out alike)
+        return tangent if same_layout(tangent._data, r) else laid_out_like(result, tangent)
 
 
 _NEEDS, _METAS, _VERSIONS = {}, {}, {}  # one table per kind: (True, False) == (1, 0), but must not become it
@@ -525,6 +530,53 @@ def _zeros_like(grad):
 
 def _is_scalar(x):
     return not isinstance(x, Tensor)
+
+
+def _in_memory(a):
+    """Where array `a` lives: (its offset, in bytes, in the memory it is a view of; that memory, an array)."""
+    memory = a
+    while isinstance(memory.base, np.ndarray):
+        memory = memory.base
+    return a.__array_interface__["data"][0] - memory.__array_interface__["data"][0], memory
+
+
+def same_layout(tangent, primal):
+    """PyTorch's test of whether an array can be `primal`'s tangent as it is: the same shape, and its elements at the
+    same places in a memory of the same size (strides may differ along a dim of size 1). Tangents are kept so, as
+    in PyTorch: an in-place op can then write into one, and a view's tangent is the same view of its base's."""
+    if tangent.shape != primal.shape:
+        return False
+    owners = tangent.base is None and primal.base is None  # (arrays that own their memory start it, and fill it)
+    if owners and tangent.strides == primal.strides:  # the usual case: two results of ops
+        return True
+    if not owners:
+        (t_at, t_memory), (p_at, p_memory) = _in_memory(tangent), _in_memory(primal)
+        if t_memory.nbytes // tangent.itemsize != p_memory.nbytes // primal.itemsize:
+            return False
+        if t_at // tangent.itemsize != p_at // primal.itemsize and primal.size:
+            return False
+    return not primal.size or all(n == 1 or s // tangent.itemsize == q // primal.itemsize
+                                  for n, s, q in zip(primal.shape, tangent.strides, primal.strides))
+
+
+def zeros_laid_out_like(p):
+    """Zeros of the layout of array `p` (see `same_layout`): for a view, in a memory the size of its base's."""
+    if p.base is None:
+        return np.zeros_like(p)  # (the same strides: an array that owns its memory is contiguous)
+    at, memory = _in_memory(p)
+    return np.ndarray(p.shape, p.dtype, buffer=np.zeros(memory.nbytes // p.itemsize, p.dtype), offset=at,
+                      strides=p.strides)
+
+
+def laid_out_like(primal, tangent):
+    """`tangent` copied into zeros laid out as `primal`: PyTorch's tangent for a primal whose layout it does not
+    have. The `copy_` is recorded where grad mode is on and the tangent requires grad, as PyTorch's is."""
+    copy = _wrap(zeros_laid_out_like(primal._data))
+    if grad_mode.enabled and tangent._requires_grad:
+        return copy.copy_(tangent)
+    np.copyto(copy._data, tangent._data)
+    copy._vc[0] = 1  # (written once, as by copy_)
+    return copy
 
 
 def _broadcast_message(raw):

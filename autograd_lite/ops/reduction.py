@@ -173,6 +173,12 @@ class Prod(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
+        shape = ctx.input_shape
+        if grad_mode.forward_ad_state.through_func and (0 in shape or math.prod(
+                shape if ctx.dim is None else [shape[d] for d in ctx.dim]) <= 1):
+            # PyTorch's rule takes its zero-safe path for torch.func's wrapped values, where the product of one
+            # element multiplies its tangent by ones: the same values, but not connected to x (fwAD's path is)
+            return sum(x_t, ctx.dim, ctx.keepdim)
         (d,) = Prod.derivative(ctx)
         return sum(x_t * d, ctx.dim, ctx.keepdim)
 
@@ -234,22 +240,25 @@ class Amax(Op):
         return np.max(x) if largest else np.min(x)
 
     @staticmethod
-    def maximal(ctx):
-        """Where the maximal elements are (the NaNs, when the result is NaN), and how many there are."""
+    def maximal(ctx, dtype):
+        """(mask, count): where the maximal elements are (those equal to the result; the NaNs, when it is NaN, as
+        PyTorch's evenly_distribute_backward), and how many there are, as a 0-d tensor of `dtype`. Comparisons of
+        tensors and a sum, not numpy on the data, so that compile traces them. `isnan` needs no `and the result is
+        NaN`: a NaN in x makes the result NaN, which no element equals."""
         (x,) = ctx.saved_tensors
-        out = ctx.output._data
-        mask = np.isnan(x._data) if np.isnan(out) else x._data == out
-        return mask, int(mask.sum())
+        mask = (x == ctx.output) | x.isnan()
+        return mask, mask.sum(dtype=dtype)
 
     @staticmethod
     def derivative(ctx, need=None):
-        mask, count = Amax.maximal(ctx)
-        return (_const(mask / count),)
+        """(D,): 1/count at the maximal elements, 0 elsewhere (in double, as the forward rule has always used it)."""
+        mask, count = Amax.maximal(ctx, np.float64)
+        return (mask / count,)
 
     @staticmethod
     def vjp(ctx, grad):
-        mask, count = Amax.maximal(ctx)
-        return (where(_const(mask), grad / count, 0.0),)  # exact zeros elsewhere, even for a NaN or inf gradient
+        mask, count = Amax.maximal(ctx, grad.dtype)
+        return (where(mask, grad / count, 0.0),)  # exact zeros elsewhere, even for a NaN or inf gradient
 
     @staticmethod
     def jvp(ctx, x_t):
@@ -263,23 +272,53 @@ class Min(Amax):
     overload = 1
 
 
+class Argmax(Op):
+    r"""The index of the first largest element along `dim` (of all the elements, flattened, for None). Not
+    differentiable, as in PyTorch; an op all the same, so that compile traces the indices (those `max(dim)` picks)."""
+    name = "Argmax"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        return np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+
+    @classmethod
+    def batch(cls, n, x, dim, keepdim):
+        """Inside vmap: along the example's dim, past the `n` batch dims (its elements flattened, for None)."""
+        if dim is not None:
+            return cls.apply(x, dim=dim + n, keepdim=keepdim)
+        out = cls.apply(reshape(x, tuple(x.shape[:n]) + (-1,)), dim=n, keepdim=False)
+        return reshape(out, tuple(out.shape) + (1,) * (x.ndim - n)) if keepdim else out
+
+
+class Argmin(Argmax):
+    r"""The index of the first smallest element: as `Argmax`."""
+    name = "Argmin"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        return np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+
+
 class MaxDim(Op):
-    r"""$z_j=x_{i_j j}$ with $i_j=\arg\max$ along a dim.   VJP: $\bar z$ placed at the chosen indices.
-    JVP: $\dot z$ = the tangent at the chosen indices."""
+    r"""$z_j=x_{i_j j}$ with $i_j=\arg\max$ along a dim (the indices, found by `Argmax`, given as an option).
+    VJP: $\bar z$ placed at the chosen indices.   JVP: $\dot z$ = the tangent at the chosen indices."""
     name = "Max"
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, indices):
-        ctx.dim, ctx.keepdim, ctx.input_shape = dim, keepdim, x.shape
-        ctx.indices = np.expand_dims(indices, dim)
-        out = np.take_along_axis(x, ctx.indices, dim)
+        ctx.dim, ctx.keepdim, ctx.input_shape, ctx.indices = dim, keepdim, x.shape, indices
+        out = np.take_along_axis(x, indices if keepdim else np.expand_dims(indices, dim), dim)
         return out if keepdim else np.squeeze(out, dim)
 
     @staticmethod
     def derivative(ctx, need=None):
-        onehot = np.zeros(ctx.input_shape, bool)
-        np.put_along_axis(onehot, ctx.indices, True, ctx.dim)
-        return (_const(onehot),)
+        """(onehot,): True at the chosen index along dim: the indices compared with the positions 0, 1, ... along
+        it (ops and a comparison of tensors, not numpy on the indices, so that compile traces them)."""
+        n = ctx.input_shape[ctx.dim]
+        positions = _const(np.arange(n).reshape((n,) + (1,) * (len(ctx.input_shape) - 1 - ctx.dim)))
+        indices = _const(ctx.indices)
+        return ((indices if ctx.keepdim else unsqueeze(indices, ctx.dim)) == positions,)
 
     @staticmethod
     def vjp(ctx, grad):  # placed, not multiplied by a mask: exact zeros elsewhere, even for a NaN gradient
@@ -296,8 +335,8 @@ class MaxDim(Op):
     @classmethod
     def batch(cls, n, x, dim, keepdim, indices):
         """Inside vmap: along the example's dim, past the `n` batch dims (the indices found again, per example)."""
-        find = np.argmin if issubclass(cls, MinDim) else np.argmax
-        return cls.apply(x, dim=dim + n, keepdim=keepdim, indices=find(x._data, axis=dim + n))
+        find = Argmin if issubclass(cls, MinDim) else Argmax
+        return cls.apply(x, dim=dim + n, keepdim=keepdim, indices=find.apply(x, dim=dim + n, keepdim=keepdim)._data)
 
 
 class MinDim(MaxDim):
@@ -383,7 +422,7 @@ class Std(Var):
     def derivative(ctx, need=None):
         z = _keep_dims(ctx.output, ctx)
         (d_var,) = Var.derivative(ctx)
-        return (d_var / (2 * where(_const(z._data == 0), 1.0, z)),)  # z = 0: x = m, so D = 0
+        return (d_var / (2 * where(z == 0, 1.0, z)),)  # z = 0: x = m, so D = 0
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -427,14 +466,14 @@ class LinalgVectorNorm(Op):
             return (sign,)
         z = _keep_dims(ctx.output, ctx)
         if p in (math.inf, -math.inf):  # the gradient is shared among the elements where |x| is extreme
-            at_extreme = np.abs(x._data) == z._data
-            return (sign * _const(at_extreme / np.sum(at_extreme, axis=ctx.dim, keepdims=True)),)
+            at_extreme = abs(x) == z  # (masks are comparisons of tensors, not numpy on the data: compile traces them)
+            return (sign * (at_extreme / at_extreme.sum(ctx.dim, keepdim=True, dtype=np.float64)),)  # (in double)
         if p == 2:
             # z = 0 only where x = 0: D = 0 there, masked after dividing, as PyTorch's norm_backward (so a second
             # backward at z = 0 is nan, as PyTorch's: the masked gradient 0 divided by z = 0)
-            return (where(_const(z._data == 0), 0.0, x / z),)
-        abs_x = where(_const(x._data == 0), 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
-        scale = z ** (1 - p) if p < 1 else where(_const(z._data == 0), 1.0, z) ** (1 - p)
+            return (where(z == 0, 0.0, x / z),)
+        abs_x = where(x == 0, 1.0, abs(x))  # |x|^(p-1) is infinite at 0 for p < 1: D = 0 there
+        scale = z ** (1 - p) if p < 1 else where(z == 0, 1.0, z) ** (1 - p)
         return (sign * abs_x ** (p - 1) * scale,)
 
     @staticmethod
@@ -529,14 +568,12 @@ def _max_or_min(x, dim, keepdim, largest):
     if x.ndim == 0:
         return _ReturnTypes(x.clone(), _wrap(np.array(0)), "max" if largest else "min")
     _check_not_empty("max" if largest else "min", x, d)
-    if isinstance(x, BatchedTensor):  # inside vmap: the indices of each example (batching.py)
-        idx = reduce_batched(np.argmax if largest else np.argmin, x, d, keepdim, np.int64)
-        values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=None)
-        return _ReturnTypes(values, idx, "max" if largest else "min")
-    indices = (np.argmax if largest else np.argmin)(x._data, axis=d)
-    values = (MaxDim if largest else MinDim).apply(x, dim=d, keepdim=keepdim, indices=indices)
-    idx = np.expand_dims(indices, d) if keepdim else indices
-    return _ReturnTypes(values, _wrap(np.asarray(idx, dtype=np.int64)), "max" if largest else "min")
+    indices = (Argmax if largest else Argmin).apply(x, dim=d, keepdim=keepdim)
+    op = MaxDim if largest else MinDim
+    if isinstance(x, BatchedTensor):  # inside vmap: MaxDim's batching rule finds each example's indices
+        return _ReturnTypes(op.apply(x, dim=d, keepdim=keepdim, indices=None), indices, "max" if largest else "min")
+    values = op.apply(x, dim=d, keepdim=keepdim, indices=indices._data)
+    return _ReturnTypes(values, indices, "max" if largest else "min")
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001
@@ -616,15 +653,9 @@ def _check_not_empty(name, x, dim):
 
 def _arg_extreme(name, x, dim, keepdim):
     """`argmax` / `argmin`: the index of the first largest / smallest element, over everything or along `dim`."""
-    find = np.argmax if name == "argmax" else np.argmin
     d = None if dim is None else _dim(dim, x.ndim)
     _check_not_empty(name, x, d)
-    if isinstance(x, BatchedTensor):  # inside vmap: each example's index (batching.py)
-        return reduce_batched(find, x, None if x.ndim == 0 else d, keepdim, np.int64)
-    if d is None or x.ndim == 0:
-        out = find(x._data)
-        return _wrap(np.asarray(out if not keepdim else np.reshape(out, (1,) * x.ndim), dtype=np.int64))
-    return _wrap(np.asarray(find(x._data, axis=d, keepdims=keepdim), dtype=np.int64))
+    return (Argmax if name == "argmax" else Argmin).apply(x, dim=None if x.ndim == 0 else d, keepdim=keepdim)
 
 
 def argmax(input, dim=None, keepdim=False):

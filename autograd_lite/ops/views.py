@@ -17,11 +17,12 @@ reads them from the storage.
 """
 import numpy as np
 
+from .. import grad_mode
 from ..grad_mode import attach_tangent
 from ..graph import gradient_edge, next_sequence_number
 from ..tensor import _wrap
-from .elementwise import where
-from .op import Op, OpNode, _const
+from .batching import BatchedTensor
+from .op import Op, OpNode, _const, _in_memory, register_view, same_layout, zeros_laid_out_like
 
 def view_positions(view, base):
     """The positions in `base` of the elements of `view`: flat indices into the base's memory, an array of the
@@ -109,16 +110,20 @@ def rebase_views(base, also=None):
     if also is not None and not any(v is also for v in views):
         views.append(also)
     for view in views:
-        if view is None:
-            continue
-        node = AsStrided.node_class()
-        node.positions, node.base_shape = view_positions(view, base), base._data.shape
-        edge = gradient_edge(base)
-        node._seq = next_sequence_number()
-        node._next = (edge,)
-        node._inputs_meta = ((base._data.shape, base._data.dtype),)
-        node.needs_input_grad = (edge is not None,)
-        view.grad_fn, view._requires_grad, view._output_nr = node, True, None
+        if view is not None:
+            rebase_view(view, base)
+
+
+def rebase_view(view, base):
+    """Give `view` the history "these positions of `base`" (AsStridedBackward0), pointing at the base's."""
+    node = AsStrided.node_class()
+    node.positions, node.base_shape = view_positions(view, base), base._data.shape
+    edge = gradient_edge(base)
+    node._seq = next_sequence_number()
+    node._next = (edge,)
+    node._inputs_meta = ((base._data.shape, base._data.dtype),)
+    node.needs_input_grad = (edge is not None,)
+    view.grad_fn, view._requires_grad, view._output_nr = node, True, None
 
 
 class CopySlicesNode(OpNode):
@@ -158,7 +163,7 @@ class CopySlices(Op):
         return (g_base if ctx.needs_input_grad[0] else None,) + tuple(grads[1:])
 
     @staticmethod
-    def jvp(ctx, *tangents):  # never called: `inplace_on_view` updates the base's tangent itself
+    def jvp(ctx, *tangents):  # never called: `write_tangent` writes into the view's tangent, a view of the base's
         raise NotImplementedError
 
 
@@ -174,8 +179,7 @@ def inplace_on_view(x, op, other):
     before = _wrap(base._data, base._vc)  # the base as it is now, with its history
     before.grad_fn, before._requires_grad, before._output_nr = base.grad_fn, base._requires_grad, base._output_nr
     old = AsStrided.apply(before, positions=positions)  # the view's values before the op (a copy), from the base
-    if x._tangent is not None:
-        old._tangent = x._tangent
+    old._tangent = rule_tangent(x)
     result = op(old, other)
     fn = result.grad_fn
     if fn is None:
@@ -192,37 +196,78 @@ def inplace_on_view(x, op, other):
     return result, node
 
 
-def write_tangent(x, tangent):
-    """Forward mode: `x` was written in place and its tangent is now `tangent`. As a view's tangent is a
-    view of its base's tangent in PyTorch, the base's tangent takes it at the view's positions, and every
-    other view of the base reads its tangent from the base's again.
+# ---------------------------------------------------------------------------------------------------
+# Forward mode: an in-place op writes the new tangent into the old one, as PyTorch does
+# ---------------------------------------------------------------------------------------------------
+def rule_tangent(x):
+    """The tangent that an in-place op's forward rule reads for `x` when a graph is recorded: a copy of x's, as
+    PyTorch's rule reads where grad mode is on, since the new tangent is then written into x's own one, which the
+    rule's graph must not see change."""
+    return None if x._tangent is None else x._tangent.clone()
 
-    Written with ops, not numpy, for two kinds of tangent whose values are not (only) an array: a batched one
-    (`jacfwd` pushes a batch of tangents through one primal: a BatchedTensor, whose `_data` is a stand-in) and
-    one with a history (`jacrev(jacfwd(f))` differentiates the tangent's values again)."""
-    if tangent.dtype != x.dtype and x.is_floating_point():
-        tangent = tangent.to(x.dtype)  # (a tangent has its primal's dtype, as the values written into x do)
-    _set_tangent(x, tangent)
-    base = x._base if x._base is not None else x
-    if base is not x:
-        positions = view_positions(x, base)
-        written = np.zeros(base._data.shape, bool)
-        written.reshape(-1)[positions] = True
-        old = base._tangent if base._tangent is not None else _const(np.zeros_like(base._data))
-        new = AsStridedScatter.apply(tangent, positions=positions, base_shape=base._data.shape)
-        _set_tangent(base, where(_const(written), new, old))
+
+def write_tangent(x, tangent):
+    """Forward mode: `x` was written in place, and `tangent` is its new tangent. As in PyTorch, a tangent that x
+    has is overwritten in place (its `copy_`, recorded where grad mode is on, as any in-place op), so whatever
+    shares it sees the change: the tangents of x's views (views of it), or of its base."""
+    own = x._tangent if x._tangent is not None else _take_tangent(x, tangent)
+    if own is tangent:
+        return
+    if (own._requires_grad or tangent._requires_grad or own._base is not None or not own._data.flags.writeable
+            or own.__class__ is BatchedTensor or tangent.__class__ is BatchedTensor):
+        own.copy_(tangent)  # (recorded where grad mode is on; a view's base and other views follow)
+    else:  # nothing to record, nothing else to update: the copy alone, as copy_ makes it
+        np.copyto(own._data, tangent._data)
+        own._vc[0] += 1
+
+
+def _take_tangent(x, tangent):
+    """A tangent for `x`, which has none, to write `tangent` into: `tangent` itself where x can take it as it is
+    (laid out as x; not a view); zeros laid out as x; or, for a view, the same view of its base's tangent (zeros,
+    if the base had none, and the base's other views get theirs too)."""
+    base = x._base
+    if tangent.__class__ is BatchedTensor or (base is not None and base._tangent.__class__ is BatchedTensor):
+        own = tangent  # (inside vmap: a batched tangent is x's as it is)
+    elif base is None:
+        own = tangent if same_layout(tangent._data, x._data) else _wrap(zeros_laid_out_like(x._data))
+    else:
+        if base._tangent is None:
+            attach_tangent(base, _wrap(zeros_laid_out_like(base._data)))
+            lend_tangent_to_views(base)
+        if x._tangent is not None:  # (lent to it as to the base's other views)
+            return x._tangent
+        own = view_tangent(x, base)  # (a view made where grad mode was off is not among the base's views)
+    attach_tangent(x, own)
+    if base is None:
+        lend_tangent_to_views(x)
+    return own
+
+
+def view_tangent(view, base):
+    """The tangent of `view` when its base has one: the same view of the base's tangent (the same positions in its
+    memory), sharing its memory, version counter and history, as PyTorch's `fw_grad` reads it."""
+    t = base._tangent
+    if not same_layout(t._data, base._data):  # (only a tangent laid out as its primal has the view's positions)
+        return _wrap(t._data.reshape(-1)[view_positions(view, base)])
+    at, _ = _in_memory(view._data)
+    v = view._data
+    tangent = _wrap(np.ndarray(v.shape, v.dtype, buffer=_in_memory(t._data)[1], offset=at, strides=v.strides), t._vc)
+    tangent._base = t._base if t._base is not None else t
+    if grad_mode.enabled:
+        register_view(tangent._base, tangent)
+    if tangent._base._requires_grad:
+        rebase_view(tangent, tangent._base)
+    return tangent
+
+
+def lend_tangent_to_views(base):
+    """Give each view of `base` that has no tangent a view of the base's (not inside vmap: a batched one)."""
+    if base._tangent.__class__ is BatchedTensor:
+        return
     for ref in base._views or ():
         view = ref()
-        if view is not None and view is not x:
-            _set_tangent(view, AsStrided.apply(base._tangent, positions=view_positions(view, base)))
-
-
-def _set_tangent(t, tangent):
-    """`t`'s tangent is now `tangent`; one that had none is noted as having one (it goes when the level exits)."""
-    if t._tangent is None:
-        attach_tangent(t, tangent)
-    else:
-        t._tangent = tangent
+        if view is not None and view._tangent is None:
+            attach_tangent(view, view_tangent(view, base))
 
 
 def rebase_after_write(x, node):
