@@ -239,6 +239,21 @@ def _zeros_by_slices(lib, x):
     return b
 
 
+def _zeros_then_a_view_of_them(lib, x):
+    b = lib.zeros(2, 3, dtype=x.dtype)
+    v, w = b[1], b.t()  # views made before b has a tangent
+    b.copy_(x * x)
+    return w * v.sum()
+
+
+def _zeros_written_through_views(lib, x):
+    b = lib.zeros(2, 3, dtype=x.dtype)
+    w = b.t()
+    b[0].copy_(x[1])  # the first tangent of b comes through a view of it
+    b[:, 1].mul_(x[:, 0])
+    return w * b[1].sum()
+
+
 def _write_view_base_view(lib, x):
     b = x * 1
     v = b[:, 1]
@@ -278,12 +293,15 @@ WRITES = {
     "write_a_view_then_its_base_then_the_view": _write_view_base_view,
     "a_buffer_of_zeros": _buffer_of_zeros,
     "zeros_by_slices": _zeros_by_slices,
+    "zeros_then_a_view_of_them": _zeros_then_a_view_of_them,
+    "zeros_written_through_views": _zeros_written_through_views,
     "under_no_grad_split": _no_grad_split,
     "under_no_grad_unbind": _no_grad_unbind,
 }
 # writes under no_grad: forward mode sees them (as PyTorch's, which no_grad does not turn off), reverse mode does not
 UNTRACKED = {"under_no_grad_split", "under_no_grad_unbind"}
-FRESH_BUFFER = {"a_buffer_of_zeros", "zeros_by_slices"}  # a batched value written into an unbatched tensor: refused
+# a batched value written into an unbatched tensor: refused (by vmap over the primal)
+FRESH_BUFFER = {"a_buffer_of_zeros", "zeros_by_slices", "zeros_then_a_view_of_them", "zeros_written_through_views"}
 X = np.random.default_rng(7).uniform(0.3, 1.2, (4, 2, 3))  # x = X[0]; a batch of 4 for vmap
 
 
