@@ -290,7 +290,7 @@ def test_in_place_on_a_batched_tensor_writes_each_example():
 
 
 # -- the fallback ---------------------------------------------------------------------------------------------
-ON_THE_FALLBACK = {"Max", "Min", "AsStrided", "AsStridedScatter", "CopySlices"}
+ON_THE_FALLBACK = {"Max", "Min", "CopySlices"}  # (CopySlices is never applied: only its node is made)
 
 
 def test_the_ops_still_on_the_fallback():
