@@ -521,6 +521,15 @@ def _const(array):
     return _wrap(np.asarray(array))
 
 
+def differentiated(t):
+    """Whether what a rule computes from tensor `t` will itself be differentiated: recorded in a graph (grad mode
+    on and `t` requires grad: a rule run with create_graph) or carrying tangents (a forward-AD level pushing
+    tangents and `t` has one: a rule run by a backward inside `jacfwd`, i.e. forward-over-reverse). A rule may take
+    a shortcut that is exact at the point only, not around it (prod's derivative at a zero), only when it is not:
+    a shortcut's derivative is that of its formula, not the op's."""
+    return (grad_mode.enabled and t.requires_grad) or (forward_ad_state.active and t._tangent is not None)
+
+
 def _zeros_like(grad):
     """PyTorch's `zeros_like(grad)`: the gradient of an input that the output does not depend on (overwritten by
     `fill_`, or behind a piecewise-constant `sign`). A constant: the node behind still runs (and checks what it

@@ -14,7 +14,7 @@ from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
 from .batching import BatchedTensor, reduce_batched, shift
 from .elementwise import abs, exp, sgn, where  # noqa: A004
-from .op import Op, _const, _warn_user
+from .op import Op, _const, _warn_user, differentiated
 from .shape import expand, movedim, reshape, unsqueeze
 
 
@@ -157,8 +157,8 @@ class Prod(Op):
         zero = x == 0
         if not sum(zero):  # (ops and a tensor's bool, so that compile traces the choice and guards it)
             return (_keep_dims(ctx.output, ctx) / x,)  # as PyTorch: the product divided by each element
-        if grad_mode.enabled and x.requires_grad:  # the rule is being recorded (create_graph): D must be an op
-            return (_others_product(x, ctx.dim),)
+        if differentiated(x):  # recorded (create_graph) or carrying tangents (forward-over-reverse): D must be
+            return (_others_product(x, ctx.dim),)  # ops exact around x too, not only at x
         # a plain backward: with one zero in a product, D is the product of the others at the zero and 0 elsewhere;
         # with two or more, 0 everywhere.
         nonzero = where(zero, 1, x)
