@@ -494,8 +494,11 @@ class MultiOutputOp(Op):
                 ctx._out, ctx._out_version = (results[0]._data, results[0]._vc), results[0]._vc[0]
         if dual:
             tangents = run_forward_rule(cls, ctx, inputs)
-            for result, tangent in zip(results, tangents):
-                attach_tangent(result, cls.fit_tangent(ctx, tangent, result))
+            for k, (result, tangent) in enumerate(zip(results, tangents)):
+                tangent = cls.fit_tangent(ctx, tangent, result)
+                if k == 0 and ctx._out is not None:  # the saved output 0 carries its tangent when a rule reads it
+                    ctx._out_tangent = tangent  # back (std_mean's: forward-over-reverse differentiates the rule)
+                attach_tangent(result, tangent)
         return tuple(results)
 
 
