@@ -83,7 +83,7 @@ class OpNode(Node):
                 t.grad_fn = self
                 if self._n_outputs != 1:
                     t._output_nr = 0  # the saved output of an op with several is its output 0
-        if self._out_tangent is not None and forward_ad_state.active:
+        if self._out_tangent is not None and t._tangent is None and forward_ad_state.active:  # (unpacked: has it)
             attach_tangent(t, self._out_tangent)
         return t
 
@@ -156,6 +156,8 @@ def unpack_saved(packed, node):
     else:
         t._requires_grad, t.grad_fn, t._accumulator = packed.requires_grad, packed.grad_fn, packed.accumulator
         t._output_nr = packed.output_nr
+    if packed.tangent is not None and forward_ad_state.active:  # (a rule differentiated by forward mode)
+        attach_tangent(t, packed.tangent)
     return t
 
 
