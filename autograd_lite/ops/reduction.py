@@ -422,7 +422,8 @@ class Std(Var):
     def derivative(ctx, need=None):
         z = _keep_dims(ctx.output, ctx)
         (d_var,) = Var.derivative(ctx)
-        return (d_var / (2 * where(z == 0, 1.0, z)),)  # z = 0: x = m, so D = 0
+        # z = 0 (x = m): D = 0, masked as PyTorch's std_backward masks it, so that its derivative is 0 there too
+        return (where(z == 0, 0.0, d_var / (2 * where(z == 0, 1.0, z))),)  # (the inner where: no 0/0 behind the mask)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
