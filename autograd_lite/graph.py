@@ -201,9 +201,11 @@ PACK_MODIFIED_MESSAGE = (
 class PackedTensor:
     """A saved tensor as a node keeps it under saved-tensor hooks: `data`, what `pack_hook` returned; the
     `unpack_hook` that turns it back into a tensor; and the saved tensor's place in the graph (its history,
-    or, for the node's own output, `output_nr`), which the unpacked tensor takes."""
+    or, for the node's own output, `output_nr`), which the unpacked tensor takes; and its tangent, which PyTorch
+    too keeps beside a saved tensor (forward-over-reverse differentiates a rule that reads it)."""
 
-    __slots__ = ("data", "unpack_hook", "is_output", "output_nr", "requires_grad", "grad_fn", "accumulator")
+    __slots__ = ("data", "unpack_hook", "is_output", "output_nr", "requires_grad", "grad_fn", "accumulator",
+                 "tangent")
 
 
 def pack(tensor, pack_hook, unpack_hook, place=None, output_nr=0):
@@ -221,6 +223,7 @@ def pack(tensor, pack_hook, unpack_hook, place=None, output_nr=0):
         raise RuntimeError(PACK_MODIFIED_MESSAGE)
     p = PackedTensor()
     p.data, p.unpack_hook, p.is_output, p.output_nr = data, unpack_hook, place is None, output_nr
+    p.tangent = tensor._tangent if place is None else place._tangent
     if place is not None:
         p.requires_grad, p.grad_fn, p.accumulator = place._requires_grad, place.grad_fn, place._accumulator
         p.output_nr = place._output_nr
@@ -277,6 +280,7 @@ class SavedTensor:
         place = self.unpack()  # the tensor a rule would read, in its place in the graph
         output = self._where == "result" or place.grad_fn is self._node
         packed = pack(place.detach(), pack_hook, unpack_hook, None if output else place, place._output_nr)
+        packed.tangent = place._tangent
         self._node._put_packed(self._where, packed)
 
 

@@ -177,7 +177,7 @@ class StdMean(VarMean):
     @staticmethod
     def d_first(ctx):
         s = _keep_dims(ctx.output, ctx)  # the saved std, output 0 of this node (PyTorch's _saved_result0)
-        return Var.derivative(ctx)[0] / (2 * where(s == 0, 1.0, s))  # s = 0: x = m, so 0
+        return where(s == 0, 0.0, Var.derivative(ctx)[0] / (2 * where(s == 0, 1.0, s)))  # s = 0: 0, as `Std`'s
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -83,7 +83,7 @@ class OpNode(Node):
                 t.grad_fn = self
                 if self._n_outputs != 1:
                     t._output_nr = 0  # the saved output of an op with several is its output 0
-        if self._out_tangent is not None and forward_ad_state.active:
+        if self._out_tangent is not None and t._tangent is None and forward_ad_state.active:  # (unpacked: has it)
             attach_tangent(t, self._out_tangent)
         return t
 
@@ -156,6 +156,8 @@ def unpack_saved(packed, node):
     else:
         t._requires_grad, t.grad_fn, t._accumulator = packed.requires_grad, packed.grad_fn, packed.accumulator
         t._output_nr = packed.output_nr
+    if packed.tangent is not None and forward_ad_state.active:  # (a rule differentiated by forward mode)
+        attach_tangent(t, packed.tangent)
     return t
 
 
@@ -494,8 +496,11 @@ class MultiOutputOp(Op):
                 ctx._out, ctx._out_version = (results[0]._data, results[0]._vc), results[0]._vc[0]
         if dual:
             tangents = run_forward_rule(cls, ctx, inputs)
-            for result, tangent in zip(results, tangents):
-                attach_tangent(result, cls.fit_tangent(ctx, tangent, result))
+            for k, (result, tangent) in enumerate(zip(results, tangents)):
+                tangent = cls.fit_tangent(ctx, tangent, result)
+                if k == 0 and ctx._out is not None:  # the saved output 0 carries its tangent when a rule reads it
+                    ctx._out_tangent = tangent  # back (std_mean's: forward-over-reverse differentiates the rule)
+                attach_tangent(result, tangent)
         return tuple(results)
 
 
@@ -519,6 +524,15 @@ def register_view(base, view):
 def _const(array):
     """A constant tensor (no graph) around a numpy array: masks, signs, index patterns."""
     return _wrap(np.asarray(array))
+
+
+def differentiated(t):
+    """Whether what a rule computes from tensor `t` will itself be differentiated: recorded in a graph (grad mode
+    on and `t` requires grad: a rule run with create_graph) or carrying tangents (a forward-AD level pushing
+    tangents and `t` has one: a rule run by a backward inside `jacfwd`, i.e. forward-over-reverse). A rule may take
+    a shortcut that is exact at the point only, not around it (prod's derivative at a zero), only when it is not:
+    a shortcut's derivative is that of its formula, not the op's."""
+    return (grad_mode.enabled and t.requires_grad) or (forward_ad_state.active and t._tangent is not None)
 
 
 def _zeros_like(grad):

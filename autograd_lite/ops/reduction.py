@@ -14,7 +14,7 @@ from ..tensor import Tensor, _dim, _wrap
 from .arithmetic import Maximum, Minimum
 from .batching import BatchedTensor, reduce_batched, shift
 from .elementwise import abs, exp, sgn, where  # noqa: A004
-from .op import Op, _const, _warn_user
+from .op import Op, _const, _warn_user, differentiated
 from .shape import expand, movedim, reshape, unsqueeze
 
 
@@ -157,8 +157,8 @@ class Prod(Op):
         zero = x == 0
         if not sum(zero):  # (ops and a tensor's bool, so that compile traces the choice and guards it)
             return (_keep_dims(ctx.output, ctx) / x,)  # as PyTorch: the product divided by each element
-        if grad_mode.enabled and x.requires_grad:  # the rule is being recorded (create_graph): D must be an op
-            return (_others_product(x, ctx.dim),)
+        if differentiated(x):  # recorded (create_graph) or carrying tangents (forward-over-reverse): D must be
+            return (_others_product(x, ctx.dim),)  # ops exact around x too, not only at x
         # a plain backward: with one zero in a product, D is the product of the others at the zero and 0 elsewhere;
         # with two or more, 0 everywhere.
         nonzero = where(zero, 1, x)
@@ -423,7 +423,8 @@ class Std(Var):
     def derivative(ctx, need=None):
         z = _keep_dims(ctx.output, ctx)
         (d_var,) = Var.derivative(ctx)
-        return (d_var / (2 * where(z == 0, 1.0, z)),)  # z = 0: x = m, so D = 0
+        # z = 0 (x = m): D = 0, masked as PyTorch's std_backward masks it, so that its derivative is 0 there too
+        return (where(z == 0, 0.0, d_var / (2 * where(z == 0, 1.0, z))),)  # (the inner where: no 0/0 behind the mask)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
