@@ -220,7 +220,7 @@ def test_every_composition_gives_the_same_hessian_at_more_inputs(name, seed):
 # -- against PyTorch ---------------------------------------------------------------------------------------------
 # Samples that call autograd_lite's internal ops (the rules of other ops, written as ops): PyTorch has no twin.
 NO_TWIN = {"tanh_backward", "sigmoid_backward", "threshold_backward", "leaky_relu_backward", "to_copy", "alias",
-           "as_strided_scatter", "index_add_repeats"}
+           "as_strided_scatter", "as_strided", "index_add_repeats"}  # (internal ops: no torch name)
 # Where PyTorch's second derivative differs, and on which entries of the Hessian (a mask from the inputs). Softplus at
 # exactly its threshold: PyTorch's first derivative takes the curved branch there (sigmoid) but its second derivative
 # the linear one (`x < threshold` in softplus_double_backward); autograd_lite differentiates its own first
