@@ -53,11 +53,6 @@ KNOWN = {}
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
 FOUND = {
-    "multi_output_view_rebased": "an output of split / chunk / unbind whose memory was then changed in place "
-                                 "(through its base, another view, or itself under no_grad): PyTorch raises when "
-                                 "its grad_fn is next read ('Output 0 of Split is a view and its base or "
-                                 "another view of its base has been modified inplace'); autograd_lite rebases it "
-                                 "(AsStridedBackward0) and its gradient is right",
     "inplace_in_func_on_an_input": "an in-place op, inside the function that func.vjp / func.jvp / forward_ad "
                                    "differentiate, on an input or a view of one that was itself changed in place "
                                    "before: torch.func's input is a leaf of its own level (refused: 'a view of a "
@@ -217,7 +212,6 @@ class Values:
     def __init__(self):
         self.ns = namespace(ag)
         self.names = []
-        self.multi_output_views = set()  # outputs of split / chunk / unbind
 
     def shape(self, name):
         return tuple(self.ns[name].shape)
@@ -497,16 +491,6 @@ def _leaf(draw, i, requires_grad):
     return f"x{i}", f"x{i} = torch.tensor({a.tolist()}, dtype=torch.float64{flag})"
 
 
-def _inplace_features(vals, t, no_grad):
-    """What known differences an in-place step on `t` may run into."""
-    x = vals.ns[t]
-    base = x._base if x._base is not None else x
-    features = set()
-    if any(vals.ns[n]._base is base and n in vals.multi_output_views for n in vals.names if n != t or no_grad):
-        features.add("multi_output_view_rebased")
-    return features
-
-
 def _inplace(draw, vals):
     template = draw(st.sampled_from(INPLACE))
     t = vals.pick(draw, lambda s: len(s) >= 1 or "[0]" not in template)
@@ -520,7 +504,7 @@ def _inplace(draw, vals):
     no_grad = draw(st.booleans(), label="under no_grad")
     if no_grad:
         code = "with torch.no_grad():\n    " + code
-    features = _inplace_features(vals, t, no_grad)
+    features = set()
     if "{y}" in template and "fill_" not in template and y != t and np.shares_memory(vals.ns[t]._data,
                                                                                     vals.ns[y]._data):
         written = vals.ns[t]._data[0] if "[0]" in template else vals.ns[t]._data
@@ -595,8 +579,6 @@ def programs(draw, smooth=False):
             for name, value in zip(names, outs):
                 vals.ns[name] = value
                 vals.names.append(name)
-            if any(f".{how}(" in expr for how in ("split", "chunk", "unbind")):
-                vals.multi_output_views.update(names)
             lhs = ", ".join(names) + ("," if len(names) == 1 and isinstance(out, (tuple, list)) else "")
             step = Step(f"{lhs} = {expr}", names)
         steps.append(step)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..dtypes import scalar_type_name
+from ..graph import multiple_views_message
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .batching import BatchedTensor, inplace_batched
 from .elementwise import where
@@ -140,11 +141,6 @@ _NO_GRAD_VIEW = (
 )
 
 
-_MULTIPLE_VIEWS = ("This view is the output of a function that returns multiple views. Such functions do not allow "
-                   "the output views to be modified inplace. You should replace the inplace operation by an "
-                   "out-of-place one.")
-
-
 def inplace(x, op, other, *, reads=True):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
@@ -158,16 +154,16 @@ def inplace(x, op, other, *, reads=True):
     if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:  # inside vmap (batching.py)
         return inplace_batched(x, op, other, inplace)
     base = x._base
+    if grad_mode.enabled and x._split_version is not None and (
+            x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+        raise RuntimeError(multiple_views_message(x, indirect=False))  # an output of split, or a view of one
     if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
         raise RuntimeError(_NO_GRAD_VIEW)  # a view of a tensor that requires grad, made where grad was off
     record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
-    if record and x.grad_fn is None and x._requires_grad:
+    if record and x._grad_fn is None and x._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if record and x._base is not None and x._base.grad_fn is None and x._base._requires_grad:
+    if record and base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if record and x._output_nr is not None and x.grad_fn is not None and x.grad_fn.op.is_view:
-        raise RuntimeError(f"Output {x._output_nr} of {x.grad_fn.op.name} is a view and is being modified inplace. "
-                           + _MULTIPLE_VIEWS)
     read = other if reads is True else reads
     if isinstance(read, Tensor) and op is not fill:
         check_no_partial_overlap(x._data, read._data)
@@ -176,7 +172,7 @@ def inplace(x, op, other, *, reads=True):
         result, node = inplace_on_view(x, op, other)
     elif record:
         old = _wrap(x._data.copy())
-        old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, x._tangent
+        old._grad_fn, old._requires_grad, old._tangent = x._grad_fn, x._requires_grad, x._tangent
         old._output_nr = x._output_nr  # which output of its node x is (var_mean's mean, say)
         result = op(old, other)
     else:
@@ -196,7 +192,7 @@ def inplace(x, op, other, *, reads=True):
     if record:
         saved_result(result.grad_fn, result, x)
         if x._base is None:
-            x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
+            x._grad_fn, x._output_nr = result._grad_fn, result._output_nr
             x._requires_grad = result._requires_grad
         rebase_after_write(x, node)  # the views of x's memory now show the new history
     else:  # not recorded, but the views' history is still "these positions of the base" (views.py)

@@ -14,6 +14,11 @@ changed in place, what the other holds changes too, and so must its history:
 Both rest on `view_positions`: which elements of the base a view holds (as indices into the base's
 flattened memory), computed from the two numpy arrays' addresses and strides, as PyTorch's `as_strided`
 reads them from the storage.
+
+One exception, as in PyTorch: the outputs of `split`, `chunk` and `unbind` (and views of them) are not rebased:
+one node serves them all, and PyTorch refuses them instead. An in-place op on one of them with grad on raises;
+once their memory was written any other way (through the base, another view, or under no_grad), reading their
+`grad_fn` raises, and so does every op that would record them (`Tensor.grad_fn`, `inplace` in copies.py).
 """
 import numpy as np
 
@@ -82,13 +87,13 @@ class AsStridedScatter(Op):
 def rebase_views(base, also=None):
     """Give every live view of `base` (and `also`, a view of it) a new history: its positions in the base's
     current history."""
-    if base.grad_fn is None and not base._requires_grad:
+    if base._grad_fn is None and not base._requires_grad:
         return
     views = [ref() for ref in base._views or ()]
     if also is not None and not any(v is also for v in views):
         views.append(also)
     for view in views:
-        if view is None:
+        if view is None or view._split_version is not None:  # an output of split: refused from now on (op.py)
             continue
         node = AsStrided.node_class()
         node.positions, node.base_shape = view_positions(view, base), base._data.shape
@@ -97,7 +102,7 @@ def rebase_views(base, also=None):
         node._next = (edge,)
         node._inputs_meta = ((base._data.shape, base._data.dtype),)
         node.needs_input_grad = (edge is not None,)
-        view.grad_fn, view._requires_grad, view._output_nr = node, True, None
+        view._grad_fn, view._requires_grad, view._output_nr = node, True, None
 
 
 class CopySlicesNode(OpNode):
@@ -151,7 +156,7 @@ def inplace_on_view(x, op, other):
     base = x._base
     positions = view_positions(x, base)
     before = _wrap(base._data, base._vc)  # the base as it is now, with its history
-    before.grad_fn, before._requires_grad, before._output_nr = base.grad_fn, base._requires_grad, base._output_nr
+    before._grad_fn, before._requires_grad, before._output_nr = base._grad_fn, base._requires_grad, base._output_nr
     old = AsStrided.apply(before, positions=positions)  # the view's values before the op (a copy), from the base
     if x._tangent is not None:
         old._tangent = x._tangent
@@ -195,6 +200,6 @@ def rebase_after_write(x, node):
         return
     base = x._base
     if node is not None:
-        base.grad_fn, base._requires_grad, base._output_nr = node, True, None
+        base._grad_fn, base._requires_grad, base._output_nr = node, True, None
     rebase_views(base, also=x)
 
