@@ -32,7 +32,8 @@ from .storage import data_array, deepcopy_array as _deepcopy_array, legacy_value
 
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc", "_base", "_views",
-                 "_split_version", "_accumulator", "_hooks", "_retains_grad", "_tangent", "__weakref__")
+                 "_split_version", "_accumulator", "_hooks", "_retains_grad", "_tangent", "_tangent_base",
+                 "__weakref__")
 
     __array_ufunc__ = None  # numpy defers to us: `np_array * tensor` calls Tensor.__rmul__
 
@@ -839,6 +840,7 @@ def _init(t, arr, vc):
     t._hooks = None
     t._retains_grad = False
     t._tangent = None
+    t._tangent_base = None  # forward mode: True, or the dual tensor, when not its base's tangent (ops/views.py)
 
 
 def _rebuild_tensor(data, requires_grad):
@@ -866,6 +868,7 @@ def _wrap(arr, vc=None):
     t._hooks = None
     t._retains_grad = False
     t._tangent = None
+    t._tangent_base = None
     return t
 
 

@@ -53,11 +53,6 @@ KNOWN = {}
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
 FOUND = {
-    "inplace_in_func_on_an_input": "an in-place op, inside the function that func.vjp / func.jvp / forward_ad "
-                                   "differentiate, on an input or a view of one that was itself changed in place "
-                                   "before: torch.func's input is a leaf of its own level (refused: 'a view of a "
-                                   "leaf Variable that requires grad is being used in an in-place operation'), "
-                                   "autograd_lite's an alias recorded in the outer graph (allowed)",
     "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op: PyTorch's tangent of x % c "
                                    "is x's tangent itself (the same tensor), so fill_ / mul_ ... of the result "
                                    "change x's tangent too; autograd_lite's result has a tangent of its own",
@@ -511,7 +506,6 @@ def _inplace(draw, vals):
         if not (dense_memory(written) and dense_memory(vals.ns[y]._data)):  # PyTorch refuses the others, as we do
             features.add("inplace_reads_overlapping_memory_unchecked")
     features |= {"no_grad_inplace"} if no_grad else set()
-    features |= {"inplace_on_view_or_leaf"} if vals.ns[t]._base is not None or t.startswith("x") else set()
     features.add("inplace")
     return code, t, features, template
 
@@ -590,7 +584,6 @@ def programs(draw, smooth=False):
 
 # (entry of KNOWN or FOUND, the endings it rules out, for programs with this feature)
 ENDINGS_LEFT_OUT = [
-    ("inplace_in_func_on_an_input", {"forward_ad", "jvp", "vjp"}, "inplace_on_view_or_leaf"),
     ("tangent_shared_by_remainder", {"forward_ad", "jvp"}, "inplace_after_remainder_by_number"),
     ("tangent_after_no_grad_inplace", {"forward_ad", "jvp"}, "no_grad_inplace"),
     ("reduction_of_one_element_forward_mode", {"forward_ad", "jvp"}, "reduction_of_one_element"),

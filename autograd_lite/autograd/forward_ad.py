@@ -69,6 +69,7 @@ def make_dual(tensor, tangent, *, level=None):
     finally:
         forward_ad_state.active = previous
     attach_tangent(dual, tangent)
+    dual._tangent_base = True  # a view of `tensor`, but with a tangent of its own, which its views share
     return dual
 
 
@@ -82,4 +83,5 @@ def unpack_dual(tensor, *, level=None):
         primal = Alias.apply(tensor)
     finally:
         forward_ad_state.active = previous
+    primal._tangent_base = True  # a view of `tensor`, but a tangent written into it later is its own
     return UnpackedDualTensor(primal, tensor._tangent)

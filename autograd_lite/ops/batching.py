@@ -78,6 +78,7 @@ class BatchedTensor(Tensor):
     _retains_grad = _to_value("_retains_grad")
     _grad = _to_value("_grad")
     _tangent = _to_value("_tangent")
+    _tangent_base = _to_value("_tangent_base")
 
     @property
     def _data(self):

@@ -68,6 +68,19 @@ class Alias(Op):
         return x_t
 
 
+# The node of a function transform's input that an enclosing transform differentiates too (func.py): the input is
+# an alias of the outer tensor (same memory and version counter; its gradient goes on into the outer graph), but,
+# as torch.func makes it, a leaf of the transform's own graph: not a view of anything, and `inplace` refuses in-place
+# ops on it and on its views as on a leaf that requires grad.
+TransformInputBackward = type("AliasBackward0", (Alias.node_class,), {"__slots__": (), "__module__": __name__})
+
+
+def leaf_requiring_grad(t):
+    """Whether `t` is a leaf that requires grad, in-place ops on which (and on its views) PyTorch refuses: a leaf, or
+    the input of a function transform (a leaf of the transform's own graph)."""
+    return t._requires_grad and (t._grad_fn is None or type(t._grad_fn) is TransformInputBackward)
+
+
 class Fill(Op):
     r"""$z=c$ everywhere (`fill_`).   VJP: $\bar x=0$ (zeros as PyTorch's FillBackward2, not None).
     JVP: $\dot z=0$."""
@@ -160,9 +173,9 @@ def inplace(x, op, other, *, reads=True):
     if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
         raise RuntimeError(_NO_GRAD_VIEW)  # a view of a tensor that requires grad, made where grad was off
     record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
-    if record and x._grad_fn is None and x._requires_grad:
+    if record and leaf_requiring_grad(x):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if record and base is not None and base._grad_fn is None and base._requires_grad:
+    if record and base is not None and leaf_requiring_grad(base):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     read = other if reads is True else reads
     if isinstance(read, Tensor) and op is not fill:

@@ -13,7 +13,7 @@ from ..dtypes import cpp_type_name
 from ..graph import multiple_views_message
 from ..tensor import Tensor, _dim, _number_or_tensor
 from .batching import BatchedTensor, batch_index, expand_batch, index_by_batched, line_up_rank, shift
-from .copies import check_no_partial_overlap, inplace
+from .copies import check_no_partial_overlap, inplace, leaf_requiring_grad
 from .elementwise import Where, where
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
@@ -360,7 +360,7 @@ class SetItem(Op):
 
 def setitem(x, index, value):
     index, basic = _normalize_index(index)
-    if grad_mode.enabled and x._grad_fn is None and x._requires_grad:  # `x[i] = v` writes through a view of x
+    if grad_mode.enabled and leaf_requiring_grad(x):  # `x[i] = v` writes through a view of x
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     value = _number_or_tensor(value, x)
     if grad_mode.enabled and basic and x._split_version is not None and _acting_parts(index) and (

@@ -528,6 +528,8 @@ def wrap_view(out, src, vc, of_split=False):
     is written, PyTorch refuses it a gradient (`Tensor.grad_fn`) instead of rebasing it."""
     result = _wrap(out, vc)
     result._base = src._base if src._base is not None else src
+    if src._tangent_base is not None:  # a view of a dual shares the dual's tangent (views.tangent_base)
+        result._tangent_base = src if src._tangent_base is True else src._tangent_base
     if grad_mode.enabled:
         register_view(result._base, result)
         if of_split or src._split_version is not None:

@@ -15,15 +15,22 @@ Both rest on `view_positions`: which elements of the base a view holds (as indic
 flattened memory), computed from the two numpy arrays' addresses and strides, as PyTorch's `as_strided`
 reads them from the storage.
 
-One exception, as in PyTorch: the outputs of `split`, `chunk` and `unbind` (and views of them) are not rebased:
-one node serves them all, and PyTorch refuses them instead. An in-place op on one of them with grad on raises;
-once their memory was written any other way (through the base, another view, or under no_grad), reading their
-`grad_fn` raises, and so does every op that would record them (`Tensor.grad_fn`, `inplace` in copies.py).
+Two exceptions, as in PyTorch:
+
+* the outputs of `split`, `chunk` and `unbind` (and views of them) are not rebased: one node serves them all, and
+  PyTorch refuses them instead. An in-place op on one of them with grad on raises; once their memory was written
+  any other way (through the base, another view, or under no_grad), reading their `grad_fn` raises, and so does
+  every op that would record them (`Tensor.grad_fn`, `inplace` in copies.py).
+* in forward mode, a view's tangent is part of its base's, except under a dual tensor: `make_dual(x, t)` is a view
+  of `x` whose tangent is its own, shared by its views (`tangent_base`). An in-place op on a view writes the new
+  tangent into that tensor's tangent, and every view sharing it reads its own from it again (`write_tangent`).
 """
 import numpy as np
 
+from ..grad_mode import attach_tangent
 from ..graph import gradient_edge, next_sequence_number
 from ..tensor import _wrap
+from .elementwise import where
 from .op import Op, OpNode, _const
 
 def view_positions(view, base):
@@ -176,20 +183,46 @@ def inplace_on_view(x, op, other):
     return result, node
 
 
+def tangent_base(t):
+    """The tensor whose tangent `t`'s tangent is part of (all of, for itself): a view's base as a rule, but the
+    result of `make_dual` (or `unpack_dual`'s primal), a view of its primal, holds a tangent of its own, which its
+    views share: `_tangent_base` is True on it, and it on them (in PyTorch they are not forward views)."""
+    own = t._tangent_base
+    if own is None:
+        return t._base if t._base is not None else t
+    return t if own is True else own
+
+
 def write_tangent(x, tangent):
-    """Forward mode: `x` was written in place and its tangent is now `tangent`. As a view's tangent is a
-    view of its base's tangent in PyTorch, the base's tangent takes it at the view's positions, and every
-    other view of the base reads its tangent from the base's again."""
-    x._tangent = tangent
-    base = x._base if x._base is not None else x
+    """Forward mode: `x` was written in place and its tangent is now `tangent`. As a view's tangent is a view of its
+    tangent base's in PyTorch, that base's tangent takes it at the view's positions, and every other view sharing
+    the base's tangent reads its own from it again. Computed with ops, so that a tangent that requires grad
+    (forward-over-reverse) keeps its graph; attached to the level, so that they all go when it exits."""
+    base, root = tangent_base(x), x._base if x._base is not None else x
     if base is not x:
-        new = base._tangent._data.copy() if base._tangent is not None else np.zeros_like(base._data)
-        new.reshape(-1)[view_positions(x, base)] = tangent._data
-        base._tangent = _wrap(new)
-    for ref in base._views or ():
+        at = _positions_in(x, base, root)
+        new = AsStridedScatter.apply(tangent, positions=at, base_shape=base._data.shape)
+        if base._tangent is not None:
+            keep = np.ones(base._data.shape, dtype=bool)
+            keep.reshape(-1)[at] = False
+            new = where(_const(keep), base._tangent, new)
+        attach_tangent(base, new)
+    attach_tangent(x, tangent)
+    for ref in root._views or ():
         view = ref()
-        if view is not None and view is not x:
-            view._tangent = _wrap(base._tangent._data.reshape(-1)[view_positions(view, base)])
+        if view is not None and view is not x and view is not base and tangent_base(view) is base:
+            attach_tangent(view, AsStrided.apply(base._tangent, positions=_positions_in(view, base, root)))
+
+
+def _positions_in(view, base, root):
+    """The positions of `view`'s elements among `base`'s (flat indices in base's order), both tensors sharing
+    the memory of `root`."""
+    positions = view_positions(view, root)
+    if base is root:
+        return positions
+    index = np.full(root._data.size, -1, dtype=np.intp)  # root's position -> base's position
+    index[view_positions(base, root).reshape(-1)] = np.arange(base._data.size)
+    return index[positions]
 
 
 def rebase_after_write(x, node):
