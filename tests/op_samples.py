@@ -119,6 +119,7 @@ SAMPLES = [
     ("permute", lambda x: x.permute(2, 0, 1), [((2, 3, 4), REAL)]),
     ("reshape", lambda x: x.reshape(3, -1), [((2, 3, 2), REAL)]),
     ("reshape_noncontiguous", lambda x: x.t().reshape(-1), [((2, 3), REAL)]),
+    ("reshape_alias", lambda x: x[:, ::2].reshape(2, 1, 2), [((2, 4), REAL)]),
     ("view", lambda x: x.view(6), [((2, 3), REAL)]),
     ("flatten", lambda x: x.flatten(1), [((2, 3, 2), REAL)]),
     ("unsqueeze", lambda x: x.unsqueeze(1), [((2, 3), REAL)]),
@@ -159,6 +160,7 @@ SAMPLES = [
     ("view_rebased_after_inplace", _view_after_base_changes, [((2, 3), REAL), ((2, 3), REAL)]),
     ("as_strided_scatter", lambda x: ag.ops.AsStridedScatter.apply(x, positions=(np.array([[0, 2], [1, 1]]),),
                                                                    base_shape=(3,)), [((2, 2), REAL)]),
+    ("as_strided", lambda x: ag.ops.AsStrided.apply(x, positions=np.array([[5, 0], [3, 3]])), [((2, 3), REAL)]),
     # ops with several outputs (one node): every output used, or only some (the others get no gradient)
     ("split_one_output", lambda x: x.split(2)[1], [((5, 3), REAL)]),
     ("split_sizes_all", lambda x: ag.cat(x.split([1, 2], 1)[::-1], 1) * x, [((2, 3), REAL)]),

@@ -669,3 +669,25 @@ def _nan_in_sign_abs_and_the_inf_norm(lib):
 def test_nan_has_sign_zero_and_is_the_extreme_of_an_inf_norm():
     check(_nan_in_sign_abs_and_the_inf_norm, ("ok", [[0.0, -1.0, 0.0, 1.0], [0.0, -1.0, 0.0, 1.0],
                                                      [[0.0, 0.0, -0.0], [0.0, -1.0, 0.0]]]))
+
+
+def _reshape_of_a_viewable_strided_tensor(lib):
+    seen = []
+    for f in (lambda b: b.t().reshape(4, 3), lambda b: b[::2].reshape(2, 2, 2), lambda b: b[:, 1:3].reshape(3, 1, 2),
+              lambda b: b.t().reshape(-1)):
+        x = lib.arange(12.0, dtype=lib.float64).reshape(3, 4).requires_grad_()
+        b = x * 1
+        y = f(b)
+        name = y.grad_fn.name()
+        y.mul_(2)  # changes b too where y is a view of it
+        b.sum().backward()
+        seen.append((name, y._base is b, x.grad.tolist()))
+    return seen
+
+
+def test_reshape_is_a_view_wherever_one_exists():
+    twos = [[2.0] * 4] * 3
+    check(_reshape_of_a_viewable_strided_tensor, ("ok", [
+        ("ReshapeAliasBackward0", True, twos), ("ReshapeAliasBackward0", True, [[2.0] * 4, [1.0] * 4, [2.0] * 4]),
+        ("ReshapeAliasBackward0", True, [[1.0, 2.0, 2.0, 1.0]] * 3), ("UnsafeViewBackward0", False, [[1.0] * 4] * 3),
+    ]))

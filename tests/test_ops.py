@@ -381,3 +381,14 @@ def test_max_and_min_along_an_empty_dim_raise_pytorchs_index_error():
     with pytest.raises(IndexError, match=r"^max\(\): Expected reduction dim 1 to have non-zero size\.$"):
         ag.zeros(2, 0).max(-1)
     assert ag.zeros(0, 2).max(1).values.shape == (0,)  # only the reduced dim must be non-empty
+
+
+def test_index_with_an_int_in_every_dim_is_0d():
+    # found by tests/test_views.py (jacfwd of jacfwd through `b.t()[2, 1] = v`): setitem's VJP for v, Index at (2, 1),
+    # was 1-d (np.ascontiguousarray of numpy's scalar); inside vmap the engine does not fit it back, and numpy's
+    # add.at, given that gradient, failed with a garbage shape (or crashed)
+    x = ag.arange(6.0).reshape(2, 3)
+    assert ag.ops.Index.apply(x, index=(1, 2)).shape == ()
+    batch = ag.arange(12.0).reshape(3, 2, 2)
+    per_example = ag.func.vmap(lambda g: ag.ops.Index.apply(g, index=(1, 0)))(batch)
+    assert per_example.shape == (3,) and per_example.tolist() == [2.0, 6.0, 10.0]

@@ -196,3 +196,241 @@ def test_tangents_written_through_views_keep_their_graph(lib):
         t, tv = fw.unpack_dual(y).tangent, fw.unpack_dual(v).tangent
         assert t.tolist() == [12.0, 12.0, 18.0] and tv.tolist() == [12.0, 12.0]
         assert t.requires_grad and tv.requires_grad
+
+
+def test_jacfwd_through_an_in_place_op_on_a_view():
+    """The report: all NaN (the batched tangent's stand-in values were written into the base's tangent)."""
+    def f(x):
+        b = x * 1
+        b[1:].mul_(x[:4])
+        return b
+
+    expected = [[1, 0, 0, 0, 0], [2, 1, 0, 0, 0], [0, 3, 2, 0, 0], [0, 0, 4, 3, 0], [0, 0, 0, 5, 4]]  # PyTorch's
+    assert ag.func.jacfwd(f)(ag.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=ag.float64)).tolist() == expected
+
+
+@LIBS
+def test_the_tangent_of_a_written_view_has_the_views_dtype(lib):
+    fw = lib.autograd.forward_ad
+    with fw.dual_level():
+        x = fw.make_dual(lib.ones(3, dtype=lib.float32), lib.ones(3, dtype=lib.float32))
+        y = fw.make_dual(lib.ones(2, dtype=lib.float64), lib.full((2,), 2.0, dtype=lib.float64))
+        b = x * 1
+        v = b[1:]
+        v.add_(y)  # the float64 values and tangent are written into float32 memory
+        assert fw.unpack_dual(v).tangent.dtype == fw.unpack_dual(b).tangent.dtype == lib.float32
+        assert fw.unpack_dual(b).tangent.tolist() == [1.0, 3.0, 3.0]
+
+
+def test_a_view_made_under_no_grad_follows_its_bases_tangent():
+    def f(x):
+        b = x * 1
+        with ag.no_grad():
+            v = b[1]
+        b.mul_(x)  # v = x[1] ** 2
+        return v * 1
+
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64)
+    assert ag.func.jacfwd(f)(x).tolist() == [0.0, 4.0, 0.0]  # PyTorch's (it was [0, 1, 0], silently)
+
+
+# -- every transform through in-place ops on views and bases (views.write_tangent, AsStrided's batching rules) ---------
+# Each program takes x (2 x 3) and writes in place into tensors it makes and their views. It is run by `func.jacfwd`
+# (vmap over jvp: the primal computed once, a batch of tangents pushed through it), `func.jacrev`, vmap over jvp and
+# vjp (against a loop over the examples), the four compositions of order two, and PyTorch's torch.func when installed.
+def _prog(*steps):
+    """A program `(lib, x) -> result`: b = x * 1, then each step `(lib, x, b) -> None` (a write), then b."""
+    def run(lib, x):
+        b = x * 1
+        for step in steps:
+            step(lib, x, b)
+        return b
+    return run
+
+
+def _no_grad_split(lib, x):
+    b = x * 1
+    with lib.no_grad():
+        b.split(1, 0)[1].mul_(2.0)  # a write autograd does not see (values changed, derivative not)
+    return b * x
+
+
+def _no_grad_unbind(lib, x):
+    b = x * 1
+    with lib.no_grad():
+        b.unbind(0)[0].add_(1.0)
+    return b * x
+
+
+def _read_a_view_after_its_base_changes(lib, x):
+    b = x * 1
+    v, w = b[:, 1], b.t()
+    b[0] = x[1] ** 2
+    w.mul_(2.0)
+    return v * 3 + b.sum()
+
+
+def _buffer_of_zeros(lib, x):
+    b = lib.zeros(3, 3, dtype=x.dtype)
+    b[:2].copy_(x * x)
+    b[2] = x[0] + x[1]
+    b[::2, 1].mul_(x[0, :2])
+    return b.t()
+
+
+def _zeros_by_slices(lib, x):
+    b = lib.zeros(6, dtype=x.dtype)
+    b[1::2] = x[0]
+    b[::2] = x[1] ** 2
+    return b
+
+
+def _zeros_then_a_view_of_them(lib, x):
+    b = lib.zeros(2, 3, dtype=x.dtype)
+    v, w = b[1], b.t()  # views made before b has a tangent
+    b.copy_(x * x)
+    return w * v.sum()
+
+
+def _zeros_written_through_views(lib, x):
+    b = lib.zeros(2, 3, dtype=x.dtype)
+    w = b.t()
+    b[0].copy_(x[1])  # the first tangent of b comes through a view of it
+    b[:, 1].mul_(x[:, 0])
+    return w * b[1].sum()
+
+
+def _write_view_base_view(lib, x):
+    b = x * 1
+    v = b[:, 1]
+    v.mul_(x[:, 0])
+    b.add_(x)
+    v.exp_()
+    return b + v.sum()
+
+
+WRITES = {
+    "mul_on_a_slice": _prog(lambda lib, x, b: b[1:].mul_(x[:1])),
+    "mul_on_a_flat_view": _prog(lambda lib, x, b: b.view(6)[1:].mul_(x.reshape(6)[:5])),
+    "setitem_a_row": _prog(lambda lib, x, b: b.__setitem__(0, x[1] * 2)),
+    "setitem_a_number_through_t": _prog(lambda lib, x, b: b.t().__setitem__((2, 1), x[0, 0] * 3)),
+    "setitem_advanced_index": _prog(lambda lib, x, b: b.__setitem__(([0, 1], [2, 0]), x[0, :2] ** 2)),
+    "add_on_a_strided_view": _prog(lambda lib, x, b: b.view(6)[::2].add_(x[0] ** 2)),
+    "copy_into_a_column_of_t": _prog(lambda lib, x, b: b.t()[1].copy_(x[:, 1] * x[:, 0])),
+    "copy_an_expanded_value": _prog(lambda lib, x, b: b[:, 1:].copy_(x[:, :1].expand(2, 2) * 2)),
+    "fill_a_view": _prog(lambda lib, x, b: b[:, 1:].fill_(1.5), lambda lib, x, b: b.mul_(x)),
+    "zero_a_row": _prog(lambda lib, x, b: b[1].zero_(), lambda lib, x, b: b.add_(x * x)),
+    "masked_fill_a_row": _prog(lambda lib, x, b: b[1].masked_fill_(lib.tensor([True, False, True]), 0.5)),
+    "clamp_a_row": _prog(lambda lib, x, b: b[0].clamp_(0.5, 0.9)),
+    "exp_a_column": _prog(lambda lib, x, b: b[:, 0].exp_()),
+    "div_and_sub_on_views": _prog(lambda lib, x, b: b[:, 1:].div_(x[:, :2] + 2),
+                                  lambda lib, x, b: b[0].sub_(x[1] * x[0])),
+    "sigmoid_a_row": _prog(lambda lib, x, b: b[0].sigmoid_()),  # (one op that saves its result, last: a later
+    "tanh_part_of_a_row": _prog(lambda lib, x, b: b[1, 1:].tanh_()),  # write into b would change what it saved)
+    "relu_a_column": _prog(lambda lib, x, b: b.sub_(0.7), lambda lib, x, b: b[:, 0].relu_()),
+    "mul_through_unsqueeze": _prog(lambda lib, x, b: b.unsqueeze(0).mul_(x)),
+    "mul_through_a_view_of_a_row": _prog(lambda lib, x, b: b[1].unsqueeze(1).mul_(x[0].unsqueeze(1))),
+    "mul_through_view_shape": _prog(lambda lib, x, b: b.view(3, 2)[1:].mul_(x.reshape(3, 2)[:2])),
+    "mul_a_view_of_a_view": _prog(lambda lib, x, b: b[1:][:, 1:].mul_(x[:1, :2])),
+    "two_rows_in_turn": _prog(lambda lib, x, b: b[0].mul_(x[1]), lambda lib, x, b: b[1].add_(b[0] * 1 + x[0])),
+    "a_diagonal_by_strides": _prog(lambda lib, x, b: b.view(6)[::4].mul_(x[0, :2])),
+    "mul_the_base": _prog(lambda lib, x, b: b.mul_(x), lambda lib, x, b: b[0].mul_(x[1])),
+    "read_a_view_after_its_base_changes": _read_a_view_after_its_base_changes,
+    "write_a_view_then_its_base_then_the_view": _write_view_base_view,
+    "a_buffer_of_zeros": _buffer_of_zeros,
+    "zeros_by_slices": _zeros_by_slices,
+    "zeros_then_a_view_of_them": _zeros_then_a_view_of_them,
+    "zeros_written_through_views": _zeros_written_through_views,
+    "under_no_grad_split": _no_grad_split,
+    "under_no_grad_unbind": _no_grad_unbind,
+}
+# writes under no_grad: forward mode sees them (as PyTorch's, which no_grad does not turn off), reverse mode does not
+UNTRACKED = {"under_no_grad_split", "under_no_grad_unbind"}
+# a batched value written into an unbatched tensor: refused (by vmap over the primal)
+FRESH_BUFFER = {"a_buffer_of_zeros", "zeros_by_slices", "zeros_then_a_view_of_them", "zeros_written_through_views"}
+X = np.random.default_rng(7).uniform(0.3, 1.2, (4, 2, 3))  # x = X[0]; a batch of 4 for vmap
+
+
+def _ag(name):
+    return lambda x: WRITES[name](ag, x)
+
+
+def _finite_differences(f, x, eps=1e-6):
+    x = np.asarray(x, dtype=np.float64)
+    columns = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.reshape(-1)[i] = eps
+        columns.append((f(ag.tensor(x + e)).numpy() - f(ag.tensor(x - e)).numpy()).reshape(-1) / (2 * eps))
+    out = f(ag.tensor(x)).numpy()
+    return np.stack(columns, -1).reshape(out.shape + x.shape)
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_jacfwd_through_writes_equals_jacrev_and_finite_differences(name):
+    f, x = _ag(name), ag.tensor(X[0])
+    by_forward = ag.func.jacfwd(f)(x).numpy()  # was NaN: views.write_tangent read a batched tangent's stand-in values
+    np.testing.assert_allclose(by_forward, _finite_differences(f, X[0]), rtol=1e-6, atol=1e-8)
+    if name not in UNTRACKED:
+        np.testing.assert_allclose(by_forward, ag.func.jacrev(f)(x).numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", [name for name in WRITES if name not in UNTRACKED])
+def test_second_order_through_writes_agrees_in_every_composition(name):
+    f, func = _ag(name), ag.func
+    g, x = (lambda x: (f(x) ** 2).sum()), ag.tensor(X[0])
+    expected = func.jacrev(func.jacrev(g))(x).numpy()
+    np.testing.assert_allclose(expected, _finite_differences(func.grad(g), X[0]), rtol=1e-5, atol=1e-7)
+    # jacrev(jacfwd): the tangent a write gives a base keeps its history (it was cut: zeros); jacfwd(jacfwd): a 0-d
+    # Index (setitem's VJP for b.t()[2, 1] = v) is 0-d (it was 1-d, and crashed numpy's add.at inside vmap)
+    for order in (func.jacrev(func.jacfwd(g)), func.jacfwd(func.jacrev(g)), func.jacfwd(func.jacfwd(g))):
+        np.testing.assert_allclose(order(x).numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+def _stacked(fn, *batches):
+    """fn on each example in a loop (the reference for vmap), stacked."""
+    out = np.stack([fn(*[ag.tensor(b[i]) for b in batches]).numpy() for i in range(4)])
+    assert np.isfinite(out).all()  # (assert_allclose takes NaN as equal to NaN)
+    return out
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_vmap_of_jvp_and_vjp_through_writes_equals_a_loop(name):
+    f, func = _ag(name), ag.func
+    rng = np.random.default_rng(8)
+    tangents, x = rng.standard_normal((4, 2, 3)), ag.tensor(X[0])
+    cotangents = rng.standard_normal((4,) + tuple(f(x).shape))
+    jvp = lambda p, t: func.jvp(f, (p,), (t,))[1]
+    vjp = lambda p, c: func.vjp(f, p)[1](c)[0]
+    cases = [(lambda t: jvp(x, t), (tangents,)), (lambda c: vjp(x, c), (cotangents,))]  # the primal not batched
+    batched_primal = [(jvp, (X, tangents)), (lambda p: jvp(p, ag.tensor(tangents[0])), (X,)), (vjp, (X, cotangents))]
+    for fn, batches in cases + ([] if name in FRESH_BUFFER else batched_primal):
+        got = func.vmap(fn)(*[ag.tensor(b) for b in batches]).numpy()
+        np.testing.assert_allclose(got, _stacked(fn, *batches), rtol=1e-12, atol=1e-12)
+    if name in FRESH_BUFFER:  # as PyTorch: a batched value cannot be written into a tensor that is not batched
+        with pytest.raises(RuntimeError, match=r"vmap: inplace arithmetic\(self, \*extra_args\) is not possible"):
+            func.vmap(jvp)(ag.tensor(X), ag.tensor(tangents))
+
+
+@pytest.mark.parametrize("name", ["mul_on_a_slice", "read_a_view_after_its_base_changes",
+                                  "write_a_view_then_its_base_then_the_view"])
+def test_vmap_of_jacfwd_through_writes_equals_a_loop(name):
+    """Two levels: the primals batched by the outer vmap, their tangents by jacfwd's inner one."""
+    f = _ag(name)
+    expected = np.stack([_finite_differences(f, x) for x in X])
+    np.testing.assert_allclose(ag.func.vmap(ag.func.jacfwd(f))(ag.tensor(X)).numpy(), expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_jacfwd_jacrev_and_vmap_of_jvp_through_writes_equal_pytorchs(name):
+    torch = pytest.importorskip("torch")
+    f_torch, f = (lambda x: WRITES[name](torch, x)), _ag(name)
+    tangents = np.random.default_rng(9).standard_normal((4, 2, 3))
+    for ours, theirs in ((ag.func.jacfwd, torch.func.jacfwd), (ag.func.jacrev, torch.func.jacrev)):
+        np.testing.assert_allclose(ours(f)(ag.tensor(X[0])).numpy(), theirs(f_torch)(torch.tensor(X[0])).numpy(),
+                                   rtol=1e-12, atol=1e-12)
+    if name not in FRESH_BUFFER:
+        ours = ag.func.vmap(lambda p, t: ag.func.jvp(f, (p,), (t,))[1])(ag.tensor(X), ag.tensor(tangents))
+        theirs = torch.func.vmap(lambda p, t: torch.func.jvp(f_torch, (p,), (t,))[1])(torch.tensor(X),
+                                                                                    torch.tensor(tangents))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)

@@ -290,7 +290,7 @@ def test_in_place_on_a_batched_tensor_writes_each_example():
 
 
 # -- the fallback ---------------------------------------------------------------------------------------------
-ON_THE_FALLBACK = {"Max", "Min", "AsStrided", "AsStridedScatter", "CopySlices"}
+ON_THE_FALLBACK = {"Max", "Min", "CopySlices"}  # (CopySlices is never applied: only its node is made)
 
 
 def test_the_ops_still_on_the_fallback():
@@ -327,7 +327,8 @@ def test_chunk_size_bounds_the_extra_memory_of_jacrev():
             tracemalloc.stop()
 
     whole, small = peak(None), peak(10)
-    assert small < 0.6 * whole  # the Jacobian itself (kept, and joined from its chunks) is the rest
+    jacobian = 200 * 200 * 8  # held twice by the chunked run (the chunks, and the Jacobian joined from them)
+    assert small - 2 * jacobian < 0.5 * (whole - 2 * jacobian)  # the rest: 200 x 200 temporaries vs 10 x 200 ones
 
 
 @pytest.mark.parametrize("randomness", ["error", "same", "different"])

@@ -20,8 +20,8 @@
 """
 from .op import MultiOutputOp, Op, OpNode, push_tangent, record_node, run_forward_rule, unpack_saved  # noqa: F401
 from .shape import (  # noqa: F401, A004
-    Expand, Permute, Repeat, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze, View, expand,
-    flatten, movedim, permute, repeat, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
+    Expand, Permute, Repeat, ReshapeAlias, Squeeze, SqueezeDim, SqueezeInplace, T, Transpose, UnsafeView, Unsqueeze,
+    View, expand, flatten, movedim, permute, repeat, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
 )
 from .elementwise import (  # noqa: F401, A004
     Abs, Clamp, Cos, Erf, Exp, Expm1, Gelu, LeakyRelu, LeakyReluBackward, LeakyReluInplace, Log, Log1p, Relu, Sgn,
@@ -56,7 +56,8 @@ from .multi_output import (  # noqa: F401
 )
 
 OPS = (  # every op class, family by family
-    T, Transpose, Permute, View, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand, Repeat,
+    T, Transpose, Permute, View, ReshapeAlias, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand,
+    Repeat,
     Exp, Expm1, Log, Log1p, Sqrt, Abs, Sign, Sgn, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, ThresholdBackward,
     LeakyRelu, LeakyReluInplace, LeakyReluBackward, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
     ToCopy, Clone, Alias, Fill, Zero, Copy, FillTensor,

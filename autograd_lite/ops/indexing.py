@@ -156,6 +156,8 @@ class Index(Op):
         out = x[index]
         if np.may_share_memory(out, x):  # basic indexing: a view (Select, Slice)
             return out
+        if out.ndim == 0:  # an int in every dim: numpy's copied scalar (ascontiguousarray would make it 1-d)
+            return np.asarray(out)
         return np.ascontiguousarray(out)  # advanced indexing: new memory, contiguous as PyTorch's (numpy's may not be)
 
     @staticmethod

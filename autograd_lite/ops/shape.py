@@ -170,16 +170,24 @@ def _infer_shape(shape, numel):
     return tuple(shape)
 
 
+def _viewable(a, shape):
+    """Whether the elements of array `a` can be seen in `shape` without a copy (PyTorch's and numpy's test alike)."""
+    if a.flags.c_contiguous or a.ndim <= 1 or a.size <= 1:
+        return True
+    try:
+        a.view().shape = shape  # numpy raises when no view of this shape exists
+    except AttributeError:
+        return False
+    return True
+
+
 def view(x, shape):
     shape = _infer_shape(shape, x.numel())
-    if not x._data.flags.c_contiguous and x.ndim > 1 and x.numel() > 1:
-        try:
-            x._data.view().shape = shape  # numpy raises when no view of this shape exists
-        except AttributeError:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
-                "two contiguous subspaces). Use .reshape(...) instead."
-            ) from None
+    if not _viewable(x._data, shape):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+            "two contiguous subspaces). Use .reshape(...) instead."
+        )
     return View.apply(x, shape=shape)
 
 
@@ -194,10 +202,18 @@ class UnsafeView(View):
         return np.reshape(x, shape).copy()
 
 
+class ReshapeAlias(View):
+    r"""`reshape` of a non-contiguous tensor whose elements can be seen in the new shape without a copy: a view
+    (PyTorch's `ReshapeAliasBackward0`), so an in-place op on it changes its base, as in PyTorch."""
+    name = "ReshapeAlias"
+
+
 def reshape(input, shape):
     shape = _infer_shape(shape, input.numel())
     if input._data.flags.c_contiguous or input.numel() <= 1:
         return View.apply(input, shape=shape)
+    if _viewable(input._data, shape):
+        return ReshapeAlias.apply(input, shape=shape)
     return UnsafeView.apply(input, shape=shape)
 
 

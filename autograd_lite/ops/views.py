@@ -35,7 +35,8 @@ Forward mode follows PyTorch's model of tangents (the end of this file):
 * A tensor without a tangent first takes one to write into (`_take_tangent`): the new tangent itself if it is laid
   out as the tensor; for a view, the same view of its tangent base's tangent (zeros if the base had none, and the
   base's other views then get theirs too). Every tangent given so is attached to the level (`attach_tangent`), so
-  none outlives it.
+  none outlives it. Inside vmap (jacfwd's batch of tangents) all this holds on the physical tensors, each example
+  of a batched tangent laid out as the primal.
 """
 import numpy as np
 
@@ -43,7 +44,7 @@ from .. import grad_mode
 from ..grad_mode import attach_tangent
 from ..graph import gradient_edge, next_sequence_number
 from ..tensor import _wrap
-from .batching import BatchedTensor
+from .batching import BatchedTensor, batch_sizes, batched
 from .op import Op, OpNode, _const, _in_memory, register_view, same_layout, zeros_laid_out_like
 
 def view_positions(view, base):
@@ -66,7 +67,6 @@ class AsStrided(Op):
     r"""$z=x[p]$ for the positions $p$ of a view in its base.   VJP: $\bar x=$ zeros with $\bar z$ added at $p$.
     JVP: $\dot z=\dot x[p]$. The node of a view rebased after an in-place change: PyTorch's `AsStridedBackward0`."""
     name = "AsStrided"
-    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def forward(ctx, x, positions):
@@ -81,12 +81,25 @@ class AsStrided(Op):
     def jvp(ctx, x_t):
         return AsStrided.apply(x_t, positions=ctx.positions)
 
+    @classmethod
+    def batch(cls, n, x, positions):
+        """Inside vmap: the batch is one bigger base, in which each example's positions start where it does."""
+        return cls.apply(x, positions=batch_positions(positions, x.shape[:n], x.shape[n:]))
+
+
+def batch_positions(positions, batch_shape, base_shape):
+    """The positions in a physical tensor (`batch_shape` + `base_shape`) of one view in each of its examples: an
+    array of shape `batch_shape` + the view's."""
+    positions = np.asarray(positions[0] if isinstance(positions, tuple) else positions)  # ((p,): numpy's index p)
+    size = int(np.prod(base_shape, dtype=np.intp))
+    starts = np.arange(int(np.prod(batch_shape, dtype=np.intp)), dtype=np.intp) * size
+    return starts.reshape(tuple(batch_shape) + (1,) * positions.ndim) + positions
+
 
 class AsStridedScatter(Op):
     r"""$z=$ zeros of the base's shape with $x$ added at positions $p$ (`AsStrided`'s reverse rule).
     VJP: $\bar x=\bar z[p]$.   JVP: $\dot z=$ zeros with $\dot x$ added at $p$."""
     name = "AsStridedScatter"
-    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
 
     @staticmethod
     def forward(ctx, x, positions, base_shape):
@@ -102,6 +115,13 @@ class AsStridedScatter(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return AsStridedScatter.apply(x_t, positions=ctx.positions, base_shape=ctx.base_shape)
+
+    @classmethod
+    def batch(cls, n, x, positions, base_shape):
+        """Inside vmap: as `AsStrided`'s, one bigger base holding every example's."""
+        batch_shape = tuple(x.shape[:n])
+        return cls.apply(x, positions=batch_positions(positions, batch_shape, base_shape),
+                         base_shape=batch_shape + tuple(base_shape))
 
 
 def rebase_views(base, also=None):
@@ -149,7 +169,7 @@ class CopySlices(Op):
     VJP: $\bar b=\bar b'$ with zeros at $p$, plus $f$'s VJP of $\bar b'[p]$ put back at $p$; $\bar y$ from $f$'s VJP."""
     name = "CopySlices"
     node_class = None
-    batch = None  # no batching rule: inside vmap, one call per example (batching.py)
+    batch = None  # never applied (`inplace_on_view` makes its node), so no batching rule: its VJP's ops have theirs
 
     @staticmethod
     def vjp(ctx, grad):
@@ -235,15 +255,14 @@ def write_tangent(x, tangent):
 def _take_tangent(x, tangent):
     """A tangent for `x`, which has none, to write `tangent` into: `tangent` itself where x can take it as it is
     (x is its own tangent base, and `tangent` is laid out as x); zeros laid out as x; or, for a view, the same view
-    of its tangent base's tangent (zeros, if the base had none, and the base's other views get theirs too)."""
+    of its tangent base's tangent (zeros, if the base had none, and the base's other views get theirs too). Inside
+    vmap (jacfwd's batch of tangents) the same, on the physical tensors: zeros for every example, each laid out as x."""
     base = tangent_base(x)
-    if tangent.__class__ is BatchedTensor or base._tangent.__class__ is BatchedTensor:
-        own = tangent  # (inside vmap: a batched tangent is x's as it is)
-    elif base is x:
-        own = tangent if same_layout(tangent._data, x._data) else _wrap(zeros_laid_out_like(x._data))
+    if base is x:
+        own = tangent if _fits(tangent, x) else _zeros_tangent(x, tangent)
     else:
         if base._tangent is None:
-            attach_tangent(base, _wrap(zeros_laid_out_like(base._data)))
+            attach_tangent(base, _zeros_tangent(base, tangent))
             lend_tangent_to_views(base)
         if x._tangent is not None:  # (lent to it as to the base's other views)
             return x._tangent
@@ -254,27 +273,48 @@ def _take_tangent(x, tangent):
     return own
 
 
+def _fits(tangent, primal):
+    """Whether `tangent` can be `primal`'s as it is (see `same_layout`). A batched tangent: if its physical tensor
+    owns its memory, writable, with each example a block laid out as a contiguous primal."""
+    if tangent.__class__ is not BatchedTensor:
+        return same_layout(tangent._data, primal._data)
+    p = tangent._value._data
+    return p.base is None and p.flags.c_contiguous and p.flags.writeable and primal._data.flags.c_contiguous
+
+
+def _zeros_tangent(primal, like):
+    """Zeros to be `primal`'s tangent, laid out as it is; batched as `like` is (physical: a block per example)."""
+    if like.__class__ is not BatchedTensor:
+        return _wrap(zeros_laid_out_like(primal._data))
+    zeros = np.zeros(batch_sizes(like._levels) + primal._data.shape, primal._data.dtype)
+    return batched(_wrap(zeros), like._levels)
+
+
 def view_tangent(view, base):
     """The tangent of `view` when its tangent base `base` has one: the same view of the base's tangent (the same
-    positions in its memory), sharing its memory, version counter and history, as PyTorch's `fw_grad` reads it."""
+    positions in its memory), sharing its memory, version counter and history, as PyTorch's `fw_grad` reads it. A
+    batched tangent: the same view of each of its examples, on its physical tensor."""
     t = base._tangent
-    if not same_layout(t._data, base._data):  # (only a tangent laid out as its primal has the view's positions)
-        return _wrap(t._data.reshape(-1)[_positions_in(view, base)])
-    at, _ = _in_memory(view._data)
-    v = view._data
-    tangent = _wrap(np.ndarray(v.shape, v.dtype, buffer=_in_memory(t._data)[1], offset=at, strides=v.strides), t._vc)
-    tangent._base = t._base if t._base is not None else t
+    if not _fits(t, base):  # (only a tangent laid out as its primal has the view's positions): a copy
+        return AsStrided.apply(t, positions=_positions_in(view, base))
+    physical, n = (t._value, len(t._levels)) if t.__class__ is BatchedTensor else (t, 0)
+    v, p = view._data, physical._data
+    at, memory = _in_memory(p)  # the view's offset in its base, in elements, is its tangent's in the base's tangent
+    offset = (v.__array_interface__["data"][0] - base._data.__array_interface__["data"][0]) // v.itemsize
+    start = at + offset * p.itemsize
+    strides = p.strides[:n] + tuple(s // v.itemsize * p.itemsize for s in v.strides)
+    tangent = _wrap(np.ndarray(p.shape[:n] + v.shape, p.dtype, buffer=memory, offset=start, strides=strides),
+                    physical._vc)
+    tangent._base = physical._base if physical._base is not None else physical
     if grad_mode.enabled:
         register_view(tangent._base, tangent)
     if tangent._base._requires_grad:
         rebase_view(tangent, tangent._base)
-    return tangent
+    return batched(tangent, t._levels) if n else tangent
 
 
 def lend_tangent_to_views(base):
-    """Give each view sharing `base`'s tangent that has none a view of it (not inside vmap: a batched one)."""
-    if base._tangent.__class__ is BatchedTensor:
-        return
+    """Give each view sharing `base`'s tangent that has none a view of it."""
     root = base._base if base._base is not None else base  # (the views of a dual are registered with its primal's)
     for ref in root._views or ():
         view = ref()
