@@ -49,7 +49,8 @@ from .autograd import grad as _autograd_grad
 from .autograd.functional import _column_blocks
 from .grad_mode import attach_tangent, forward_ad_state
 from .graph import AccumulateGrad, gradient_edge
-from .ops import Alias, cat
+from .ops import cat, record_node
+from .ops.copies import TransformInputBackward
 from .ops.batching import BatchedTensor, batched, from_physical, levels_of, to_physical
 from .vectorized_map import vmap
 from .factories import ones_like, zeros, zeros_like
@@ -156,23 +157,24 @@ def _detached(t):
 
 # -- reverse mode: record once, pull back many times --------------------------------------------------------------
 def _stand_in(x, tracked):
-    """A differentiable stand-in for input `x`: same values (shared memory), its own place in a graph.
+    """A differentiable stand-in for input `x`: same values (shared memory and version counter), its own place in a
+    graph.
 
-    Normally a fresh leaf (not a view of `x`: an in-place op on a view of it is one on a view of a leaf, as
-    in torch.func), so the transform sees a pure function whatever `x` is. If `x` is itself being
-    differentiated by an enclosing transform (it requires grad and grad mode is on), the stand-in is an
-    alias recorded in that outer graph instead, so the outer transform can differentiate our result
-    (reverse-over-reverse). Either way a tangent of an enclosing forward transform stays on it
-    (forward-over-reverse).
+    A leaf of the transform's own graph, as torch.func makes it (not a view of `x`): in-place ops on it or on a view
+    of it are refused as on a leaf that requires grad, and under no_grad they leave it the transform's input, so the
+    transform sees a pure function whatever `x` is. If `x` is itself being differentiated by an enclosing transform
+    (it requires grad and grad mode is on), the stand-in is also recorded in that outer graph, as an alias of `x`
+    (`TransformInputBackward`), so the outer transform can differentiate our result (reverse-over-reverse). Either
+    way a tangent of an enclosing forward transform stays on it (forward-over-reverse).
     """
     if not x.is_floating_point():
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
     if type(x) is BatchedTensor:  # inside vmap: the stand-in is made for the physical tensor, which holds the batch
         return batched(_stand_in(x._value, tracked), x._levels)
-    if tracked and x._requires_grad:
-        return Alias.apply(x)
     leaf = _detached(x)
     leaf._requires_grad = True
+    if tracked and x._requires_grad:
+        record_node(TransformInputBackward(), (x,), leaf)
     return leaf
 
 

@@ -163,18 +163,20 @@ class _ForwardAD:
 
 
 forward_ad_state = _ForwardAD()
-_duals = weakref.WeakSet()  # tensors holding a tangent of the open level: their tangents go when it exits
+# The tensors holding a tangent of the open level (their tangents go when it exits), by id: a set would compare a
+# tensor given again with itself by `==`, which is elementwise for tensors.
+_duals = weakref.WeakValueDictionary()
 
 
 def attach_tangent(t, tangent):
     """Give tensor `t` the tangent `tangent` for the open forward-AD level."""
     t._tangent = tangent
-    _duals.add(t)
+    _duals[id(t)] = t
 
 
 def drop_tangents():
     """Forget every tangent of the level that is closing."""
-    for t in list(_duals):
+    for t in list(_duals.values()):
         t._tangent = None
     _duals.clear()
 

@@ -53,6 +53,24 @@ def made_by(node):
     return f"{name}{overload}" if overload else name
 
 
+def multiple_views_message(view, indirect):
+    """PyTorch's error for an output of split / chunk / unbind (or a view of one) whose memory is written in place
+    (`indirect`: was written, through its base or another view, or under no_grad) while it may need a gradient.
+    PyTorch names the node without "Backward0" (`Split`, `Squeeze1`); a view made when nothing required grad has
+    none, and PyTorch then says it was made in no_grad mode."""
+    what = "its base or another view of its base has been" if indirect else "is being"
+    node = view._grad_fn
+    if node is None:
+        head = f"A view was created in no_grad mode and {what} modified inplace with grad mode enabled."
+    else:
+        stem, _, overload = type(node).__name__.partition("Backward")
+        head = f"Output {view._output_nr or 0} of {stem}{'' if overload == '0' else overload} is a view and {what} " \
+               "modified inplace."
+    return head + (" This view is the output of a function that returns multiple views. Such functions do not allow "
+                   "the output views to be modified inplace. You should replace the inplace operation by an "
+                   "out-of-place one.")
+
+
 def check_version(tensor, expected):
     """Raise PyTorch's error if `tensor` was changed in place since it was saved at version `expected`."""
     if tensor._vc[0] != expected:
@@ -307,8 +325,9 @@ class AccumulateGrad(Node):
 
 def gradient_edge(t):
     """Where a gradient for tensor `t` should go: its grad_fn, its AccumulateGrad node, or nowhere (None)."""
-    if t.grad_fn is not None:
-        return t.grad_fn
+    node = t.grad_fn
+    if node is not None:
+        return node
     if not t._requires_grad:
         return None
     acc = t._accumulator() if t._accumulator is not None else None

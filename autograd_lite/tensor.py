@@ -3,7 +3,9 @@
 A tensor holds its values (`_data`, a numpy array) and four pieces of autograd state:
 
 * `requires_grad` — should operations on it be recorded?
-* `grad_fn` — the node of the op that made it (`None` for leaves: tensors the user created).
+* `grad_fn` — the node of the op that made it (`None` for leaves: tensors the user created). Kept in
+  `_grad_fn`; reading `grad_fn` also checks, as PyTorch does, that the tensor is not an output of `split`
+  (`chunk`, `unbind`) whose memory was written in place since (see ops/views.py).
 * `grad` — for leaves that require grad, where `backward()` accumulates the gradient.
 * `_vc` — a version counter, bumped by every in-place change. Nodes remember the version of what they
   saved, so a backward that would use a value modified since raises instead of returning a wrong
@@ -22,15 +24,16 @@ import numpy as np
 
 from . import devices as _device
 from . import dtypes, engine, grad_mode
-from .graph import RemovableHandle, output_hook
+from .graph import RemovableHandle, multiple_views_message, output_hook
 from .printing import tensor_repr
 from .sizes import Size, _dim, _shape, _varargs
 from .storage import data_array, deepcopy_array as _deepcopy_array, legacy_values
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base", "_views",
-                 "_accumulator", "_hooks", "_retains_grad", "_tangent", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_vc", "_base", "_views",
+                 "_split_version", "_accumulator", "_hooks", "_retains_grad", "_tangent", "_tangent_base",
+                 "__weakref__")
 
     __array_ufunc__ = None  # numpy defers to us: `np_array * tensor` calls Tensor.__rmul__
 
@@ -44,7 +47,7 @@ class Tensor:
     @property
     def requires_grad(self):  # as in PyTorch, also True for a no_grad view of a tensor that requires grad
         base = self._base
-        return self._requires_grad or (base is not None and base._requires_grad and self.grad_fn is None)
+        return self._requires_grad or (base is not None and base._requires_grad and self._grad_fn is None)
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -56,9 +59,19 @@ class Tensor:
     def requires_grad(self):
         raise RuntimeError("requires_grad must be a bool")
 
+    @property
+    def grad_fn(self):
+        """The node of the op that made this tensor (None for a leaf). PyTorch refuses to give it for an output
+        of split / chunk / unbind (or a view of one) whose memory was written in place since it was made."""
+        node = self._grad_fn
+        made_at = self._split_version
+        if made_at is not None and made_at != self._vc[0] and (node is not None or self._base._requires_grad):
+            raise RuntimeError(multiple_views_message(self, indirect=True))
+        return node
+
     def requires_grad_(self, requires_grad=True):
         """Start (or stop) recording operations on this leaf. Returns the tensor itself."""
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
                     "you can only change requires_grad flags of leaf variables. If you want to use a computed "
@@ -81,7 +94,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
                 "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
@@ -164,7 +177,7 @@ class Tensor:
     def detach_(self):
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -360,7 +373,10 @@ class Tensor:
     # -- printing ---------------------------------------------------------------------------------------
     def __repr__(self, *, tensor_contents=None):
         default = (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool)
-        name = self.grad_fn.name() if self.grad_fn is not None else None
+        try:
+            name = self.grad_fn.name() if self.grad_fn is not None else None
+        except RuntimeError:  # a split output written since: PyTorch prints it so too
+            name = "Invalid"
         tangent = None
         if self._tangent is not None:
             tangent = repr(self._tangent)
@@ -814,15 +830,17 @@ def _init(t, arr, vc):
     t._data = arr
     t._requires_grad = False
     t._grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = None  # an int only for one of the outputs of a node with several (see output_nr)
     t._vc = vc if vc is not None else [0]
     t._base = None
     t._views = None  # weak references to the views of this tensor made with grad on (ops/views.py)
+    t._split_version = None  # for an output of split (or a view of one) made with grad on: its version then
     t._accumulator = None
     t._hooks = None
     t._retains_grad = False
     t._tangent = None
+    t._tangent_base = None  # forward mode: True, or the dual tensor, when not its base's tangent (ops/views.py)
 
 
 def _rebuild_tensor(data, requires_grad):
@@ -840,46 +858,18 @@ def _wrap(arr, vc=None):
     t._data = arr
     t._requires_grad = False
     t._grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = None  # an int only for one of the outputs of a node with several (see output_nr)
     t._vc = vc if vc is not None else [0]
     t._base = None
     t._views = None
+    t._split_version = None
     t._accumulator = None
     t._hooks = None
     t._retains_grad = False
     t._tangent = None
+    t._tangent_base = None
     return t
-
-
-_F64 = np.dtype(np.float64)
-
-
-def _fix_dtype(out, inputs):
-    """Where numpy's float64 result is not PyTorch's dtype, cast it.
-
-    Two differences: integer data (int / int, int tensor * Python float) gives the default dtype in
-    PyTorch, float64 in numpy; and a 0-d tensor does not promote a tensor with dimensions of the same
-    category (`tensor(3., dtype=float64) + ones(2)` is float32), while numpy promotes it.
-    """
-    if out.dtype != _F64:
-        return out
-    widest = zero_d_f64 = None  # widest float dtype among the inputs with dimensions; a 0-d float64 input
-    for a in inputs:
-        arr = a._data if isinstance(a, Tensor) else a if isinstance(a, np.ndarray) else None
-        if arr is None or arr.dtype.kind != "f":
-            continue
-        if arr.ndim == 0:
-            zero_d_f64 = zero_d_f64 or arr.dtype == _F64
-        elif arr.dtype == _F64:
-            return out
-        elif widest is None or arr.dtype.itemsize > widest.itemsize:
-            widest = arr.dtype
-    if widest is not None:
-        return out.astype(widest)
-    if zero_d_f64 or dtypes._default_float is dtypes.float64:
-        return out
-    return out.astype(dtypes._default_float.np)
 
 
 def _number_or_tensor(value, like):

@@ -52,18 +52,7 @@ except ImportError:
 KNOWN = {}
 
 # Differences this test found that have no fix under way yet (see the report of the commit that added them).
-FOUND = {
-    "multi_output_view_rebased": "an output of split / chunk / unbind whose memory was then changed in place "
-                                 "(through its base, another view, or itself under no_grad): PyTorch raises when "
-                                 "its grad_fn is next read ('Output 0 of Split is a view and its base or "
-                                 "another view of its base has been modified inplace'); autograd_lite rebases it "
-                                 "(AsStridedBackward0) and its gradient is right",
-    "inplace_in_func_on_an_input": "an in-place op, inside the function that func.vjp / func.jvp / forward_ad "
-                                   "differentiate, on an input or a view of one that was itself changed in place "
-                                   "before: torch.func's input is a leaf of its own level (refused: 'a view of a "
-                                   "leaf Variable that requires grad is being used in an in-place operation'), "
-                                   "autograd_lite's an alias recorded in the outer graph (allowed)",
-}
+FOUND = {}
 
 # Programs whose result PyTorch itself leaves undefined: not a difference this test can judge, so never written.
 UNDEFINED = {
@@ -215,7 +204,6 @@ class Values:
     def __init__(self):
         self.ns = namespace(ag)
         self.names = []
-        self.multi_output_views = set()  # outputs of split / chunk / unbind
 
     def shape(self, name):
         return tuple(self.ns[name].shape)
@@ -495,16 +483,6 @@ def _leaf(draw, i, requires_grad):
     return f"x{i}", f"x{i} = torch.tensor({a.tolist()}, dtype=torch.float64{flag})"
 
 
-def _inplace_features(vals, t, no_grad):
-    """What known differences an in-place step on `t` may run into."""
-    x = vals.ns[t]
-    base = x._base if x._base is not None else x
-    features = set()
-    if any(vals.ns[n]._base is base and n in vals.multi_output_views for n in vals.names if n != t or no_grad):
-        features.add("multi_output_view_rebased")
-    return features
-
-
 def _inplace(draw, vals):
     template = draw(st.sampled_from(INPLACE))
     t = vals.pick(draw, lambda s: len(s) >= 1 or "[0]" not in template)
@@ -518,14 +496,13 @@ def _inplace(draw, vals):
     no_grad = draw(st.booleans(), label="under no_grad")
     if no_grad:
         code = "with torch.no_grad():\n    " + code
-    features = _inplace_features(vals, t, no_grad)
+    features = set()
     if "{y}" in template and "fill_" not in template and y != t and np.shares_memory(vals.ns[t]._data,
                                                                                     vals.ns[y]._data):
         written = vals.ns[t]._data[0] if "[0]" in template else vals.ns[t]._data
         if not (dense_memory(written) and dense_memory(vals.ns[y]._data)):  # PyTorch refuses the others, as we do
             features.add("inplace_reads_overlapping_memory_unchecked")
     features |= {"no_grad_inplace"} if no_grad else set()
-    features |= {"inplace_on_view_or_leaf"} if vals.ns[t]._base is not None or t.startswith("x") else set()
     features.add("inplace")
     return code, t, features, template
 
@@ -588,8 +565,6 @@ def programs(draw, smooth=False):
             for name, value in zip(names, outs):
                 vals.ns[name] = value
                 vals.names.append(name)
-            if any(f".{how}(" in expr for how in ("split", "chunk", "unbind")):
-                vals.multi_output_views.update(names)
             lhs = ", ".join(names) + ("," if len(names) == 1 and isinstance(out, (tuple, list)) else "")
             step = Step(f"{lhs} = {expr}", names)
         steps.append(step)
@@ -601,7 +576,6 @@ def programs(draw, smooth=False):
 
 # (entry of KNOWN or FOUND, the endings it rules out, for programs with this feature)
 ENDINGS_LEFT_OUT = [
-    ("inplace_in_func_on_an_input", {"forward_ad", "jvp", "vjp"}, "inplace_on_view_or_leaf"),
     ("tangent_shared_by_remainder", {"forward_ad", "jvp"}, "inplace_after_remainder_by_number"),
 ]
 

@@ -136,3 +136,28 @@ def test_the_graph_of_a_tangent_written_in_place_can_be_differentiated(lib):
             (tangent * _t(lib, [1.0, 10.0])).sum().backward()
         seen.append((tangent.tolist(), w.grad.tolist(), s.grad.tolist()))
     assert seen == [([1.0, -6.0], [0.5, 60.0], [2.0, -20.0]), ([2.0, -1.0], [1.0, 10.0], [-20.0, 0.0])]
+
+
+def test_tangents_written_in_place_are_dropped_when_their_level_exits_too():
+    """An in-place op on a view writes tangents into its base and the base's other views: those go at the exit as
+    well (they used to survive it, and a later level propagated them from tensors that were never made dual)."""
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64)
+    y = x * 2
+    w = y[1:]
+    with fwAD.dual_level():
+        y[0:2].add_(fwAD.make_dual(ag.zeros(2, dtype=ag.float64), ag.ones(2, dtype=ag.float64)))
+        assert fwAD.unpack_dual(y).tangent.tolist() == [1.0, 1.0, 0.0]
+        assert fwAD.unpack_dual(w).tangent.tolist() == [1.0, 0.0]
+    assert fwAD.unpack_dual(y).tangent is None and fwAD.unpack_dual(w).tangent is None
+    with fwAD.dual_level():
+        assert fwAD.unpack_dual(y * 2).tangent is None and fwAD.unpack_dual(w * 2).tangent is None
+
+
+def test_a_tensor_given_a_tangent_twice_is_one_dual():
+    x = ag.tensor([1.0, 2.0])
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, ag.ones(2))
+        d.mul_(2)  # its tangent is replaced (a tensor of two elements: `==` would be elementwise)
+        d.mul_(2)
+        assert fwAD.unpack_dual(d).tangent.tolist() == [4.0, 4.0]
+    assert fwAD.unpack_dual(d).tangent is None

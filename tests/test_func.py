@@ -1,4 +1,6 @@
 """autograd_lite.func: torch.func-style transforms, checked against finite differences and against each other."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -309,3 +311,108 @@ def test_output_that_is_an_outer_leaf_stays_differentiable():
     out, vjp_fn = vjp(lambda x: w, ag.ones(2))
     assert out.requires_grad  # w itself, still in the graph of its owner
     assert vjp_fn(ag.ones(2))[0].tolist() == [0.0, 0.0]
+
+
+# -- in-place ops on a transform's inputs: torch.func makes each input a leaf of the transform's own level ----------
+def _input(lib, kind):
+    """[1, 2, 3] in float64: a leaf that requires grad, a result (not a leaf) of one, or a tensor outside autograd."""
+    x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=kind != "plain")
+    return x * 1 if kind == "result" else x
+
+
+def _no_grad(x):
+    """no_grad() of x's library (autograd_lite or torch)."""
+    return importlib.import_module(type(x).__module__.split(".")[0]).no_grad()
+
+
+def _mul_(x):
+    x.mul_(2)
+    return x * 1
+
+
+def _view_mul_(x):
+    x[0:2].mul_(2)
+    return x * 1
+
+
+def _no_grad_mul_after_use(x):
+    y = x.exp()
+    with _no_grad(x):
+        x.mul_(2)
+    return y
+
+
+def _no_grad_on_a_view(x):
+    v = x[0:2]
+    with _no_grad(x):
+        v.mul_(2)
+    return x * v.sum()
+
+
+def _on_an_intermediate(x):
+    y = x * 2
+    y.mul_(3)
+    y[0:1].mul_(2)
+    return y
+
+
+FUNCS = {f.__name__: f for f in (_mul_, _view_mul_, _no_grad_mul_after_use, _no_grad_on_a_view, _on_an_intermediate)}
+LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+IN_FUNC = [  # (transform, input, function) -> what PyTorch 2.13 gives: an error, or (output, its vjp or jvp)
+    ("vjp", "leaf", "_mul_", LEAF), ("vjp", "result", "_mul_", LEAF), ("vjp", "plain", "_mul_", LEAF),
+    ("vjp", "result", "_view_mul_", VIEW_OF_LEAF), ("vjp", "plain", "_view_mul_", VIEW_OF_LEAF),
+    ("vjp", "leaf", "_no_grad_mul_after_use", ([2.718282, 7.389056, 20.085537], [2.718282, 7.389056, 20.085537])),
+    ("vjp", "result", "_no_grad_on_a_view", ([12.0, 24.0, 18.0], [15.0, 15.0, 6.0])),
+    ("vjp", "plain", "_on_an_intermediate", ([12.0, 12.0, 18.0], [12.0, 6.0, 6.0])),
+    ("jvp", "leaf", "_mul_", VIEW_OF_LEAF),  # the dual is a view of the input, as make_dual's is
+    ("jvp", "result", "_view_mul_", ([2.0, 4.0, 3.0], [2.0, 2.0, 1.0])),
+    ("jvp", "plain", "_view_mul_", ([2.0, 4.0, 3.0], [2.0, 2.0, 1.0])),
+    ("jvp", "result", "_no_grad_on_a_view", ([12.0, 24.0, 18.0], [20.0, 28.0, 18.0])),
+    ("jvp", "leaf", "_on_an_intermediate", ([12.0, 12.0, 18.0], [12.0, 6.0, 6.0])),
+]
+
+
+def _in_func(lib, transform, kind, name):
+    x = _input(lib, kind)
+    ones = lib.ones(3, dtype=lib.float64)
+    try:
+        if transform == "vjp":
+            out, vjp_fn = lib.func.vjp(FUNCS[name], x)
+            other = vjp_fn(ones)[0]
+        else:
+            out, other = lib.func.jvp(FUNCS[name], (x,), (ones,))
+    except RuntimeError as e:
+        return str(e)
+    return [round(v, 6) for v in out.tolist()], [round(v, 6) for v in other.tolist()]
+
+
+@pytest.mark.parametrize("transform,kind,name,recorded", IN_FUNC, ids=["-".join(c[:3]) for c in IN_FUNC])
+def test_in_place_ops_inside_a_transform_treat_its_inputs_as_leaves(transform, kind, name, recorded):
+    assert _in_func(ag, transform, kind, name) == recorded
+
+
+@pytest.mark.parametrize("transform,kind,name,recorded", IN_FUNC, ids=["-".join(c[:3]) for c in IN_FUNC])
+def test_in_place_ops_inside_a_transform_as_in_torch_func(transform, kind, name, recorded):
+    torch = pytest.importorskip("torch")
+    assert _in_func(torch, transform, kind, name) == recorded
+
+
+def test_in_place_ops_torch_func_allows_stay_allowed():
+    """On an argument that is not differentiated, on intermediates, under no_grad; and the gradient of a result that
+    an outer backward differentiates goes on through the input into the outer graph."""
+    y, x = t64([3.0, 4.0]), t64([1.0, 2.0])
+
+    def f(x, y):
+        y.add_(1.0)  # y is not differentiated: the tensor itself, changed
+        return (x * y).sum()
+
+    assert grad(f)(x, y).tolist() == [4.0, 5.0] and y.tolist() == [4.0, 5.0]
+    with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used in an in-place"):
+        grad(f)(x, t64([3.0, 4.0]).requires_grad_())
+    w = ag.tensor([0.5, -1.0], dtype=ag.float64, requires_grad=True)
+    g = grad(lambda x: _on_an_intermediate(x).sum())(w * 1)  # x: a result of w, so g stays in w's graph
+    (g * w).sum().backward()
+    assert g.tolist() == [12.0, 6.0] and w.grad.tolist() == [12.0, 6.0]
+    with pytest.raises(RuntimeError, match="^a leaf Variable"):  # the input is a leaf of the transform's level
+        grad(lambda x: _mul_(x).sum())(w * 1)

@@ -116,3 +116,135 @@ def test_in_place_on_one_output_keeps_its_edge(lib):
     assert mean.grad_fn.next_functions[0][1] == 1 and mean.output_nr == 0
     mean.sum().backward()
     np.testing.assert_allclose(np.asarray(x.grad.tolist()), 1.0)  # 3 * (1/3) for every element
+
+
+# -- outputs of split / chunk / unbind whose memory is written in place (PyTorch 2.13's behaviour, recorded) -------
+MULTIPLE = (" This view is the output of a function that returns multiple views. Such functions do not allow the "
+            "output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+INDIRECT = "Output {} of {} is a view and its base or another view of its base has been modified inplace." + MULTIPLE
+DIRECT = "Output {} of {} is a view and is being modified inplace." + MULTIPLE
+
+
+def _message(call):
+    with pytest.raises(RuntimeError) as info:
+        call()
+    return str(info.value)
+
+
+def _split_of_a_result(lib):
+    y = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1
+    return y, y.split(2)
+
+
+WRITES = {  # each writes the memory of `a` (output 0 of y.split(2)) after it was made
+    "the base under no_grad": lambda lib, y, a, b: _under_no_grad(lib, lambda: y.mul_(2)),
+    "the base with grad on": lambda lib, y, a, b: y.mul_(2),
+    "another view of the base": lambda lib, y, a, b: y[1:].mul_(2),
+    "the output itself under no_grad": lambda lib, y, a, b: _under_no_grad(lib, lambda: a.mul_(2)),
+}
+
+
+def _under_no_grad(lib, write):
+    with lib.no_grad():
+        write()
+
+
+@LIBS
+@pytest.mark.parametrize("write", WRITES, ids=list(WRITES))
+def test_an_output_written_since_it_was_made_refuses_its_history(lib, write):
+    y, (a, b) = _split_of_a_result(lib)
+    WRITES[write](lib, y, a, b)
+    assert _message(lambda: a.grad_fn) == INDIRECT.format(0, "Split")  # every output: they share the memory
+    assert _message(lambda: b.is_leaf) == INDIRECT.format(1, "Split")
+    assert _message(lambda: a * 2) == INDIRECT.format(0, "Split")  # an op that records reads it too
+    assert _message(lambda: lib.autograd.grad(y.sum(), [b])) == INDIRECT.format(1, "Split")
+    with lib.no_grad():
+        assert (a * 2).tolist() == (a.detach() * 2).tolist()  # what records nothing may use it
+    assert a.requires_grad and a.detach().grad_fn is None
+    y.sum().backward()  # the base's own history is untouched
+
+
+@LIBS
+def test_a_backward_that_reads_a_saved_output_written_since_names_it(lib):
+    y, (a, _) = _split_of_a_result(lib)
+    z = a * a  # saves a
+    with lib.no_grad():
+        y.mul_(2)
+    assert _message(lambda: z.sum().backward()) == INDIRECT.format(0, "Split")
+
+
+DIRECT_CASES = [  # an in-place op with grad on, on an output or on a view of one: PyTorch names the view's node
+    ("x.split(2)[0].mul_(2)", DIRECT.format(0, "Split")),
+    ("x.split([1, 3])[1].mul_(2)", DIRECT.format(1, "SplitWithSizes")),
+    ("x.chunk(2)[1].add_(1)", DIRECT.format(1, "Split")),
+    ("x.view(2, 2).unbind(1)[1].zero_()", DIRECT.format(1, "Unbind")),
+    ("x.split(2)[0][0:1].mul_(2)", DIRECT.format(0, "Slice")),
+    ("x.view(2, 2).unbind()[0].unsqueeze(0).squeeze(0).mul_(2)", DIRECT.format(0, "Squeeze1")),
+    ("x.view(2, 2).split(1)[1].t().mul_(2)", DIRECT.format(0, "T")),
+    ("x.split(2)[1].__setitem__(0, 5.0)", DIRECT.format(0, "Select")),  # x[i] = v writes through the view x[i]
+    ("x.split(2)[1].__setitem__(x.split(2)[1] > 0, 5.0)", DIRECT.format(1, "Split")),  # index_put_ on the output
+    ("lib.zeros(4).split(2)[0].add_(x[:2])", "A view was created in no_grad mode and is being modified inplace with "
+                                             "grad mode enabled." + MULTIPLE),  # made when nothing required grad
+]
+
+
+@LIBS
+@pytest.mark.parametrize("expression,message", DIRECT_CASES, ids=[c[0] for c in DIRECT_CASES])
+def test_an_in_place_op_on_an_output_is_refused(lib, expression, message):
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1
+    assert _message(lambda: eval(expression, {"x": x, "lib": lib})) == message
+
+
+@LIBS
+def test_a_view_of_an_output_and_an_output_made_before_anything_required_grad_are_refused_too(lib):
+    _, (a, b) = _split_of_a_result(lib)
+    v = a[1:]
+    with lib.no_grad():
+        b.mul_(2)
+    assert _message(lambda: v.grad_fn) == INDIRECT.format(0, "Slice")
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    z = lib.zeros(4)
+    c, _ = z.split(2)
+    assert c.grad_fn is None
+    z.add_(x)  # now z requires grad: c, made where it did not, is refused as a view made in no_grad mode
+    assert _message(lambda: c.grad_fn) == ("A view was created in no_grad mode and its base or another view of its base "
+                                           "has been modified inplace with grad mode enabled." + MULTIPLE)
+
+
+@LIBS
+def test_outputs_are_free_to_change_where_nothing_requires_grad_or_they_are_not_views(lib):
+    z = lib.zeros(4)
+    c, _ = z.split(2)
+    z.add_(1.0)
+    c.mul_(3)
+    assert c.grad_fn is None and z.tolist() == [3.0, 3.0, 1.0, 1.0]
+    with lib.no_grad():  # made under no_grad: PyTorch's rule for views made there, not this one
+        e, _ = (lib.ones(4, requires_grad=True) * 1).split(2)
+    assert e.grad_fn is None
+    x = lib.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True)
+    var, _ = lib.var_mean(x, 1)  # new tensors, not views
+    var.mul_(2)
+    assert type(var.grad_fn).__name__ == "MulBackward0"
+
+
+def test_written_outputs_behave_as_in_pytorch():
+    """The same scenarios in both libraries, compared with each other (skipped without PyTorch)."""
+    torch = pytest.importorskip("torch")
+
+    reads = (lambda y, a, b: a.grad_fn, lambda y, a, b: b.grad_fn, lambda y, a, b: a + 1,
+             lambda y, a, b: b.retain_grad(), lambda y, a, b: b.register_hook(print), lambda y, a, b: y.mul_(2),
+             lambda y, a, b: b.mul_(2))
+
+    def scenarios(lib):
+        seen = []
+        for write in WRITES.values():
+            y, (a, b) = _split_of_a_result(lib)
+            write(lib, y, a, b)
+            for read in reads:
+                try:
+                    seen.append(type(read(y, a, b)).__name__)
+                except RuntimeError as e:
+                    seen.append(str(e))
+        return seen
+
+    assert scenarios(ag) == scenarios(torch)

@@ -168,7 +168,7 @@ def test_registration_errors_use_pytorchs_wording(lib):
 def test_a_computed_tensor_cannot_be_registered_as_a_parameter():
     m = nn.Module()
     p = nn.Parameter(ag.ones(1))
-    p.grad_fn = (ag.ones(1, requires_grad=True) * 2).grad_fn  # a non-leaf Parameter (cannot happen by accident)
+    p._grad_fn = (ag.ones(1, requires_grad=True) * 2).grad_fn  # a non-leaf Parameter (cannot happen by accident)
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'w'"):
         m.w = p
 

@@ -657,3 +657,60 @@ def test_promoted_gradients_come_back_in_each_leafs_dtype():
     d = ag.ones(2, requires_grad=True)
     (d.double() * 3).sum().backward()
     assert d.grad.dtype is ag.float32 and d.grad.tolist() == [3.0, 3.0]
+
+
+# -- grad_fn: read through a check, as PyTorch's is ---------------------------------------------------------------
+def _written_split_output(lib):
+    """Output 0 of y.split(2), whose memory was written (under no_grad) after it was made: PyTorch 2.13 refuses to
+    give its grad_fn (ops/multi_output.py, tests/test_multi_output.py)."""
+    y = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1
+    a, _ = y.split(2)
+    with lib.no_grad():
+        y.mul_(2)
+    return a
+
+
+def _face_of_a_written_output(lib):
+    import copy
+    import warnings
+
+    a, seen = _written_split_output(lib), []
+    for read in (lambda: a.grad_fn, lambda: a.is_leaf, lambda: a.requires_grad, lambda: a.output_nr, lambda: repr(a),
+                 lambda: a.grad, lambda: a.retain_grad(), lambda: a.register_hook(print), lambda: copy.deepcopy(a),
+                 lambda: a.requires_grad_(False), lambda: a.detach().tolist()):
+        try:
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
+                value = read()
+            seen.append((value, [type(w.message).__name__ for w in warned]))
+        except RuntimeError as e:
+            seen.append(str(e).split(".")[0])
+    return seen
+
+
+FACE = [  # what PyTorch 2.13 gives, in the order read above
+    "Output 0 of Split is a view and its base or another view of its base has been modified inplace",  # grad_fn
+    "Output 0 of Split is a view and its base or another view of its base has been modified inplace",  # is_leaf
+    (True, []), (0, []), ("tensor([2., 4.], grad_fn=<Invalid>)", []),  # requires_grad, output_nr, repr
+    (None, ["UserWarning"]),  # .grad: a non-leaf's, with the usual warning
+    "Output 0 of Split is a view and its base or another view of its base has been modified inplace",  # retain_grad
+    "Output 0 of Split is a view and its base or another view of its base has been modified inplace",  # register_hook
+    "Output 0 of Split is a view and its base or another view of its base has been modified inplace",  # deepcopy
+    "you can only change requires_grad flags of leaf variables",  # requires_grad_(False): reads no grad_fn
+    ([2.0, 4.0], []),
+]
+
+
+def test_a_split_output_written_since_shows_pytorchs_face():
+    assert _face_of_a_written_output(ag) == FACE
+
+
+def test_a_split_output_written_since_shows_the_same_face_in_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _face_of_a_written_output(torch) == FACE
+
+
+def test_grad_fn_cannot_be_assigned():
+    y = ag.ones(2, requires_grad=True) * 2
+    with pytest.raises(AttributeError):
+        y.grad_fn = None

@@ -152,6 +152,52 @@ def test_views_of_a_0d_tensor_and_unbind_to_0d_share_memory(lib):
     assert s.grad.item() == 3.0
 
 
+# -- forward mode: a view's tangent is part of its tangent base's (views.tangent_base) ---------------------------
+def _tangents(lib, *ts):
+    fw = lib.autograd.forward_ad
+    return [None if fw.unpack_dual(t).tangent is None else fw.unpack_dual(t).tangent.tolist() for t in ts]
+
+
+@LIBS
+def test_a_dual_holds_a_tangent_of_its_own_which_its_views_share(lib):
+    fw = lib.autograd.forward_ad
+    x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)
+    w = x[1:]  # a view of the primal, made before: never part of the dual's tangent
+    with fw.dual_level():
+        d = fw.make_dual(x, lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
+        v, u = d[0:2], d[1:]
+        v.mul_(2)  # the dual's tangent changes at v's positions, and u sees it; the primal gets none
+        assert _tangents(lib, d, u, x, w) == [[2.0, 4.0, 3.0], [4.0, 3.0], None, None]
+        x.mul_(3)  # the primal's values: no tangent moves
+        d.mul_(2)
+        assert _tangents(lib, d, u, v, x) == [[4.0, 8.0, 6.0], [8.0, 6.0], [4.0, 8.0], None]
+        w.add_(fw.make_dual(lib.zeros(2, dtype=lib.float64), lib.ones(2, dtype=lib.float64)))
+        assert _tangents(lib, x, w, d) == [[0.0, 1.0, 1.0], [1.0, 1.0], [4.0, 8.0, 6.0]]  # the primal's own
+        p = fw.unpack_dual(d).primal  # a view of the dual, but a tangent written into it is its own
+        p[0:1].add_(fw.make_dual(lib.zeros(1, dtype=lib.float64), lib.ones(1, dtype=lib.float64)))
+        assert _tangents(lib, p, d) == [[1.0, 0.0, 0.0], [4.0, 8.0, 6.0]]
+        e = fw.make_dual(lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64).t()[1], lib.tensor(
+            [5.0, 6.0], dtype=lib.float64))  # the dual of a strided view
+        e[0:1].mul_(2)
+        assert _tangents(lib, e) == [[10.0, 6.0]]
+
+
+@LIBS
+def test_tangents_written_through_views_keep_their_graph(lib):
+    """Forward-over-reverse: a tangent computed from values that require grad requires grad, after an in-place op
+    on a view as after any other op."""
+    fw = lib.autograd.forward_ad
+    x = _leaf(lib, [1.0, 2.0, 3.0])
+    with fw.dual_level():
+        y = fw.make_dual(x, lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)) * 2
+        v = y[0:2]
+        y[0:1].mul_(2)  # on a view of y
+        y.mul_(3)  # on y, seen through the view v
+        t, tv = fw.unpack_dual(y).tangent, fw.unpack_dual(v).tangent
+        assert t.tolist() == [12.0, 12.0, 18.0] and tv.tolist() == [12.0, 12.0]
+        assert t.requires_grad and tv.requires_grad
+
+
 def test_jacfwd_through_an_in_place_op_on_a_view():
     """The report: all NaN (the batched tangent's stand-in values were written into the base's tangent)."""
     def f(x):

@@ -74,6 +74,7 @@ def make_dual(tensor, tangent, *, level=None):
     if tangent.__class__ is not BatchedTensor and not same_layout(tangent._data, dual._data):
         tangent = laid_out_like(dual, tangent)  # a tangent is laid out as its primal (a copy otherwise, as PyTorch's)
     attach_tangent(dual, tangent)
+    dual._tangent_base = True  # a view of `tensor`, but with a tangent of its own, which its views share
     return dual
 
 
@@ -87,4 +88,5 @@ def unpack_dual(tensor, *, level=None):
         primal = Alias.apply(tensor)
     finally:
         forward_ad_state.active = previous
+    primal._tangent_base = True  # a view of `tensor`, but a tangent written into it later is its own
     return UnpackedDualTensor(primal, tensor._tangent)

@@ -158,7 +158,7 @@ class BackwardCFunction(FunctionCtx, Node):
             raise RuntimeError(modified_message(data.dtype, data.shape, vc[0], version, self.op.name))
         t = _wrap(data, vc)
         if self._seq is not None:
-            t._requires_grad, t.grad_fn = True, self
+            t._requires_grad, t._grad_fn = True, self
             if self._n_outputs > 1:
                 t._output_nr = k
         tangent = (self._out_tangent or {}).get(k)
@@ -331,7 +331,7 @@ class Function:
             ctx._n_outputs = len(results)
             for k, (result, keep) in enumerate(zip(results, differentiable)):
                 if keep:
-                    result._requires_grad, result.grad_fn = True, ctx
+                    result._requires_grad, result._grad_fn = True, ctx
                     result._output_nr = k if len(results) > 1 else None
         if dual:
             _push_tangents(ctx, args, results, differentiable)

@@ -67,16 +67,18 @@ class BatchedTensor(Tensor):
 
     # autograd state: the physical tensor's (its node, its tangent, its version counter)
     _requires_grad = _to_value("_requires_grad")
-    grad_fn = _to_value("grad_fn")
+    _grad_fn = _to_value("_grad_fn")
     _output_nr = _to_value("_output_nr")
     _vc = _to_value("_vc")
     _base = _to_value("_base")
     _views = _to_value("_views")
+    _split_version = _to_value("_split_version")
     _accumulator = _to_value("_accumulator")
     _hooks = _to_value("_hooks")
     _retains_grad = _to_value("_retains_grad")
     _grad = _to_value("_grad")
     _tangent = _to_value("_tangent")
+    _tangent_base = _to_value("_tangent_base")
 
     @property
     def _data(self):

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..dtypes import scalar_type_name
+from ..graph import multiple_views_message
 from ..tensor import Tensor, _number_or_tensor, _wrap
 from .batching import BatchedTensor, inplace_batched
 from .elementwise import where
@@ -71,6 +72,19 @@ class Alias(Op):
     @staticmethod
     def jvp(ctx, x_t):
         return Alias.apply(x_t)
+
+
+# The node of a function transform's input that an enclosing transform differentiates too (func.py): the input is
+# an alias of the outer tensor (same memory and version counter; its gradient goes on into the outer graph), but,
+# as torch.func makes it, a leaf of the transform's own graph: not a view of anything, and `inplace` refuses in-place
+# ops on it and on its views as on a leaf that requires grad.
+TransformInputBackward = type("AliasBackward0", (Alias.node_class,), {"__slots__": (), "__module__": __name__})
+
+
+def leaf_requiring_grad(t):
+    """Whether `t` is a leaf that requires grad, in-place ops on which (and on its views) PyTorch refuses: a leaf, or
+    the input of a function transform (a leaf of the transform's own graph)."""
+    return t._requires_grad and (t._grad_fn is None or type(t._grad_fn) is TransformInputBackward)
 
 
 class Fill(Op):
@@ -149,11 +163,6 @@ _NO_GRAD_VIEW = (
 )
 
 
-_MULTIPLE_VIEWS = ("This view is the output of a function that returns multiple views. Such functions do not allow "
-                   "the output views to be modified inplace. You should replace the inplace operation by an "
-                   "out-of-place one.")
-
-
 def inplace(x, op, other, *, reads=True):
     """Run `op(x, other)` and write the result into `x` (the in-place ops `add_`, `mul_`, `copy_`, ...).
 
@@ -167,16 +176,16 @@ def inplace(x, op, other, *, reads=True):
     if x.__class__ is BatchedTensor or other.__class__ is BatchedTensor:  # inside vmap (batching.py)
         return inplace_batched(x, op, other, inplace)
     base = x._base
+    if grad_mode.enabled and x._split_version is not None and (
+            x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+        raise RuntimeError(multiple_views_message(x, indirect=False))  # an output of split, or a view of one
     if grad_mode.enabled and base is not None and base._requires_grad and not x._requires_grad:
         raise RuntimeError(_NO_GRAD_VIEW)  # a view of a tensor that requires grad, made where grad was off
     record = grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
-    if record and x.grad_fn is None and x._requires_grad:
+    if record and leaf_requiring_grad(x):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if record and x._base is not None and x._base.grad_fn is None and x._base._requires_grad:
+    if record and base is not None and leaf_requiring_grad(base):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if record and x._output_nr is not None and x.grad_fn is not None and x.grad_fn.op.is_view:
-        raise RuntimeError(f"Output {x._output_nr} of {x.grad_fn.op.name} is a view and is being modified inplace. "
-                           + _MULTIPLE_VIEWS)
     read = other if reads is True else reads
     if isinstance(read, Tensor) and op is not fill:
         check_no_partial_overlap(x._data, read._data)
@@ -185,7 +194,7 @@ def inplace(x, op, other, *, reads=True):
         result, node = inplace_on_view(x, op, other)
     elif record or (grad_mode.enabled and x._tangent is not None and x._tangent._requires_grad):  # (see rule_tangent)
         old = _wrap(x._data.copy())
-        old.grad_fn, old._requires_grad, old._tangent = x.grad_fn, x._requires_grad, rule_tangent(x)
+        old._grad_fn, old._requires_grad, old._tangent = x._grad_fn, x._requires_grad, rule_tangent(x)
         old._output_nr = x._output_nr  # which output of its node x is (var_mean's mean, say)
         result = op(old, other)
     else:
@@ -205,7 +214,7 @@ def inplace(x, op, other, *, reads=True):
     if record:
         saved_result(result.grad_fn, result, x)
         if x._base is None:
-            x.grad_fn, x._output_nr = result.grad_fn, result._output_nr
+            x._grad_fn, x._output_nr = result._grad_fn, result._output_nr
             x._requires_grad = result._requires_grad
         rebase_after_write(x, node)  # the views of x's memory now show the new history
     else:  # not recorded, but the views' history is still "these positions of the base" (views.py)

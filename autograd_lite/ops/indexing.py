@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import grad_mode
 from ..dtypes import cpp_type_name
+from ..graph import multiple_views_message
 from ..tensor import Tensor, _dim, _number_or_tensor
 from .batching import BatchedTensor, batch_index, expand_batch, index_by_batched, line_up_rank, shift
-from .copies import check_no_partial_overlap, inplace
+from .copies import check_no_partial_overlap, inplace, leaf_requiring_grad
 from .elementwise import Where, where
 from .op import Op, _broadcast_message, _const
 from .shape import reshape, unsqueeze
@@ -251,13 +252,18 @@ def getitem(x, index):
         return Select.apply(x, index=index)
     if index is None:
         return unsqueeze(x, 0)
-    # PyTorch applies the parts one by one and names the node after the last one that does something
-    parts = [p for p in (index if isinstance(index, tuple) else (index,)) if p is not Ellipsis and p != slice(None)]
+    parts = _acting_parts(index)
     if parts and isinstance(parts[-1], (int, np.integer)):
         return Select.apply(x, index=index)
     if parts and parts[-1] is None:
         return SliceUnsqueeze.apply(x, index=index)
     return Slice.apply(x, index=index)
+
+
+def _acting_parts(index):
+    """The parts of a basic index that do something (not `:` nor `...`): PyTorch applies them one by one, and
+    names the node after the last one."""
+    return [p for p in (index if isinstance(index, tuple) else (index,)) if p is not Ellipsis and p != slice(None)]
 
 
 def narrow(input, dim, start, length):
@@ -355,9 +361,13 @@ class SetItem(Op):
 
 def setitem(x, index, value):
     index, basic = _normalize_index(index)
-    if grad_mode.enabled and x.grad_fn is None and x._requires_grad:  # `x[i] = v` writes through a view of x
+    if grad_mode.enabled and leaf_requiring_grad(x):  # `x[i] = v` writes through a view of x
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     value = _number_or_tensor(value, x)
+    if grad_mode.enabled and basic and x._split_version is not None and _acting_parts(index) and (
+            x.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        # an output of split: PyTorch refuses `x[i].copy_(v)`, and names the view x[i] (made first, it may raise)
+        raise RuntimeError(multiple_views_message(getitem(x, index), indirect=False))
     if isinstance(value, Tensor):  # `x[i] = v` is x[i].copy_(v) in PyTorch (index_put_ on x for advanced indices)
         check_no_partial_overlap(x._data[index] if basic else x._data, value._data)
     inplace(x, lambda old, v: SetItem.apply(old, v, index=index), value, reads=False)

@@ -4,6 +4,10 @@ As in PyTorch, one node serves all the outputs: `a, b = x.split(2)` gives `a.gra
 `a.output_nr == 0` and `b.output_nr == 1`. The reverse rule receives one gradient per output, None for an
 output that no gradient reached (the part of the input it covers then gets zeros); the forward rule returns
 one tangent per output. (`MultiOutputOp` in op.py runs them.)
+
+The outputs of `split`, `chunk` and `unbind` are views of the input that share that one node, so, as PyTorch,
+they may not be written in place while they may need a gradient, nor used once their memory was written some
+other way: see views.py.
 """
 import builtins
 import math

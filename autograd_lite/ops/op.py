@@ -50,11 +50,11 @@ import warnings
 
 import numpy as np
 
-from .. import grad_mode
+from .. import dtypes, grad_mode
 from ..grad_mode import anomaly_state, attach_tangent, forward_ad_state
 from ..graph import (FREED_MESSAGE, Node, PackedTensor, SavedTensor, check_version, gradient_edge, made_by,
                      modified_message, next_sequence_number, pack, saved_hooks)
-from ..tensor import Tensor, _fix_dtype, _wrap
+from ..tensor import Tensor, _wrap
 
 
 class OpNode(Node):
@@ -80,7 +80,7 @@ class OpNode(Node):
             t = _wrap(data, vc)
             if grad_mode.enabled and self._seq is not None:
                 t._requires_grad = True
-                t.grad_fn = self
+                t._grad_fn = self
                 if self._n_outputs != 1:
                     t._output_nr = 0  # the saved output of an op with several is its output 0
         if self._out_tangent is not None and t._tangent is None and forward_ad_state.active:  # (unpacked: has it)
@@ -152,9 +152,9 @@ def unpack_saved(packed, node):
     t = _wrap(value._data, value._vc)
     if packed.is_output:
         if node._seq is not None:
-            t._requires_grad, t.grad_fn, t._output_nr = True, node, packed.output_nr
+            t._requires_grad, t._grad_fn, t._output_nr = True, node, packed.output_nr
     else:
-        t._requires_grad, t.grad_fn, t._accumulator = packed.requires_grad, packed.grad_fn, packed.accumulator
+        t._requires_grad, t._grad_fn, t._accumulator = packed.requires_grad, packed.grad_fn, packed.accumulator
         t._output_nr = packed.output_nr
     if packed.tangent is not None and forward_ad_state.active:  # (a rule differentiated by forward mode)
         attach_tangent(t, packed.tangent)
@@ -190,6 +190,33 @@ class _Scratch:
 
 
 _F64 = np.dtype(np.float64)
+
+
+def _fix_dtype(out, inputs):
+    """Where numpy's float64 result is not PyTorch's dtype, cast it.
+
+    Two differences: integer data (int / int, int tensor * Python float) gives the default dtype in
+    PyTorch, float64 in numpy; and a 0-d tensor does not promote a tensor with dimensions of the same
+    category (`tensor(3., dtype=float64) + ones(2)` is float32), while numpy promotes it.
+    """
+    if out.dtype != _F64:
+        return out
+    widest = zero_d_f64 = None  # widest float dtype among the inputs with dimensions; a 0-d float64 input
+    for a in inputs:
+        arr = a._data if isinstance(a, Tensor) else a if isinstance(a, np.ndarray) else None
+        if arr is None or arr.dtype.kind != "f":
+            continue
+        if arr.ndim == 0:
+            zero_d_f64 = zero_d_f64 or arr.dtype == _F64
+        elif arr.dtype == _F64:
+            return out
+        elif widest is None or arr.dtype.itemsize > widest.itemsize:
+            widest = arr.dtype
+    if widest is not None:
+        return out.astype(widest)
+    if zero_d_f64 or dtypes._default_float is dtypes.float64:
+        return out
+    return out.astype(dtypes._default_float.np)
 
 
 class Op:
@@ -247,7 +274,7 @@ class Op:
                 if a.__class__ is BatchedTensor:  # inside vmap: the op's batching rule runs (batching.py)
                     return apply_batched(cls, inputs, options)
                 raw.append(a._data)
-                if a._requires_grad or (a._base is not None and a.grad_fn is None and a._base._requires_grad):
+                if a._requires_grad or (a._base is not None and a._grad_fn is None and a._base._requires_grad):
                     record = True  # (the second: a view made under no_grad, which PyTorch's node has no edge to)
                 if a._tangent is not None:
                     dual = True
@@ -276,10 +303,7 @@ class Op:
                 out = _fix_dtype(out, inputs)
         if cls.is_view:  # the result shares its input's memory, version counter and base
             src = inputs[0]
-            result = _wrap(out, src._vc if np.may_share_memory(out, src._data) else None)
-            result._base = src._base if src._base is not None else src
-            if grad_mode.enabled:  # an in-place op on the base will rebase this view (views.py)
-                register_view(result._base, result)
+            result = wrap_view(out, src, src._vc if np.may_share_memory(out, src._data) else None)
         else:
             result = _wrap(out)
 
@@ -351,7 +375,7 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
         if isinstance(a, Tensor):
             data = a._data
             metas.append((data.shape, data.dtype))
-            edge = a.grad_fn
+            edge = a._grad_fn if a._split_version is None else a.grad_fn  # (the property checks a split output)
             if edge is None:
                 if a._requires_grad:
                     edge = gradient_edge(a)  # a leaf that requires grad: its AccumulateGrad node
@@ -387,7 +411,7 @@ def record_node(node, inputs, result, save_inputs=False, tensors_only=False):
     if anomaly_state.enabled:
         node._trace = traceback.format_stack()[:-3]
     result._requires_grad = True
-    result.grad_fn = node
+    result._grad_fn = node
 
 
 def keep_only_needed(node, op, drop=False):
@@ -473,10 +497,7 @@ class MultiOutputOp(Op):
             if out.dtype is _F64:
                 out = _fix_dtype(out, inputs)
             if cls.is_view:  # each output shares the input's memory, version counter and base
-                result = _wrap(out, src._vc)
-                result._base = src._base if src._base is not None else src
-                if grad_mode.enabled:
-                    register_view(result._base, result)
+                result = wrap_view(out, src, src._vc, of_split=True)
             else:
                 result = _wrap(out)
             results.append(result)
@@ -484,7 +505,7 @@ class MultiOutputOp(Op):
             record_node(ctx, inputs, results[0], cls.save_inputs)
             ctx._n_outputs = len(results)
             for k, result in enumerate(results):
-                result._requires_grad, result.grad_fn, result._output_nr = True, ctx, k
+                result._requires_grad, result._grad_fn, result._output_nr = True, ctx, k
             if cls.save_output:
                 ctx._out, ctx._out_version = (results[0]._data, results[0]._vc), results[0]._vc[0]
             if saved_hooks:
@@ -508,6 +529,22 @@ class MultiOutputOp(Op):
 # Small helpers that ops of several families use
 # ---------------------------------------------------------------------------------------------------
 _PRUNE_AT = 16  # a base's list of views is cleared of dead ones when it grows past this many
+
+
+def wrap_view(out, src, vc, of_split=False):
+    """The array `out` as a view of the tensor `src`: `vc` its version counter (src's, if they share memory), src's
+    base its base. Made with grad on, it is registered, so that an in-place op on the base rebases it (views.py);
+    and an output of split / chunk / unbind (`of_split`), or a view of one, keeps its version then: once its memory
+    is written, PyTorch refuses it a gradient (`Tensor.grad_fn`) instead of rebasing it."""
+    result = _wrap(out, vc)
+    result._base = src._base if src._base is not None else src
+    if src._tangent_base is not None:  # a view of a dual shares the dual's tangent (views.tangent_base)
+        result._tangent_base = src if src._tangent_base is True else src._tangent_base
+    if grad_mode.enabled:
+        register_view(result._base, result)
+        if of_split or src._split_version is not None:
+            result._split_version = src._vc[0]
+    return result
 
 
 def register_view(base, view):

@@ -14,6 +14,29 @@ changed in place, what the other holds changes too, and so must its history:
 Both rest on `view_positions`: which elements of the base a view holds (as indices into the base's
 flattened memory), computed from the two numpy arrays' addresses and strides, as PyTorch's `as_strided`
 reads them from the storage.
+
+The outputs of `split`, `chunk` and `unbind` (and views of them) are not rebased, as in PyTorch: one node serves
+them all, and PyTorch refuses them instead. An in-place op on one of them with grad on raises; once their memory was
+written any other way (through the base, another view, or under no_grad), reading their `grad_fn` raises, and so
+does every op that would record them (`Tensor.grad_fn`, `inplace` in copies.py).
+
+Forward mode follows PyTorch's model of tangents (the end of this file):
+
+* A tangent is laid out in memory as its primal is (op.py `same_layout`), so a view's tangent is the same view of
+  its *tangent base*'s tangent, sharing that tangent's memory, version counter and history. The tangent base
+  (`tangent_base`) is the view's base, except under a dual: `make_dual(x, t)` (and `unpack_dual`'s primal) is a
+  view of `x` whose tangent is its own, and the views made of it share that one (in PyTorch a dual is a view of `x`
+  for reverse mode only).
+* An in-place op writes its new tangent into the tensor's tangent (`write_tangent`): the tangent object stays, its
+  version moves, and whatever shares its memory (the tangent base's tangent, the other views') sees the change. The
+  write is the tangent's `copy_`, recorded where grad mode is on, so a tangent that requires grad
+  (forward-over-reverse) keeps its graph, and one written under no_grad keeps its old history; where a graph is
+  recorded, the op's rule reads a copy of the old tangent (`rule_tangent`), so that graph does not see it change.
+* A tensor without a tangent first takes one to write into (`_take_tangent`): the new tangent itself if it is laid
+  out as the tensor; for a view, the same view of its tangent base's tangent (zeros if the base had none, and the
+  base's other views then get theirs too). Every tangent given so is attached to the level (`attach_tangent`), so
+  none outlives it. Inside vmap (jacfwd's batch of tangents) all this holds on the physical tensors, each example
+  of a batched tangent laid out as the primal.
 """
 import numpy as np
 
@@ -104,13 +127,13 @@ class AsStridedScatter(Op):
 def rebase_views(base, also=None):
     """Give every live view of `base` (and `also`, a view of it) a new history: its positions in the base's
     current history."""
-    if base.grad_fn is None and not base._requires_grad:
+    if base._grad_fn is None and not base._requires_grad:
         return
     views = [ref() for ref in base._views or ()]
     if also is not None and not any(v is also for v in views):
         views.append(also)
     for view in views:
-        if view is not None:
+        if view is not None and view._split_version is None:  # an output of split: refused from now on (op.py)
             rebase_view(view, base)
 
 
@@ -123,7 +146,7 @@ def rebase_view(view, base):
     node._next = (edge,)
     node._inputs_meta = ((base._data.shape, base._data.dtype),)
     node.needs_input_grad = (edge is not None,)
-    view.grad_fn, view._requires_grad, view._output_nr = node, True, None
+    view._grad_fn, view._requires_grad, view._output_nr = node, True, None
 
 
 class CopySlicesNode(OpNode):
@@ -177,7 +200,7 @@ def inplace_on_view(x, op, other):
     base = x._base
     positions = view_positions(x, base)
     before = _wrap(base._data, base._vc)  # the base as it is now, with its history
-    before.grad_fn, before._requires_grad, before._output_nr = base.grad_fn, base._requires_grad, base._output_nr
+    before._grad_fn, before._requires_grad, before._output_nr = base._grad_fn, base._requires_grad, base._output_nr
     old = AsStrided.apply(before, positions=positions)  # the view's values before the op (a copy), from the base
     old._tangent = rule_tangent(x)
     result = op(old, other)
@@ -197,8 +220,17 @@ def inplace_on_view(x, op, other):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Forward mode: an in-place op writes the new tangent into the old one, as PyTorch does
+# Forward mode: an in-place op writes the new tangent into the old one, as PyTorch does (see the module docstring)
 # ---------------------------------------------------------------------------------------------------
+def tangent_base(t):
+    """The tensor whose tangent `t`'s tangent is part of (all of, for itself): a view's base as a rule, but a dual
+    (`_tangent_base` True on it) holds a tangent of its own, and its views (`_tangent_base` the dual) share it."""
+    own = t._tangent_base
+    if own is None:
+        return t._base if t._base is not None else t
+    return t if own is True else own
+
+
 def rule_tangent(x):
     """The tangent that an in-place op's forward rule reads for `x` when a graph is recorded: a copy of x's, as
     PyTorch's rule reads where grad mode is on, since the new tangent is then written into x's own one, which the
@@ -207,9 +239,8 @@ def rule_tangent(x):
 
 
 def write_tangent(x, tangent):
-    """Forward mode: `x` was written in place, and `tangent` is its new tangent. As in PyTorch, a tangent that x
-    has is overwritten in place (its `copy_`, recorded where grad mode is on, as any in-place op), so whatever
-    shares it sees the change: the tangents of x's views (views of it), or of its base."""
+    """Forward mode: `x` was written in place, and `tangent` is its new tangent: write it into x's tangent (taken
+    first if x has none), as the module docstring describes."""
     own = x._tangent if x._tangent is not None else _take_tangent(x, tangent)
     if own is tangent:
         return
@@ -223,11 +254,11 @@ def write_tangent(x, tangent):
 
 def _take_tangent(x, tangent):
     """A tangent for `x`, which has none, to write `tangent` into: `tangent` itself where x can take it as it is
-    (laid out as x; not a view); zeros laid out as x; or, for a view, the same view of its base's tangent (zeros,
-    if the base had none, and the base's other views get theirs too). Inside vmap (jacfwd's batch of tangents) the
-    same, on the physical tensors: zeros for every example, each laid out as x."""
-    base = x._base
-    if base is None:
+    (x is its own tangent base, and `tangent` is laid out as x); zeros laid out as x; or, for a view, the same view
+    of its tangent base's tangent (zeros, if the base had none, and the base's other views get theirs too). Inside
+    vmap (jacfwd's batch of tangents) the same, on the physical tensors: zeros for every example, each laid out as x."""
+    base = tangent_base(x)
+    if base is x:
         own = tangent if _fits(tangent, x) else _zeros_tangent(x, tangent)
     else:
         if base._tangent is None:
@@ -237,7 +268,7 @@ def _take_tangent(x, tangent):
             return x._tangent
         own = view_tangent(x, base)  # (a view made where grad mode was off is not among the base's views)
     attach_tangent(x, own)
-    if base is None:
+    if base is x:
         lend_tangent_to_views(x)
     return own
 
@@ -260,12 +291,12 @@ def _zeros_tangent(primal, like):
 
 
 def view_tangent(view, base):
-    """The tangent of `view` when its base has one: the same view of the base's tangent (the same positions in its
-    memory), sharing its memory, version counter and history, as PyTorch's `fw_grad` reads it. A batched tangent:
-    the same view of each of its examples, on its physical tensor."""
+    """The tangent of `view` when its tangent base `base` has one: the same view of the base's tangent (the same
+    positions in its memory), sharing its memory, version counter and history, as PyTorch's `fw_grad` reads it. A
+    batched tangent: the same view of each of its examples, on its physical tensor."""
     t = base._tangent
     if not _fits(t, base):  # (only a tangent laid out as its primal has the view's positions): a copy
-        return AsStrided.apply(t, positions=view_positions(view, base))
+        return AsStrided.apply(t, positions=_positions_in(view, base))
     physical, n = (t._value, len(t._levels)) if t.__class__ is BatchedTensor else (t, 0)
     v, p = view._data, physical._data
     at, memory = _in_memory(p)  # the view's offset in its base, in elements, is its tangent's in the base's tangent
@@ -283,11 +314,24 @@ def view_tangent(view, base):
 
 
 def lend_tangent_to_views(base):
-    """Give each view of `base` that has no tangent a view of the base's."""
-    for ref in base._views or ():
+    """Give each view sharing `base`'s tangent that has none a view of it."""
+    root = base._base if base._base is not None else base  # (the views of a dual are registered with its primal's)
+    for ref in root._views or ():
         view = ref()
-        if view is not None and view._tangent is None:
+        if view is not None and view._tangent is None and view is not base and tangent_base(view) is base:
             attach_tangent(view, view_tangent(view, base))
+
+
+def _positions_in(view, base):
+    """The positions of `view`'s elements among `base`'s (flat indices in base's order): both share the memory of
+    the base's base, if it has one (a dual's primal)."""
+    root = base._base if base._base is not None else base
+    positions = view_positions(view, root)
+    if base is root:
+        return positions
+    index = np.full(root._data.size, -1, dtype=np.intp)  # root's position -> base's position
+    index[view_positions(base, root).reshape(-1)] = np.arange(base._data.size)
+    return index[positions]
 
 
 def rebase_after_write(x, node):
@@ -298,6 +342,6 @@ def rebase_after_write(x, node):
         return
     base = x._base
     if node is not None:
-        base.grad_fn, base._requires_grad, base._output_nr = node, True, None
+        base._grad_fn, base._requires_grad, base._output_nr = node, True, None
     rebase_views(base, also=x)
 
