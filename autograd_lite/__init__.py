@@ -60,11 +60,11 @@ from .factories import (DoubleTensor, FloatTensor, LongTensor, arange, empty, em
                         linspace, ones, ones_like, zeros, zeros_like)
 from .random import (Generator, default_generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randn,
                      randn_like, randperm, seed)
-from .ops import (abs, add, all, any, argmax, argmin, cat, clamp, cos, diag, div, dot, erf, exp,  # noqa: A004
-                  expm1, flatten, floor_divide, hstack, log, log1p, logsumexp, masked_fill, matmul, max, maximum,
-                  mean, min, minimum, mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod, relu,
-                  remainder, reshape, select, sgn, sigmoid, sign, sin, sqrt, squeeze, stack, std, sub, sum, t, tanh,
-                  transpose, unsqueeze, var, vstack, where)
+from .ops import (abs, add, all, any, argmax, argmin, cat, ceil, clamp, cos, diag, div, dot, erf,  # noqa: A004
+                  exp, expm1, flatten, floor, floor_divide, frac, hstack, log, log1p, logsumexp, masked_fill, matmul,
+                  max, maximum, mean, min, minimum, mm, movedim, mul, narrow, neg, norm, outer, permute, pow, prod,
+                  relu, remainder, reshape, round, select, sgn, sigmoid, sign, sin, sqrt, squeeze, stack, std, sub,
+                  sum, t, tanh, transpose, trunc, unsqueeze, var, vstack, where)
 from .ops import chunk, split, std_mean, unbind, var_mean  # ops with several outputs
 from . import autograd, backends, cuda, linalg, nn  # noqa: E402
 from . import func  # noqa: E402

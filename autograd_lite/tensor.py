@@ -938,3 +938,9 @@ def _float(dtype):
 # ops, and the ops build Tensors. It closes here, at the end, once `Tensor` and the helpers the ops import
 # from this module exist.
 from . import ops as _ops  # noqa: E402
+
+# round, floor, ceil, trunc (steps: zero gradients) and frac: `x.floor()` is `torch.floor(x)`, `x.floor_()` writes it
+for _name in ("round", "floor", "ceil", "trunc", "frac"):
+    setattr(Tensor, _name, getattr(_ops, _name))
+    setattr(Tensor, _name + "_", lambda self, _op=getattr(_ops, _name), **options: _ops.inplace(
+        self, lambda x, _: _op(x, **options), None))

@@ -67,9 +67,9 @@ UNDEFINED = {
 # Where PyTorch gives a wrong derivative: autograd_lite gives the right one, on purpose (README, "Differences kept
 # on purpose"; test_forward_ad.py records both libraries' results).
 PYTORCH_BUGS = {
-    "tangent_shared_by_remainder": "forward mode through x % 1.5 then an in-place op on the result: PyTorch's "
-                                   "tangent of x % c is x's tangent itself, so the in-place op changes x's tangent "
-                                   "too, and J·u comes out wrong (reverse mode disagrees); "
+    "tangent_shared_by_remainder": "forward mode through x % 1.5 (or x.frac()) then an in-place op on the result: "
+                                   "PyTorch's tangent of x % c (of x.frac()) is x's tangent itself, so the in-place op "
+                                   "changes x's tangent too, and J·u comes out wrong (reverse mode disagrees); "
                                    "autograd_lite's result has a tangent of its own, on purpose",
 }
 LEFT_OUT = KNOWN.keys() | FOUND.keys() | UNDEFINED.keys() | PYTORCH_BUGS.keys()
@@ -433,7 +433,8 @@ OPS = [
     unary("{x}.relu()"), unary("F.leaky_relu({x}, 0.2)"), unary("{x}.erf()"), unary("F.gelu({x})"),
     unary("F.gelu({x}, approximate='tanh')"), unary("F.softplus({x})"), unary("F.softplus({x}, 2.0, 1.0)"),
     unary("{x}.sin()"), unary("{x}.cos()"), unary("{x}.clamp(-0.4567, 0.5321)"), unary("{x}.clamp(min=0.1234)"),
-    unary("{x}.clone()"), unary("{x}.float()"),
+    unary("{x}.clone()"), unary("{x}.float()"), unary("{x}.round()"), unary("{x}.round(decimals=1)"),
+    unary("{x}.floor()"), unary("{x}.ceil()"), unary("{x}.trunc()"), unary("{x}.frac()"),
     # reductions
     unary("{x}.sum()"), with_dim("{x}.sum({d}, keepdim={k})", keepdim=True), unary("{x}.mean()"),
     with_dim("{x}.mean({d}, keepdim={k})", keepdim=True), unary("{x}.prod()"),
@@ -463,7 +464,8 @@ OPS = [
 INPLACE = [
     "{t}.add_({y})", "{t}.mul_(2.0)", "{t}.div_({y})", "{t}.exp_()", "{t}.tanh_()", "{t}.sigmoid_()", "{t}.relu_()",
     "{t}.clamp_(-0.4567, 0.5321)", "{t}.fill_(1.5)", "{t}.zero_()", "{t}.copy_({y})", "{t}.fill_({y}.sum())",
-    "{t}.masked_fill_({t} > 0, 0.25)", "{t}[0] = {y}", "F.leaky_relu({t}, 0.2, inplace=True)",
+    "{t}.masked_fill_({t} > 0, 0.25)", "{t}[0] = {y}", "F.leaky_relu({t}, 0.2, inplace=True)", "{t}.floor_()",
+    "{t}.frac_()",
 ]
 
 
@@ -509,8 +511,8 @@ def _inplace(draw, vals):
 
 def _features_of(expr):
     """What known differences (or non-smooth pieces) an out-of-place step has, read from its code."""
-    return {feature for feature, marker in [("float32", ".float()"), ("remainder_by_number", " % 1.5")]
-            if marker in expr}
+    markers = [("float32", ".float()"), ("remainder_by_number", " % 1.5"), ("remainder_by_number", ".frac()")]
+    return {feature for feature, marker in markers if marker in expr}
 
 
 WRITTEN = set()  # the entries of OPS and INPLACE that programs have used (the filters may rule some out)

@@ -390,3 +390,85 @@ def _error(lib, expression):
 def test_errors_match_pytorch(expression):
     torch = pytest.importorskip("torch")
     assert _error(ag, expression) == _error(torch, expression) != None  # noqa: E711
+
+
+# -- round, floor, ceil, trunc, frac: steps with zero gradients (frac: one) -------------------------------------------
+STEPS = ["round", "floor", "ceil", "trunc", "frac"]
+
+
+def _steps(lib):
+    x = lib.tensor([-1.5, -0.5, 0.5, 1.5, 2.5, 2.7], dtype=lib.float64, requires_grad=True)
+    seen = []
+    for name in STEPS:
+        y = getattr(lib, name)(x)
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        seen.append((name, y.tolist(), y.grad_fn.name(), g.tolist(), g.requires_grad))
+    y = x.round(decimals=1)
+    seen.append(("decimals=1", y.tolist(), y.grad_fn.name()))
+    wide = lib.tensor([1.0, 15.0, 25.0, -35.0, 0.125, 2.675], dtype=lib.float64)
+    seen.append(("decimals", lib.round(wide, decimals=-1).tolist(), lib.round(wide, decimals=2).tolist()))
+    ints = lib.tensor([1, 2, -3])
+    copies = [getattr(lib, name)(ints) for name in STEPS[:4]]
+    seen.append(("ints", [(c.tolist(), str(c.dtype), c.data_ptr() == ints.data_ptr()) for c in copies]))
+    return seen
+
+
+STEPS_IN_TORCH = [
+    ("round", [-2.0, -0.0, 0.0, 2.0, 2.0, 3.0], "RoundBackward0", [0.0] * 6, False),
+    ("floor", [-2.0, -1.0, 0.0, 1.0, 2.0, 2.0], "FloorBackward0", [0.0] * 6, False),
+    ("ceil", [-1.0, -0.0, 1.0, 2.0, 3.0, 3.0], "CeilBackward0", [0.0] * 6, False),
+    ("trunc", [-1.0, -0.0, 0.0, 1.0, 2.0, 2.0], "TruncBackward0", [0.0] * 6, False),
+    ("frac", [-0.5, -0.5, 0.5, 0.5, 0.5, 0.7000000000000002], "FracBackward0", [1.0] * 6, False),
+    ("decimals=1", [-1.5, -0.5, 0.5, 1.5, 2.5, 2.7], "RoundBackward1"),
+    ("decimals", [0.0, 20.0, 20.0, -40.0, 0.0, 0.0], [1.0, 15.0, 25.0, -35.0, 0.12, 2.68]),
+    ("ints", [([1, 2, -3], "LIB.int64", False)] * 4),
+]
+
+
+def test_round_floor_ceil_trunc_frac_as_pytorch():
+    def named(lib):
+        rows = _steps(lib)
+        rows[-1] = ("ints", [(v, d.replace(lib.__name__, "LIB"), same) for v, d, same in rows[-1][1]])
+        return rows
+
+    assert named(ag) == STEPS_IN_TORCH
+    torch = pytest.importorskip("torch")
+    assert named(torch) == STEPS_IN_TORCH
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda lib: lib.round(lib.tensor([True])), "\"round_vml_cpu\" not implemented for 'Bool'"),
+    (lambda lib: lib.floor(lib.tensor([True])), "\"floor_vml_cpu\" not implemented for 'Bool'"),
+    (lambda lib: lib.ceil(lib.tensor([True])), "\"ceil_vml_cpu\" not implemented for 'Bool'"),
+    (lambda lib: lib.trunc(lib.tensor([True])), "\"trunc_vml_cpu\" not implemented for 'Bool'"),
+    (lambda lib: lib.frac(lib.tensor([1, 2])), "\"frac_cpu\" not implemented for 'Long'"),
+    (lambda lib: lib.round(lib.tensor([15]), decimals=-1), "\"round_cpu\" not implemented for 'Long'"),
+])
+def test_round_and_friends_refuse_what_pytorch_refuses(call, message):
+    with pytest.raises(NotImplementedError, match=f"^{message}$"):
+        call(ag)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(NotImplementedError, match=f"^{message}$"):
+        call(torch)
+
+
+def test_round_and_friends_in_place():
+    x = ag.tensor([0.3, 1.6, -2.5], dtype=ag.float64, requires_grad=True)
+    for name in STEPS:
+        y = x * 1
+        getattr(y, name + "_")()
+        assert y.grad_fn.name() == getattr(ag, name)(x).grad_fn.name()
+        np.testing.assert_array_equal(y.detach().numpy(), getattr(ag, name)(x).detach().numpy())
+        (g,) = ag.autograd.grad(y.sum(), x)
+        assert g.tolist() == ([1.0] * 3 if name == "frac" else [0.0] * 3)
+
+
+def test_the_tangent_of_frac_is_its_own():
+    """PyTorch's frac hands back x's tangent itself, so an in-place op on the result changes x's tangent (PyTorch:
+    [2, 4] below, a wrong derivative); autograd_lite's result has a tangent of its own (a difference on purpose)."""
+    with fwAD.dual_level():
+        x = fwAD.make_dual(ag.tensor([0.21, 1.3], dtype=ag.float64), ag.tensor([1.0, 2.0], dtype=ag.float64))
+        y = x.frac()
+        y.add_(x)
+        assert fwAD.unpack_dual(x).tangent.tolist() == [1.0, 2.0]
+        assert fwAD.unpack_dual(y).tangent.tolist() == [2.0, 4.0]

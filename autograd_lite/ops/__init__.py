@@ -3,8 +3,9 @@
     op.py           the op contract (forward / vjp / jvp) and Op.apply, which runs an op and records its node
     shape.py        views: transpose, permute, movedim, view/reshape, (un)squeeze, expand; repeat; sum_to undoes
                     broadcasting
-    elementwise.py  exp, log, sqrt, abs, sign/sgn, tanh, sigmoid, relu, leaky_relu, gelu, erf, softplus, sin, cos,
-                    clamp, where; tanh's, sigmoid's, relu's and leaky_relu's rules as ops of their own
+    elementwise.py  exp, log, sqrt, abs, sign/sgn, round/floor/ceil/trunc/frac, tanh, sigmoid, relu, leaky_relu,
+                    gelu, erf, softplus, sin, cos, clamp, where; tanh's, sigmoid's, relu's and leaky_relu's rules
+                    as ops of their own
     copies.py       to, clone, fill_, copy_, and `inplace`, which every in-place method goes through
     arithmetic.py   + - * / // % **, neg, reciprocal, maximum, minimum
     reduction.py    sum, mean, prod, max/min, var/std, logsumexp, vector norms
@@ -24,9 +25,10 @@ from .shape import (  # noqa: F401, A004
     View, expand, flatten, movedim, permute, repeat, reshape, squeeze, sum_to, t, transpose, unsqueeze, view,
 )
 from .elementwise import (  # noqa: F401, A004
-    Abs, Clamp, Cos, Erf, Exp, Expm1, Gelu, LeakyRelu, LeakyReluBackward, LeakyReluInplace, Log, Log1p, Relu, Sgn,
-    Sigmoid, SigmoidBackward, Sign, Sin, Softplus, Sqrt, Tanh, TanhBackward, ThresholdBackward, Where, abs, clamp, cos,
-    erf, exp, expm1, log, log1p, relu, sgn, sigmoid, sign, sin, sqrt, tanh, where,
+    Abs, Ceil, Clamp, Cos, Erf, Exp, Expm1, Floor, Frac, Gelu, LeakyRelu, LeakyReluBackward, LeakyReluInplace, Log,
+    Log1p, Relu, Round, RoundDecimals, Sgn, Sigmoid, SigmoidBackward, Sign, Sin, Softplus, Sqrt, Tanh, TanhBackward,
+    ThresholdBackward, Trunc, Where, abs, ceil, clamp, cos, erf, exp, expm1, floor, frac, log, log1p, relu, round, sgn,
+    sigmoid, sign, sin, sqrt, tanh, trunc, where,
 )
 from .copies import (  # noqa: F401, A004
     Alias, Clone, Copy, Fill, FillTensor, ToCopy, Zero, copy_from, fill, inplace,
@@ -58,8 +60,9 @@ from .multi_output import (  # noqa: F401
 OPS = (  # every op class, family by family
     T, Transpose, Permute, View, ReshapeAlias, UnsafeView, Unsqueeze, Squeeze, SqueezeDim, SqueezeInplace, Expand,
     Repeat,
-    Exp, Expm1, Log, Log1p, Sqrt, Abs, Sign, Sgn, Tanh, TanhBackward, Sigmoid, SigmoidBackward, Relu, ThresholdBackward,
-    LeakyRelu, LeakyReluInplace, LeakyReluBackward, Erf, Gelu, Softplus, Sin, Cos, Clamp, Where,
+    Exp, Expm1, Log, Log1p, Sqrt, Abs, Sign, Sgn, Round, RoundDecimals, Floor, Ceil, Trunc, Frac, Tanh, TanhBackward,
+    Sigmoid, SigmoidBackward, Relu, ThresholdBackward, LeakyRelu, LeakyReluInplace, LeakyReluBackward, Erf, Gelu,
+    Softplus, Sin, Cos, Clamp, Where,
     ToCopy, Clone, Alias, Fill, Zero, Copy, FillTensor,
     Add, Sub, Rsub, Mul, Div, Remainder, FloorQuotient, RemainderScalar, FloorDivide, RemainderOfNumber, Maximum,
     Minimum, Neg, Reciprocal, Pow, PowTensor, RPow,

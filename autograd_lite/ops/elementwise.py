@@ -194,6 +194,98 @@ def sgn(input):
     return Sgn.apply(input)
 
 
+class Round(Sign):
+    r"""$z=\mathrm{round}(x)$ (half to even; `decimals=d`: to $10^{-d}$, PyTorch's `RoundBackward1`). Piecewise
+    constant, like `sign`: VJP: $\bar x=0$.   JVP: $\dot z=0$.   Integer tensors come back unchanged (a copy)."""
+    name = "Round"
+    save_inputs = save_output = False
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        if x.dtype == np.bool_ or (decimals and x.dtype.kind in "iu"):
+            kernel = "round_vml_cpu" if x.dtype == np.bool_ else "round_cpu"
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(x.dtype)}\'')
+        return np.round(x, decimals) if x.dtype.kind == "f" else x.copy()
+
+
+class RoundDecimals(Round):
+    r"""`round(x, decimals=d)` for $d\neq0$: PyTorch's `RoundBackward1`."""
+    overload = 1
+
+
+class Floor(Round):
+    r"""$z=\lfloor x\rfloor$.   VJP: $\bar x=0$.   JVP: $\dot z=0$.   (Integers: unchanged, a copy.)"""
+    name = "Floor"
+
+    @staticmethod
+    def forward(ctx, x):
+        return _integral_step(np.floor, "floor", x)
+
+
+class Ceil(Floor):
+    r"""$z=\lceil x\rceil$.   VJP: $\bar x=0$.   JVP: $\dot z=0$.   (Integers: unchanged, a copy.)"""
+    name = "Ceil"
+
+    @staticmethod
+    def forward(ctx, x):
+        return _integral_step(np.ceil, "ceil", x)
+
+
+class Trunc(Floor):
+    r"""$z=\mathrm{trunc}(x)$ (towards 0).   VJP: $\bar x=0$.   JVP: $\dot z=0$.   (Integers: unchanged, a copy.)"""
+    name = "Trunc"
+
+    @staticmethod
+    def forward(ctx, x):
+        return _integral_step(np.trunc, "trunc", x)
+
+
+class Frac(Op):
+    r"""$z=x-\mathrm{trunc}(x)$ (the sign of $x$).   VJP: $\bar x=\bar z$.   JVP: $\dot z=\dot x$."""
+    name = "Frac"
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f'"frac_cpu" not implemented for \'{scalar_type_name(x.dtype)}\'')
+        return x - np.trunc(x)
+
+    @staticmethod
+    def vjp(ctx, grad):
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx, x_t):
+        return x_t.clone()  # a copy, on purpose: PyTorch's is x's tangent itself, wrong after an in-place op on z
+
+
+def _integral_step(kernel, name, x):
+    """floor / ceil / trunc of an array: integers come back as they are (a copy), booleans are refused."""
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
+    return kernel(x) if x.dtype.kind == "f" else x.copy()
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    return (RoundDecimals if decimals else Round).apply(input, decimals=decimals)
+
+
+def floor(input):
+    return Floor.apply(input)
+
+
+def ceil(input):
+    return Ceil.apply(input)
+
+
+def trunc(input):
+    return Trunc.apply(input)
+
+
+def frac(input):
+    return Frac.apply(input)
+
+
 class Tanh(Op):
     r"""$z=\tanh x$.   VJP: $\bar x=\bar z\,(1-z^2)$.   JVP: $\dot z=\dot x\,(1-z^2)$."""
     name = "Tanh"
