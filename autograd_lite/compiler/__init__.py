@@ -350,4 +350,5 @@ def compare(prog, other, strict=False):
             raise CompileError(
                 f"compile: {who} a value that depends on the inputs but "
                 "was not computed by an op the tracer sees (a mask or number worked out with numpy from a tensor's "
-                "data, in your code or in an op's rule); compile does not support this op's use here")
+                "data, in your code or in an op's rule): compute it with tensor ops (x > 0, torch.where, ...), or "
+                "outside the compiled function and pass it in.")
