@@ -497,7 +497,8 @@ def _overlapping_operands(lib):
               lambda t: t.__setitem__(0, t[1]), lambda t: t.__setitem__(0, t[0]),
               lambda t: t.reshape(4).__setitem__(slice(0, 2), t.reshape(4)[1:3]), lambda t: t.__setitem__([0], t[1:]),
               lambda t: t.masked_fill_(t > 2, t[0, 0]), lambda t: t.fill_(t[0, 0]),
-              lambda t: t.add_(t[0], alpha=2), lambda t: t.sub_(t[1], alpha=0.5), lambda t: t.add_(t, alpha=2)]
+              lambda t: t.add_(t[0], alpha=2), lambda t: t.sub_(t[1], alpha=0.5), lambda t: t.add_(t, alpha=2),
+              lambda t: t.unsqueeze(0).add_(t.unsqueeze(0).expand(1, 2, 2))]
     seen = []
     for write in writes:
         t = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
@@ -515,6 +516,7 @@ def test_an_in_place_op_refuses_an_operand_that_partly_overlaps_the_written_memo
         (("ok", None), [[3.0, 4.0], [3.0, 4.0]]), (("ok", None), untouched), (refused, untouched), (refused, untouched),
         (("ok", None), [[1.0, 2.0], [1.0, 1.0]]), (("ok", None), [[1.0, 1.0], [1.0, 1.0]]),
         (refused, untouched), (refused, untouched), (("ok", None), [[3.0, 6.0], [9.0, 12.0]]),
+        (("ok", None), [[2.0, 4.0], [6.0, 8.0]]),
     ]))
 
 

@@ -472,3 +472,13 @@ def test_the_tangent_of_frac_is_its_own():
         y.add_(x)
         assert fwAD.unpack_dual(x).tangent.tolist() == [1.0, 2.0]
         assert fwAD.unpack_dual(y).tangent.tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("name", ["sign", "sgn", "round", "floor", "ceil", "trunc"])
+def test_a_steps_tangent_is_zeros_with_no_graph(name):
+    """As PyTorch's: zeros, not `0 * tangent` (which would stay connected to a tangent that requires grad)."""
+    x0 = ag.tensor([0.21, -0.22], dtype=ag.float64, requires_grad=True)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(ag.tensor([0.3, -1.7], dtype=ag.float64), x0 * 2)
+        tangent = fwAD.unpack_dual(getattr(ag, name)(d)).tangent
+    assert tangent.tolist() == [0.0, 0.0] and not tangent.requires_grad

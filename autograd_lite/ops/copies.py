@@ -258,8 +258,9 @@ def check_no_partial_overlap(written, read):
     if written.size == 0 or read.size == 0 or not (dense_memory(written) and dense_memory(read)):
         return  # PyTorch cannot tell ("too hard") and lets it be
     w, r = _bounds(written), _bounds(read)
-    if w == r and written.strides == read.strides:
-        return
+    if w == r and written.shape == read.shape and all(
+            a == b for a, b, n in zip(written.strides, read.strides, written.shape) if n > 1):
+        return  # the same elements, laid out alike (a dim of size 1 has any stride: `expand` to the same shape)
     if w[0] < r[1] and r[0] < w[1]:
         raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
                            "to a single memory location. Please clone() the tensor before performing the operation.")

@@ -176,7 +176,7 @@ class Sign(Op):
 
     @staticmethod
     def jvp(ctx, x_t):
-        return 0.0 * x_t
+        return _zeros_like(x_t)  # zeros not connected to x_t's graph, as PyTorch's
 
 
 class Sgn(Sign):
