@@ -161,3 +161,17 @@ def test_a_tensor_given_a_tangent_twice_is_one_dual():
         d.mul_(2)
         assert fwAD.unpack_dual(d).tangent.tolist() == [4.0, 4.0]
     assert fwAD.unpack_dual(d).tangent is None
+
+
+def test_make_dual_refuses_a_tensor_that_already_has_a_tangent_at_the_level(lib):
+    fw = lib.autograd.forward_ad
+    message = ("^Making a dual Tensor based on a Tensor that already has a forward gradient at the same level 0 is not "
+               "supported.$")
+    with fw.dual_level():
+        dual = fw.make_dual(_t(lib, [1.0, 2.0]), _t(lib, [1.0, 1.0]))
+        for primal in (dual, dual[0:1], dual * 2):  # a dual, a view of one, a value computed from one
+            with pytest.raises(RuntimeError, match=message):
+                fw.make_dual(primal, lib.ones_like(primal))
+        assert fw.make_dual(fw.unpack_dual(dual).primal, _t(lib, [3.0, 3.0])) is not None  # the primal has none
+    with fw.dual_level():  # the old tangent went with its level
+        assert _tangent(lib, fw.make_dual(dual, _t(lib, [2.0, 2.0]))).tolist() == [2.0, 2.0]

@@ -65,6 +65,9 @@ def make_dual(tensor, tangent, *, level=None):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if not tangent.is_floating_point():
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+    if tensor._tangent is not None:  # (one level is open at a time: a tangent is one of this level)
+        raise RuntimeError(f"Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
+                           f"level {forward_ad_state.level} is not supported.")
     previous = forward_ad_state.active  # False inside a rule or a custom Function's forward: keep it so
     forward_ad_state.active = False  # the alias itself must not propagate an older tangent
     try:
